@@ -1,0 +1,59 @@
+# The front door. Users, CI and acceptance checks call these targets; keep names and meaning stable.
+SHELL := bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .local/venv
+LOCAL_STACK_PORT ?= 5055
+export LOCAL_STACK_PORT
+
+# `make token USER=alice`: USER is also the login name in the environment; only a value given on the
+# command line (or in make's own environment override) selects the Cognito user. Default: admin.
+ifeq ($(origin USER),command line)
+TOKEN_USER := $(USER)
+else
+TOKEN_USER := admin
+endif
+
+.PHONY: help venv local-up local-down token canary infra-test dev test bench fmt lint
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
+
+venv: $(VENV)/.ready ## Python venv: pinned moto, boto3, pytest, cargo-lambda
+
+$(VENV)/.ready: infra/local/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements.txt
+	touch $@
+
+local-up: venv ## start the local AWS stack and provision it (settings in .local/stack.env)
+	$(VENV)/bin/python infra/local/stack.py up
+
+local-down: ## stop the local AWS stack
+	$(PYTHON) infra/local/stack.py down
+
+token: ## print a fresh ID token for USER (default admin), nothing else
+	@$(VENV)/bin/python infra/local/stack.py token $(TOKEN_USER)
+
+canary: venv ## the local stack's own faithfulness suite (boto3), against a running stack
+	$(VENV)/bin/python -m pytest -q infra/local/canary
+
+infra-test: ## CDK app: synth offline, template assertions, cdk-nag, cfn-lint
+	$(MAKE) -C infra test
+
+dev: local-up ## run the Lambda locally with cargo lambda watch against the local stack
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda watch --env-file .local/stack.env
+
+test: venv ## every test: Rust unit + integration + e2e, local stack canary, infra
+	bash tests/all.sh
+
+bench: venv ## benchmark against the local stack; writes target/bench/summary.json
+	bash tests/bench.sh
+
+fmt: ## format the Rust code
+	cargo fmt
+
+lint: ## fmt check and clippy with warnings denied
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
