@@ -1,0 +1,223 @@
+//! Wiring: clients and caches built once at init, and the request -> route -> response step.
+
+use crate::auth::token::{TokenVerifier, VerifiedIdToken};
+use crate::auth::user::UserCheck;
+use crate::config::Config;
+use crate::error::{ApiError, success};
+use crate::identity::{IdentityBroker, IdentityId};
+use crate::metrics::CallCounter;
+use crate::routes;
+use crate::storage::UserBucket;
+use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_smithy_types::error::display::DisplayErrorContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use moka::Expiry;
+use moka::future::Cache;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+/// How long an IdentityId is kept; the mapping from a user never changes.
+const IDENTITY_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// The SDK configuration the function uses: region, timeouts, retries, endpoint override.
+/// Credentials and anything else come from the SDK's usual sources.
+pub fn sdk_loader(config: &Config) -> aws_config::ConfigLoader {
+    let timeouts = TimeoutConfig::builder()
+        .operation_timeout(config.upstream_timeout)
+        .connect_timeout(config.connect_timeout)
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(config.region.clone()))
+        .timeout_config(timeouts)
+        .retry_config(RetryConfig::standard().with_max_attempts(config.max_attempts));
+    if let Some(url) = &config.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader
+}
+
+/// Everything a request needs, built once per Lambda sandbox.
+pub struct App {
+    pub(crate) config: Config,
+    sdk: SdkConfig,
+    pub(crate) verifier: TokenVerifier,
+    pub(crate) users: UserCheck,
+    broker: IdentityBroker,
+    /// IdentityId by the verified `sub` of this app's one user pool.
+    identities: Cache<String, IdentityId>,
+    /// Each identity's S3 client, dropped a safety margin before its keys expire.
+    buckets: Cache<IdentityId, Arc<UserBucket>>,
+    counter: CallCounter,
+}
+
+/// Error raised when the function cannot start.
+pub type InitError = Box<dyn std::error::Error + Send + Sync>;
+
+impl App {
+    /// Reads the environment and builds the app; fails naming the variable at fault.
+    pub async fn from_env() -> Result<Self, InitError> {
+        let config = Config::from_env()?;
+        let sdk = sdk_loader(&config).load().await;
+        Self::new(config, sdk)
+    }
+
+    /// Builds the app from a parsed configuration and a loaded SDK configuration.
+    pub fn new(config: Config, sdk: SdkConfig) -> Result<Self, InitError> {
+        let counter = CallCounter::default();
+        let idp = aws_sdk_cognitoidentityprovider::Client::from_conf(
+            aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
+                .interceptor(counter.clone())
+                .build(),
+        );
+        let identity = aws_sdk_cognitoidentity::Client::from_conf(
+            aws_sdk_cognitoidentity::config::Builder::from(&sdk)
+                .interceptor(counter.clone())
+                .build(),
+        );
+        let http = reqwest::Client::builder()
+            .timeout(config.upstream_timeout)
+            .connect_timeout(config.connect_timeout)
+            .build()?;
+        let verifier = TokenVerifier::new(
+            &config.issuer(),
+            &config.client_ids,
+            config.jwks_url.clone(),
+            http,
+        )
+        .with_counter(counter.clone());
+        let users = UserCheck::new(
+            idp,
+            config.user_pool_id.clone(),
+            config.user_check_ttl,
+            config.cache_max_entries,
+        );
+        let broker = IdentityBroker::new(identity, &config);
+        let identities = Cache::builder()
+            .max_capacity(config.cache_max_entries)
+            .time_to_live(IDENTITY_TTL)
+            .build();
+        let buckets = Cache::builder()
+            .max_capacity(config.cache_max_entries)
+            .expire_after(UntilKeysExpire {
+                margin: config.credentials_margin,
+            })
+            .build();
+        Ok(App {
+            config,
+            sdk,
+            verifier,
+            users,
+            broker,
+            identities,
+            buckets,
+            counter,
+        })
+    }
+
+    /// Upstream calls this app has made so far.
+    pub fn upstream_calls(&self) -> &CallCounter {
+        &self.counter
+    }
+
+    /// Answers one HTTP request; never fails, every error becomes a JSON response.
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let started = Instant::now();
+        let (route, outcome) = routes::dispatch(self, &req).await;
+        let (mut response, identity) = match outcome {
+            Ok(served) => (success(&served.data), Some(served.identity)),
+            Err(err) => {
+                log_cause(&err);
+                (err.to_response(), None)
+            }
+        };
+        if let Some(origin) = &self.config.allowed_origin
+            && let Ok(value) = origin.parse()
+        {
+            response
+                .headers_mut()
+                .insert("access-control-allow-origin", value);
+        }
+        let request_id = req.lambda_context_ref().map(|c| c.request_id.as_str());
+        tracing::info!(
+            request_id,
+            route,
+            status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            identity_id = identity.as_ref().map(IdentityId::as_str),
+            "request"
+        );
+        response
+    }
+
+    /// The user's IdentityId, from the cache or from GetId.
+    pub(crate) async fn cached_identity(&self, token: &VerifiedIdToken) -> Option<IdentityId> {
+        self.identities.get(token.sub()).await
+    }
+
+    /// The user's IdentityId; one GetId per user however many requests arrive at once.
+    pub(crate) async fn identity(
+        &self,
+        token: &VerifiedIdToken,
+    ) -> Result<IdentityId, Arc<ApiError>> {
+        self.identities
+            .try_get_with_by_ref(token.sub(), self.broker.identity_id(token))
+            .await
+    }
+
+    /// An S3 client holding the identity's own keys, exchanged once and reused until near expiry.
+    pub(crate) async fn bucket(
+        &self,
+        id: &IdentityId,
+        token: &VerifiedIdToken,
+    ) -> Result<Arc<UserBucket>, Arc<ApiError>> {
+        self.buckets
+            .try_get_with_by_ref(id, async {
+                let creds = self.broker.credentials(id, token).await?;
+                Ok(Arc::new(UserBucket::new(
+                    &self.sdk,
+                    self.config.s3_path_style,
+                    &self.config.bucket,
+                    creds,
+                    Some(self.counter.clone()),
+                )))
+            })
+            .await
+    }
+}
+
+/// Per-entry expiry of cached S3 clients: `margin` before their keys expire.
+struct UntilKeysExpire {
+    margin: Duration,
+}
+
+impl Expiry<IdentityId, Arc<UserBucket>> for UntilKeysExpire {
+    fn expire_after_create(
+        &self,
+        _key: &IdentityId,
+        value: &Arc<UserBucket>,
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        let left = value
+            .expires_at()
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
+        Some(left.saturating_sub(self.margin))
+    }
+}
+
+fn log_cause(err: &ApiError) {
+    use ApiError::*;
+    let (Unavailable { upstream, source }
+    | Upstream { upstream, source }
+    | Misconfigured { upstream, source }) = err
+    else {
+        tracing::debug!(code = err.code(), "request refused");
+        return;
+    };
+    let cause = DisplayErrorContext(source.as_ref());
+    if matches!(err, Misconfigured { .. }) {
+        tracing::error!(code = err.code(), %upstream, cause = %cause, "configuration problem");
+    } else {
+        tracing::warn!(code = err.code(), %upstream, cause = %cause, "upstream failure");
+    }
+}

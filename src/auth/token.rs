@@ -1,0 +1,308 @@
+//! Verification of Cognito user-pool ID tokens, following awslabs' aws-jwt-verify rules.
+//!
+//! A token is accepted only when it is a compact JWS signed with RS256 by a key of the configured
+//! pool's JWKS (matched by `kid`), issued by that pool, for one of the configured app clients,
+//! with `token_use = "id"`, not expired and not used before `nbf`. Nothing in the token chooses
+//! where keys come from: `jku`, `x5u`, `jwk`, `x5c` and `crit` headers are refused outright.
+
+use crate::error::{ApiError, Upstream};
+use crate::metrics::CallCounter;
+use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, errors::ErrorKind};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// Largest `idToken` header accepted; Cognito ID tokens are a few KiB.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+/// An unknown `kid` refetches the JWKS at most this often.
+const REFETCH_INTERVAL: Duration = Duration::from_secs(10);
+/// After a failed fetch, the next one waits at least this long.
+const RETRY_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A raw ID token whose `Debug` never shows it.
+#[derive(Clone)]
+pub struct RawIdToken(String);
+
+impl RawIdToken {
+    /// The compact token, to pass on to Cognito in a `Logins` map.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RawIdToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RawIdToken(<redacted>)")
+    }
+}
+
+/// An ID token that passed every check; only [`TokenVerifier::verify`] builds one.
+#[derive(Debug, Clone)]
+pub struct VerifiedIdToken {
+    sub: String,
+    username: String,
+    raw: RawIdToken,
+}
+
+impl VerifiedIdToken {
+    /// The user's immutable id in the pool (`sub`).
+    pub fn sub(&self) -> &str {
+        &self.sub
+    }
+    /// The pool username (`cognito:username`), what AdminGetUser takes.
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+    /// The token itself, for Cognito's exchange.
+    pub fn raw(&self) -> &RawIdToken {
+        &self.raw
+    }
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    sub: String,
+    #[serde(rename = "cognito:username")]
+    username: String,
+    token_use: String,
+}
+
+struct KeyCache {
+    keys: HashMap<String, DecodingKey>,
+    last_attempt: Option<Instant>,
+    last_ok: bool,
+}
+
+/// Verifies ID tokens of one user pool; holds that pool's keys, fetched once and cached.
+pub struct TokenVerifier {
+    jwks_url: String,
+    validation: Validation,
+    http: reqwest::Client,
+    cache: RwLock<KeyCache>,
+    fetch_lock: Mutex<()>,
+    counter: Option<CallCounter>,
+}
+
+impl TokenVerifier {
+    /// A verifier for tokens from `issuer` and any of `client_ids`, with keys at `jwks_url`.
+    pub fn new(
+        issuer: &str,
+        client_ids: &[String],
+        jwks_url: String,
+        http: reqwest::Client,
+    ) -> Self {
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(client_ids);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        // Cognito and Lambda clocks are NTP-synced; aws-jwt-verify grants no grace either.
+        validation.leeway = 0;
+        TokenVerifier {
+            jwks_url,
+            validation,
+            http,
+            cache: RwLock::new(KeyCache {
+                keys: HashMap::new(),
+                last_attempt: None,
+                last_ok: false,
+            }),
+            fetch_lock: Mutex::new(()),
+            counter: None,
+        }
+    }
+
+    /// Counts JWKS fetches in `counter` beside the SDK calls.
+    pub fn with_counter(mut self, counter: CallCounter) -> Self {
+        self.counter = Some(counter);
+        self
+    }
+
+    /// A verifier that trusts exactly `keys` and never fetches (for tests and benchmarks).
+    pub fn with_keys(issuer: &str, client_ids: &[String], keys: &JwkSet) -> Self {
+        let verifier = Self::new(issuer, client_ids, String::new(), reqwest::Client::new());
+        {
+            let mut cache = verifier.cache.write().unwrap_or_else(|p| p.into_inner());
+            cache.keys = usable_keys(keys);
+            cache.last_attempt = Some(Instant::now());
+            cache.last_ok = true;
+        }
+        verifier
+    }
+
+    /// Checks `token` completely; on success the claims can be trusted.
+    pub async fn verify(&self, token: &str) -> Result<VerifiedIdToken, ApiError> {
+        let kid = precheck(token)?;
+        let key = match self.cached_key(&kid) {
+            Some(key) => key,
+            None => self.refresh_for(&kid).await?,
+        };
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation).map_err(|e| {
+            ApiError::InvalidToken(match e.kind() {
+                ErrorKind::ExpiredSignature => return ApiError::ExpiredToken,
+                ErrorKind::ImmatureSignature => "not valid yet",
+                ErrorKind::InvalidSignature => "bad signature",
+                ErrorKind::InvalidIssuer => "wrong issuer",
+                ErrorKind::InvalidAudience => "wrong audience",
+                ErrorKind::InvalidAlgorithm => "algorithm not allowed",
+                ErrorKind::MissingRequiredClaim(_) | ErrorKind::InvalidClaimFormat(_) => {
+                    "missing or malformed claims"
+                }
+                _ => "malformed token",
+            })
+        })?;
+        let claims = data.claims;
+        if claims.token_use != "id" {
+            return Err(ApiError::InvalidToken("not an ID token"));
+        }
+        if claims.sub.is_empty() || claims.username.is_empty() {
+            return Err(ApiError::InvalidToken("missing or malformed claims"));
+        }
+        Ok(VerifiedIdToken {
+            sub: claims.sub,
+            username: claims.username,
+            raw: RawIdToken(token.to_owned()),
+        })
+    }
+
+    fn cached_key(&self, kid: &str) -> Option<DecodingKey> {
+        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        cache.keys.get(kid).cloned()
+    }
+
+    /// Fetches the JWKS if allowed now, then looks `kid` up again.
+    async fn refresh_for(&self, kid: &str) -> Result<DecodingKey, ApiError> {
+        // One fetch at a time; latecomers find the fresh keys when the lock frees.
+        let _guard = self.fetch_lock.lock().await;
+        let allowed = {
+            let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(key) = cache.keys.get(kid) {
+                return Ok(key.clone());
+            }
+            match cache.last_attempt {
+                None => true,
+                Some(at) if cache.last_ok => at.elapsed() >= REFETCH_INTERVAL,
+                Some(at) => at.elapsed() >= RETRY_INTERVAL,
+            }
+        };
+        if !allowed {
+            return Err(self.unknown_kid_error());
+        }
+        let fetched = self.fetch().await;
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        cache.last_attempt = Some(Instant::now());
+        cache.last_ok = fetched.is_ok();
+        let keys = fetched?;
+        cache.keys = keys;
+        cache
+            .keys
+            .get(kid)
+            .cloned()
+            .ok_or(ApiError::InvalidToken("unknown signing key"))
+    }
+
+    fn unknown_kid_error(&self) -> ApiError {
+        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        if cache.last_ok {
+            ApiError::InvalidToken("unknown signing key")
+        } else {
+            ApiError::Unavailable {
+                upstream: Upstream::Jwks,
+                source: "the signing keys could not be fetched recently".into(),
+            }
+        }
+    }
+
+    async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, ApiError> {
+        let failed = |e: reqwest::Error| {
+            let (timeout, connect) = (e.is_timeout(), e.is_connect());
+            let source = e.without_url().into();
+            if timeout {
+                ApiError::Timeout(Upstream::Jwks)
+            } else if connect {
+                ApiError::Unavailable {
+                    upstream: Upstream::Jwks,
+                    source,
+                }
+            } else {
+                ApiError::Upstream {
+                    upstream: Upstream::Jwks,
+                    source,
+                }
+            }
+        };
+        if let Some(counter) = &self.counter {
+            counter.record("jwks:GetSigningKeys");
+        }
+        let response = self
+            .http
+            .get(&self.jwks_url)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(failed)?;
+        let body = response.bytes().await.map_err(failed)?;
+        let set: JwkSet = serde_json::from_slice(&body).map_err(|e| ApiError::Upstream {
+            upstream: Upstream::Jwks,
+            source: e.into(),
+        })?;
+        let keys = usable_keys(&set);
+        tracing::info!(keys = keys.len(), "fetched the user pool's signing keys");
+        Ok(keys)
+    }
+}
+
+/// RSA signing keys with a `kid`, meant for RS256 (or with no algorithm stated).
+fn usable_keys(set: &JwkSet) -> HashMap<String, DecodingKey> {
+    set.keys
+        .iter()
+        .filter(|jwk| matches!(jwk.algorithm, AlgorithmParameters::RSA(_)))
+        .filter(|jwk| matches!(jwk.common.key_algorithm, None | Some(KeyAlgorithm::RS256)))
+        .filter(|jwk| {
+            matches!(
+                jwk.common.public_key_use,
+                None | Some(PublicKeyUse::Signature)
+            )
+        })
+        .filter_map(|jwk| {
+            let kid = jwk.common.key_id.clone()?;
+            DecodingKey::from_jwk(jwk).ok().map(|key| (kid, key))
+        })
+        .collect()
+}
+
+/// Cheap structural checks before any key lookup; returns the `kid`.
+fn precheck(token: &str) -> Result<String, ApiError> {
+    let parts: Vec<&str> = token.split('.').collect();
+    if parts.len() != 3 {
+        return Err(ApiError::InvalidToken("not a signed JWT"));
+    }
+    let base64url = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if !parts.iter().all(|p| base64url(p)) {
+        return Err(ApiError::InvalidToken("not a signed JWT"));
+    }
+    let header = jsonwebtoken::decode_header(token)
+        .map_err(|_| ApiError::InvalidToken("malformed header"))?;
+    if header.alg != Algorithm::RS256 {
+        return Err(ApiError::InvalidToken("algorithm not allowed"));
+    }
+    if header.crit.is_some()
+        || header.jku.is_some()
+        || header.x5u.is_some()
+        || header.jwk.is_some()
+        || header.x5c.is_some()
+    {
+        return Err(ApiError::InvalidToken("header parameter not allowed"));
+    }
+    match header.kid {
+        Some(kid) if !kid.is_empty() && kid.len() <= 128 => Ok(kid),
+        _ => Err(ApiError::InvalidToken("missing key id")),
+    }
+}

@@ -1,0 +1,229 @@
+//! One error type for the request path, turned into a status and a JSON body in one place.
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use lambda_http::{Body, Response, http::StatusCode};
+use serde_json::json;
+use std::error::Error as StdError;
+
+/// A boxed cause kept for the log line; it never reaches the client.
+pub type Cause = Box<dyn StdError + Send + Sync>;
+
+/// The outside system a failure came from, named in logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upstream {
+    /// The user pool's JWKS endpoint.
+    Jwks,
+    /// `cognito-idp` (AdminGetUser).
+    UserPool,
+    /// `cognito-identity` (GetId, GetCredentialsForIdentity).
+    IdentityPool,
+    /// S3 with the user's own credentials.
+    S3,
+}
+
+impl std::fmt::Display for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Upstream::Jwks => "jwks",
+            Upstream::UserPool => "cognito-idp",
+            Upstream::IdentityPool => "cognito-identity",
+            Upstream::S3 => "s3",
+        })
+    }
+}
+
+/// Everything that can end a request early. The `Display` text is what the client reads, so it
+/// never carries a token, a key or an upstream message; causes are logged from `source`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the idToken header is required")]
+    MissingToken,
+    #[error("send exactly one idToken header")]
+    MultipleTokens,
+    #[error("the idToken header is too large")]
+    TokenTooLarge,
+    #[error("the ID token is invalid: {0}")]
+    InvalidToken(&'static str),
+    #[error("the ID token has expired")]
+    ExpiredToken,
+    #[error("the user does not exist")]
+    UnknownUser,
+    #[error("the user is disabled")]
+    UserDisabled,
+    #[error("Cognito did not accept the token")]
+    NotAuthorized,
+    #[error("the request was signed by another identity than the ID token's")]
+    IdentityMismatch,
+    #[error("the file does not exist")]
+    FileNotFound,
+    #[error("access to the file was denied")]
+    AccessDenied,
+    #[error("the file is not a readable text file")]
+    UnreadableFile,
+    #[error("{0} is throttling requests; retry later")]
+    Throttled(Upstream),
+    #[error("{upstream} is unavailable; retry later")]
+    Unavailable { upstream: Upstream, source: Cause },
+    #[error("{0} did not answer in time")]
+    Timeout(Upstream),
+    #[error("{upstream} failed")]
+    Upstream { upstream: Upstream, source: Cause },
+    #[error("the service is misconfigured")]
+    Misconfigured { upstream: Upstream, source: Cause },
+    #[error("no such route")]
+    RouteNotFound,
+    #[error("only GET is allowed")]
+    MethodNotAllowed,
+}
+
+/// Seconds a client should wait after a 503.
+const RETRY_AFTER_SECONDS: &str = "1";
+
+impl ApiError {
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        use ApiError::*;
+        match self {
+            MultipleTokens => StatusCode::BAD_REQUEST,
+            MissingToken | InvalidToken(_) | ExpiredToken | UnknownUser | NotAuthorized => {
+                StatusCode::UNAUTHORIZED
+            }
+            TokenTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            UserDisabled | IdentityMismatch | AccessDenied => StatusCode::FORBIDDEN,
+            FileNotFound | RouteNotFound => StatusCode::NOT_FOUND,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Throttled(_) | Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            Upstream { .. } => StatusCode::BAD_GATEWAY,
+            UnreadableFile | Misconfigured { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable snake_case code clients can match on.
+    pub fn code(&self) -> &'static str {
+        use ApiError::*;
+        match self {
+            MissingToken => "missing_token",
+            MultipleTokens => "multiple_tokens",
+            TokenTooLarge => "token_too_large",
+            InvalidToken(_) => "invalid_token",
+            ExpiredToken => "expired_token",
+            UnknownUser => "unknown_user",
+            UserDisabled => "user_disabled",
+            NotAuthorized => "not_authorized",
+            IdentityMismatch => "identity_mismatch",
+            FileNotFound => "file_not_found",
+            AccessDenied => "access_denied",
+            UnreadableFile => "unreadable_file",
+            Throttled(_) => "throttled",
+            Unavailable { .. } => "upstream_unavailable",
+            Timeout(_) => "upstream_timeout",
+            Upstream { .. } => "upstream_error",
+            Misconfigured { .. } => "internal_error",
+            RouteNotFound => "not_found",
+            MethodNotAllowed => "method_not_allowed",
+        }
+    }
+
+    /// The JSON error response; extra headers for 405 and 503.
+    pub fn to_response(&self) -> Response<Body> {
+        let body = json!({
+            "status": "error",
+            "error": { "code": self.code(), "message": self.to_string() },
+        });
+        let mut builder = json_response(self.status());
+        match self {
+            ApiError::MethodNotAllowed => builder = builder.header("allow", "GET"),
+            ApiError::Throttled(_) | ApiError::Unavailable { .. } => {
+                builder = builder.header("retry-after", RETRY_AFTER_SECONDS)
+            }
+            _ => {}
+        }
+        finish(builder, body)
+    }
+
+    /// Maps an SDK failure whose service error the caller did not recognise: transport problems,
+    /// throttling and server errors are judged the same way for every operation.
+    pub fn from_sdk<E>(upstream: Upstream, err: SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    {
+        enum Kind {
+            Timeout,
+            Unavailable,
+            Throttled,
+            Failed,
+            Misconfigured,
+        }
+        let kind = match &err {
+            SdkError::TimeoutError(_) => Kind::Timeout,
+            SdkError::DispatchFailure(f) if f.is_timeout() => Kind::Timeout,
+            SdkError::DispatchFailure(f) if f.is_io() => Kind::Unavailable,
+            SdkError::ServiceError(service) => {
+                let code = service.err().code();
+                if is_throttling(code) {
+                    Kind::Throttled
+                } else if service.raw().status().is_server_error()
+                    || matches!(
+                        code,
+                        Some("InternalErrorException" | "ExternalServiceException")
+                    )
+                {
+                    Kind::Failed
+                } else {
+                    // A 4xx the caller did not expect means our request or our setup is wrong.
+                    Kind::Misconfigured
+                }
+            }
+            SdkError::ConstructionFailure(_) => Kind::Misconfigured,
+            _ => Kind::Failed,
+        };
+        let source: Cause = Box::new(err);
+        match kind {
+            Kind::Timeout => ApiError::Timeout(upstream),
+            Kind::Unavailable => ApiError::Unavailable { upstream, source },
+            Kind::Throttled => ApiError::Throttled(upstream),
+            Kind::Failed => ApiError::Upstream { upstream, source },
+            Kind::Misconfigured => ApiError::Misconfigured { upstream, source },
+        }
+    }
+}
+
+fn is_throttling(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some(
+            "TooManyRequestsException"
+                | "LimitExceededException"
+                | "ThrottlingException"
+                | "Throttling"
+                | "SlowDown"
+                | "RequestLimitExceeded"
+        )
+    )
+}
+
+/// A 200 with the success body the frontend reads.
+pub fn success(data: &str) -> Response<Body> {
+    let body = json!({ "status": "success", "type": "common", "data": data });
+    finish(json_response(StatusCode::OK), body)
+}
+
+fn json_response(status: StatusCode) -> lambda_http::http::response::Builder {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        // The body is one user's private data or an error about their credentials.
+        .header("cache-control", "no-store")
+}
+
+fn finish(
+    builder: lambda_http::http::response::Builder,
+    body: serde_json::Value,
+) -> Response<Body> {
+    builder
+        .body(Body::Text(body.to_string()))
+        .unwrap_or_else(|_| Response::new(Body::Empty))
+}

@@ -1,0 +1,15 @@
+//! `read-file`: a Lambda that returns a signed-in Cognito user's own S3 file, with AWS itself
+//! (IAM and the identity pool) enforcing that nobody reaches another user's files.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod identity;
+pub mod metrics;
+pub mod routes;
+pub mod storage;
+pub mod telemetry;
+
+pub use app::App;
+pub use config::Config;
