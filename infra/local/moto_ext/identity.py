@@ -1,0 +1,217 @@
+"""Cognito identity pools as the enhanced (simplified) auth flow behaves on AWS.
+
+Stock moto's GetId ignores Logins and returns a random id per call; GetCredentialsForIdentity
+returns fixed fake keys; Set/GetIdentityPoolRoles are missing. Here:
+- GetId verifies the Logins token (signature with the user pool's key, iss, aud = the client id
+  configured for that provider, token_use = id, exp/nbf, and with ServerSideTokenCheck the user
+  must exist and be enabled) and returns an IdentityId that is stable per (pool, provider, sub).
+- GetCredentialsForIdentity verifies Logins the same way, requires that they map to the given
+  IdentityId, checks the authenticated role's trust policy (aud, amr), assumes the role through
+  moto's STS and records which identity the keys belong to, for IAM policy variables.
+Errors are JSON with AWS's codes, status 400.
+"""
+
+import json
+import time
+import uuid
+from datetime import timezone
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.core.exceptions import JsonRESTError
+from moto.cognitoidentity.models import cognitoidentity_backends
+from moto.cognitoidentity.responses import CognitoIdentityResponse
+from moto.cognitoidp.models import cognitoidp_backends
+from moto.iam.models import iam_backends
+from moto.sts.models import sts_backends
+
+from .iam_eval import ALLOW, credential_owners, evaluate
+
+CREDENTIALS_SECONDS = 3600  # enhanced-flow credentials last one hour
+_IDENTITY_NAMESPACE = uuid.UUID("5b0e1f3c-8f4e-4b8e-9d3a-6c1f2a7e9b10")  # any fixed value
+
+
+def _error(code, message):
+    return JsonRESTError(code, message)  # status 400
+
+
+def _not_authorized(message):
+    return _error("NotAuthorizedException", message)
+
+
+def _invalid_configuration():
+    return _error(
+        "InvalidIdentityPoolConfigurationException",
+        "Invalid identity pool configuration. Check assigned IAM roles for this pool.",
+    )
+
+
+def _backend(account_id, pool_or_identity_id):
+    # Unsigned calls carry no region; ids start with it ("us-east-1:...").
+    return cognitoidentity_backends[account_id][pool_or_identity_id.split(":", 1)[0]]
+
+
+def _pool(account_id, pool_id):
+    pool = _backend(account_id, pool_id).identity_pools.get(pool_id) if pool_id and ":" in pool_id else None
+    if pool is None:
+        raise _error("ResourceNotFoundException", f"IdentityPool '{pool_id}' not found.")
+    return pool
+
+
+def _verified_sub(account_id, provider, token):
+    """The `sub` of a valid user-pool ID token issued for `provider` (a pool's provider entry)."""
+    name = provider["ProviderName"]  # cognito-idp.<region>.amazonaws.com/<userPoolId>
+    region = name.split(".")[1] if name.count(".") >= 3 else ""
+    user_pool = cognitoidp_backends[account_id][region].user_pools.get(name.rsplit("/", 1)[-1]) if region else None
+    if user_pool is None:
+        raise _not_authorized("Invalid login token. Couldn't verify signed token.")
+    try:
+        decoded = jwt.decode(token, user_pool.json_web_key, algorithms=["RS256"])
+    except (JoseError, ValueError, TypeError):
+        raise _not_authorized("Invalid login token. Couldn't verify signed token.") from None
+    claims, now = decoded.claims, time.time()
+    if decoded.header.get("kid") != user_pool.json_web_key.kid:
+        raise _not_authorized("Invalid login token. Couldn't verify signed token.")
+    if claims.get("iss") != f"https://{name}":
+        raise _not_authorized("Invalid login token. Issuer doesn't match providerName")
+    if claims.get("token_use") != "id":
+        raise _not_authorized("Invalid login token. Not an ID token.")
+    if provider.get("ClientId") and claims.get("aud") != provider["ClientId"]:
+        raise _not_authorized("Invalid login token. Incorrect token audience.")
+    if not isinstance(claims.get("exp"), (int, float)) or claims["exp"] <= now:
+        raise _not_authorized("Invalid login token. Token expired.")
+    if isinstance(claims.get("nbf"), (int, float)) and claims["nbf"] > now:
+        raise _not_authorized("Invalid login token. Token is not yet valid.")
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        raise _not_authorized("Invalid login token. Missing sub.")
+    if provider.get("ServerSideTokenCheck"):
+        if not any(user.id == sub and user.enabled for user in user_pool.users.values()):
+            raise _not_authorized("Invalid login token. User is disabled or does not exist.")
+    return sub
+
+
+def _verified_login(account_id, pool, logins):
+    """(provider name, sub) of the first configured provider in Logins; every login must verify."""
+    if not logins:
+        raise _not_authorized("Unauthenticated access is not supported for this identity pool.")
+    providers = {p["ProviderName"]: p for p in pool.cognito_identity_providers or []}
+    verified = []
+    for name, token in logins.items():
+        if name not in providers:
+            raise _not_authorized("Token is not from a supported provider of this identity pool.")
+        verified.append((name, _verified_sub(account_id, providers[name], token)))
+    return min(verified)  # deterministic choice when several logins are given
+
+
+def _identity_id(pool_id, provider, sub):
+    # Stable per (pool, provider, sub), in AWS's "<region>:<uuid>" format.
+    region = pool_id.split(":", 1)[0]
+    return f"{region}:{uuid.uuid5(_IDENTITY_NAMESPACE, f'{pool_id}|{provider}|{sub}')}"
+
+
+def _identities(backend, pool_id):
+    """IdentityId -> record, in moto's pools_identities (which ListIdentities reads)."""
+    return {i["IdentityId"]: i for i in backend.pools_identities[pool_id]["Identities"]}
+
+
+# ---------------------------------------------------------------- response methods
+
+
+def get_id(self):
+    pool_id = self._get_param("IdentityPoolId")
+    pool = _pool(self.current_account, pool_id)
+    provider, sub = _verified_login(self.current_account, pool, self._get_param("Logins"))
+    identity_id = _identity_id(pool_id, provider, sub)
+    backend = _backend(self.current_account, pool_id)
+    if identity_id not in _identities(backend, pool_id):
+        backend.pools_identities[pool_id]["Identities"].append(
+            {"IdentityId": identity_id, "Logins": [provider]}
+        )
+    return json.dumps({"IdentityId": identity_id})
+
+
+def get_credentials_for_identity(self):
+    account_id = self.current_account
+    identity_id = self._get_param("IdentityId") or ""
+    backend = _backend(account_id, identity_id) if ":" in identity_id else None
+    pool_id = next(
+        (p for p in (backend.pools_identities if backend else {}) if identity_id in _identities(backend, p)),
+        None,
+    )
+    if pool_id is None:
+        raise _error("ResourceNotFoundException", f"Identity '{identity_id}' not found.")
+    pool = _pool(account_id, pool_id)
+    provider, sub = _verified_login(account_id, pool, self._get_param("Logins"))
+    if _identity_id(pool_id, provider, sub) != identity_id:
+        raise _not_authorized("Logins don't match. Please include at least one valid login for this identity or identity pool.")
+
+    role_arn = getattr(pool, "moto_ext_roles", {}).get("authenticated")
+    if not role_arn:
+        raise _invalid_configuration()
+    try:
+        role = iam_backends[account_id]["aws"].get_role_by_arn(role_arn)
+    except Exception:
+        raise _invalid_configuration() from None
+    # The condition context AWS gives the role's trust policy and, later, every policy evaluated
+    # for these keys (the policy variables ${cognito-identity.amazonaws.com:sub|aud|amr}).
+    context = {
+        "cognito-identity.amazonaws.com:sub": [identity_id],
+        "cognito-identity.amazonaws.com:aud": [pool_id],
+        "cognito-identity.amazonaws.com:amr": ["authenticated", provider, f"{provider}:CognitoSignIn:{sub}"],
+    }
+    trust = role.assume_role_policy_document
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    if evaluate([trust], "sts:AssumeRoleWithWebIdentity", None, context, "cognito-identity.amazonaws.com") != ALLOW:
+        raise _invalid_configuration()
+
+    assumed = sts_backends[account_id]["aws"].assume_role(
+        region_name=identity_id.split(":", 1)[0],
+        role_session_name="CognitoIdentityCredentials",
+        role_arn=role_arn,
+        policy=None,
+        duration=CREDENTIALS_SECONDS,
+        external_id=None,
+    )
+    credential_owners(account_id)[assumed.access_key_id] = context
+    return json.dumps(
+        {
+            "IdentityId": identity_id,
+            "Credentials": {
+                "AccessKeyId": assumed.access_key_id,
+                "SecretKey": assumed.secret_access_key,
+                "SessionToken": assumed.session_token,
+                "Expiration": assumed.expiration.replace(tzinfo=timezone.utc).timestamp(),
+            },
+        }
+    )
+
+
+def set_identity_pool_roles(self):
+    pool = _pool(self.current_account, self._get_param("IdentityPoolId"))
+    pool.moto_ext_roles = self._get_param("Roles") or {}
+    pool.moto_ext_role_mappings = self._get_param("RoleMappings") or {}  # stored, not evaluated
+    return ""
+
+
+def get_identity_pool_roles(self):
+    pool = _pool(self.current_account, self._get_param("IdentityPoolId"))
+    return json.dumps(
+        {
+            "IdentityPoolId": pool.identity_pool_id,
+            "Roles": getattr(pool, "moto_ext_roles", {}),
+            "RoleMappings": getattr(pool, "moto_ext_role_mappings", {}),
+        }
+    )
+
+
+def apply():
+    # The SDKs send GetCredentialsForIdentity unsigned, like GetId (already public in moto).
+    public = "AWSCognitoIdentityService.GetCredentialsForIdentity"
+    if public not in ActionAuthenticatorMixin.PUBLIC_OPERATIONS:
+        ActionAuthenticatorMixin.PUBLIC_OPERATIONS.append(public)
+    CognitoIdentityResponse.get_id = get_id
+    CognitoIdentityResponse.get_credentials_for_identity = get_credentials_for_identity
+    CognitoIdentityResponse.set_identity_pool_roles = set_identity_pool_roles
+    CognitoIdentityResponse.get_identity_pool_roles = get_identity_pool_roles

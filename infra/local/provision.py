@@ -1,0 +1,195 @@
+"""Provisioning of the local stack (boto3, venv only); `stack.py up` runs it at every start.
+
+Runs while moto's IAM enforcement is off, then switches it on. Names are fixed; the ids moto
+generates (pool ids, subs, hence IdentityIds) change at every start because state is in memory.
+"""
+
+import gzip
+import json
+import urllib.request
+from pathlib import Path
+
+import boto3
+import moto
+from botocore.config import Config
+
+REGION = "us-east-1"
+NAME = "read-file-local"
+BUCKET = "read-file-local"
+PREFIX = "cognito-test"
+PASSWORDS = {"admin": "Admin-Local-Passw0rd!", "user": "User-Local-Passw0rd!"}  # local only
+POLICIES = Path(__file__).resolve().parents[1] / "policies"
+# While enforcement is off moto accepts any keys; these only have to look like keys.
+BOOTSTRAP_KEYS = {"aws_access_key_id": "AKIAPROVISIONING0000", "aws_secret_access_key": "provisioning"}
+
+
+def render_policy(file_name, **values):
+    """infra/policies/<file_name> with every {{NAME}} replaced (see infra/policies/README.md)."""
+    text = (POLICIES / file_name).read_text()
+    for name, value in values.items():
+        text = text.replace("{{" + name + "}}", value)
+    if "{{" in text:
+        raise ValueError(f"{file_name}: placeholder left unreplaced: {text[text.index('{{'):][:40]}")
+    json.loads(text)  # fail here, not in IAM, on a broken document
+    return text
+
+
+def client(service, endpoint, **keys):
+    return boto3.client(
+        service,
+        region_name=REGION,
+        endpoint_url=endpoint,
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+        **(keys or BOOTSTRAP_KEYS),
+    )
+
+
+def _iam_user_with_policy(iam, user_name, policy_name, document):
+    iam.create_user(UserName=user_name)
+    iam.put_user_policy(UserName=user_name, PolicyName=policy_name, PolicyDocument=document)
+    key = iam.create_access_key(UserName=user_name)["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def export_signing_key(path):
+    """moto's token-signing RSA key (kid "dummy", the same for every pool) as a PKCS#8 PEM."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    resource = Path(moto.__file__).parent / "cognitoidp/resources/jwks-private.json.gz"
+    jwk = json.loads(gzip.decompress(resource.read_bytes()))
+
+    def number(name):
+        return int.from_bytes(_b64url(jwk[name]), "big")
+
+    n, e, d = number("n"), number("e"), number("d")
+    p, q = rsa.rsa_recover_prime_factors(n, e, d)
+    key = rsa.RSAPrivateNumbers(
+        p, q, d, rsa.rsa_crt_dmp1(d, p), rsa.rsa_crt_dmq1(d, q), rsa.rsa_crt_iqmp(p, q),
+        rsa.RSAPublicNumbers(e, n),
+    ).private_key()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    path.write_bytes(pem)
+    path.chmod(0o600)
+    return jwk["kid"]
+
+
+def _b64url(text):
+    import base64
+
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def provision(endpoint, state_dir):
+    """Create everything, switch IAM enforcement on; returns (stack_env, fixtures_env) dicts."""
+    iam = client("iam", endpoint)
+    fixture_key = _iam_user_with_policy(
+        iam, f"{NAME}-fixture", "allow-all",
+        json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+    )
+    keys = {"aws_access_key_id": fixture_key[0], "aws_secret_access_key": fixture_key[1]}
+    account_id = client("sts", endpoint, **keys).get_caller_identity()["Account"]
+
+    idp = client("cognito-idp", endpoint, **keys)
+    user_pool = idp.create_user_pool(PoolName=NAME)["UserPool"]
+    pool_id, pool_arn = user_pool["Id"], user_pool["Arn"]
+    client_id = idp.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName=NAME,
+        GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    for user, password in PASSWORDS.items():
+        idp.admin_create_user(UserPoolId=pool_id, Username=user, MessageAction="SUPPRESS")
+        idp.admin_set_user_password(UserPoolId=pool_id, Username=user, Password=password, Permanent=True)
+
+    provider = f"cognito-idp.{REGION}.amazonaws.com/{pool_id}"
+    identity = client("cognito-identity", endpoint, **keys)
+    identity_pool_id = identity.create_identity_pool(
+        IdentityPoolName=NAME.replace("-", "_"),
+        AllowUnauthenticatedIdentities=False,
+        CognitoIdentityProviders=[{"ProviderName": provider, "ClientId": client_id, "ServerSideTokenCheck": True}],
+    )["IdentityPoolId"]
+
+    role_arn = iam.create_role(
+        RoleName=f"{NAME}-authenticated",
+        AssumeRolePolicyDocument=render_policy("authenticated-trust.json", IDENTITY_POOL_ID=identity_pool_id),
+    )["Role"]["Arn"]
+    iam.put_role_policy(
+        RoleName=f"{NAME}-authenticated",
+        PolicyName="user-files",
+        PolicyDocument=render_policy("user-files.json", BUCKET=BUCKET, PREFIX=PREFIX),
+    )
+    identity.set_identity_pool_roles(IdentityPoolId=identity_pool_id, Roles={"authenticated": role_arn})
+
+    lambda_key = _iam_user_with_policy(
+        iam, f"{NAME}-lambda", "user-check", render_policy("lambda-user-check.json", USER_POOL_ARN=pool_arn)
+    )
+
+    s3 = client("s3", endpoint, **keys)
+    s3.create_bucket(Bucket=BUCKET)
+    for user, password in PASSWORDS.items():
+        token = id_token(idp, pool_id, client_id, user, password)
+        # The real path: the IdentityId is what GetId answers for the user's token.
+        identity_id = identity.get_id(
+            AccountId=account_id, IdentityPoolId=identity_pool_id, Logins={provider: token}
+        )["IdentityId"]
+        s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/{identity_id}/data.txt", Body=f"{user}\n".encode())
+
+    signing_key = state_dir / "signing-key.pem"
+    kid = export_signing_key(signing_key)
+
+    # IAM enforcement on, for every request from now on.
+    # (text/plain: with urllib's default form content type Flask would swallow the body)
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/reset-auth", data=b"0", method="POST", headers={"Content-Type": "text/plain"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        response.read()
+
+    stack_env = {
+        "AWS_REGION": REGION,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": lambda_key[0],
+        "AWS_SECRET_ACCESS_KEY": lambda_key[1],
+        "ACCOUNT_ID": account_id,
+        "USER_POOL_ID": pool_id,
+        "USER_POOL_CLIENT_ID": client_id,
+        "IDENTITY_POOL_ID": identity_pool_id,
+        "S3_BUCKET": BUCKET,
+    }
+    fixtures_env = {
+        "FIXTURE_AWS_ACCESS_KEY_ID": fixture_key[0],
+        "FIXTURE_AWS_SECRET_ACCESS_KEY": fixture_key[1],
+        "ADMIN_PASSWORD": PASSWORDS["admin"],
+        "USER_PASSWORD": PASSWORDS["user"],
+        "SIGNING_KEY_FILE": str(signing_key),
+        "SIGNING_KEY_KID": kid,
+    }
+    return stack_env, fixtures_env
+
+
+def id_token(idp, pool_id, client_id, user, password):
+    result = idp.admin_initiate_auth(
+        UserPoolId=pool_id,
+        ClientId=client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": user, "PASSWORD": password},
+    )
+    return result["AuthenticationResult"]["IdToken"]
+
+
+def fresh_token(stack_env, fixtures_env, user):
+    """A new ID token for a provisioned user, minted by the fixture principal."""
+    password = {"admin": fixtures_env["ADMIN_PASSWORD"], "user": fixtures_env["USER_PASSWORD"]}.get(user)
+    if password is None:
+        raise KeyError(user)
+    idp = client(
+        "cognito-idp",
+        stack_env["AWS_ENDPOINT_URL"],
+        aws_access_key_id=fixtures_env["FIXTURE_AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=fixtures_env["FIXTURE_AWS_SECRET_ACCESS_KEY"],
+    )
+    return id_token(idp, stack_env["USER_POOL_ID"], stack_env["USER_POOL_CLIENT_ID"], user, password)

@@ -1,0 +1,92 @@
+"""The local stack's server process: moto with our extension, on 127.0.0.1.
+
+Started by `stack.py up` with the venv's python, in its own session; not meant to be run by hand:
+  server.py --port N [--owner-pid PID] [--pid-file PATH]
+Exits 3 when the port is taken. With --owner-pid it exits by itself once that process is gone,
+so an interrupted test run leaves nothing behind.
+"""
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import moto_ext  # noqa: E402  (after the path tweak)
+from moto.moto_server.werkzeug_app import (  # noqa: E402
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server  # noqa: E402
+
+
+class RequestHandler(MotoRequestHandler):
+    def log_request(self, code="-", size="-"):
+        # Request line without the query string: presigned URLs carry credentials there.
+        self.log("info", '"%s %s" %s', self.command, self.path.split("?", 1)[0], code)
+
+
+def _start_time(pid):
+    """Kernel start time of `pid` (None once it is gone or a zombie): guards against pid reuse."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def _watch_owner(pid):
+    started = _start_time(pid)
+    while started is not None and _start_time(pid) == started:
+        time.sleep(0.2)
+    print(f"owner process {pid} is gone: stopping", file=sys.stderr, flush=True)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _stop(*_):
+    raise SystemExit(0)  # unwinds serve_forever in the main thread
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--owner-pid", type=int)
+    parser.add_argument("--pid-file")
+    args = parser.parse_args()
+
+    moto_ext.apply()
+    app = moto_ext.wrap(DomainDispatcherApplication(create_backend_app))
+    try:
+        server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=RequestHandler)
+    except OSError as error:
+        print(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror}", file=sys.stderr, flush=True)
+        sys.exit(3)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    if args.owner_pid:
+        threading.Thread(target=_watch_owner, args=(args.owner_pid,), daemon=True).start()
+    print(f"serving on 127.0.0.1:{args.port} (pid {os.getpid()})", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        _remove_own_pid_file(args.pid_file)
+
+
+def _remove_own_pid_file(path):
+    try:
+        with open(path) as pid_file:
+            if pid_file.read().strip() == str(os.getpid()):
+                os.unlink(path)
+    except (OSError, TypeError):
+        pass
+
+
+if __name__ == "__main__":
+    main()

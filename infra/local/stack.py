@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""The local AWS stack's launcher (see infra/local/README.md).
+
+  stack.py up [--port N] [--owner-pid PID]   start moto + extension, provision, return when ready
+  stack.py down                              stop it (no error when it is not running)
+  stack.py status                            exit 0 when it is up, provisioned and healthy
+  stack.py token USER                        print a fresh ID token for USER (admin, user)
+
+`down` and `status` use the standard library only, so any python3 runs them; `up` and `token`
+need the venv (.local/venv, `make venv`) and re-run themselves with its python when needed.
+Port: --port, else $LOCAL_STACK_PORT, else 5055.
+"""
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STATE = ROOT / ".local"
+VENV_PYTHON = STATE / "venv" / "bin" / "python"
+PID_FILE = STATE / "stack.pid"
+LOG_FILE = STATE / "stack.log"
+STACK_ENV = STATE / "stack.env"
+FIXTURES_ENV = STATE / "fixtures.env"
+SERVER = Path(__file__).resolve().parent / "server.py"
+READY_TIMEOUT = 20  # seconds; it takes ~1 s
+STOP_TIMEOUT = 5
+
+
+def fail(message, code=1):
+    print(f"local stack: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def default_port():
+    return int(os.environ.get("LOCAL_STACK_PORT") or 5055)
+
+
+# ---------------------------------------------------------------- process and health
+
+
+def read_pid():
+    try:
+        return int(PID_FILE.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def is_our_server(pid):
+    """The pid is alive and runs server.py (not some process that reused the pid)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return str(SERVER).encode() in cmdline
+
+
+def read_env(path):
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return {}
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
+def health(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-ext/health", timeout=2) as response:
+            return json.load(response)
+    except (OSError, ValueError):
+        return None
+
+
+def port_is_free(port):
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # ignore TIME_WAIT leftovers
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def running_port():
+    return int(read_env(FIXTURES_ENV).get("LOCAL_STACK_PORT") or 0) or None
+
+
+def is_healthy():
+    """(pid, port) of a running, provisioned stack, else None."""
+    pid, port = read_pid(), running_port()
+    if not pid or not port or not is_our_server(pid) or not STACK_ENV.exists():
+        return None
+    report = health(port)
+    if not report or report.get("pid") != pid or not report.get("auth_enforced"):
+        return None
+    return pid, port
+
+
+def stop(pid):
+    """SIGTERM to the server's process group, SIGKILL after STOP_TIMEOUT."""
+    try:
+        group = pid if os.getpgid(pid) == pid else None  # started in its own session: pgid == pid
+    except ProcessLookupError:
+        return
+    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, 2)):
+        try:
+            os.killpg(group, sig) if group else os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not is_our_server(pid) or _is_zombie(pid):
+                return
+            time.sleep(0.05)
+
+
+def _is_zombie(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+# ---------------------------------------------------------------- subcommands
+
+
+def cmd_down(_args):
+    pid = read_pid()
+    if pid and is_our_server(pid):
+        stop(pid)
+        print(f"local stack: stopped (pid {pid})")
+    else:
+        print("local stack: not running")
+    PID_FILE.unlink(missing_ok=True)
+
+
+def cmd_status(_args):
+    running = is_healthy()
+    if not running:
+        fail("down (or not provisioned)")
+    print(f"local stack: up on http://127.0.0.1:{running[1]} (pid {running[0]})")
+
+
+def cmd_up(args):
+    started = time.monotonic()
+    port = args.port or default_port()
+    running = is_healthy()
+    if running:
+        if running[1] != port:
+            fail(f"already running on port {running[1]}, not {port}: run `make local-down` first")
+        print(f"local stack: already up on http://127.0.0.1:{port} (pid {running[0]}); nothing to do")
+        return
+    pid = read_pid()
+    if pid and is_our_server(pid):  # alive but unhealthy or half provisioned: start afresh
+        stop(pid)
+    PID_FILE.unlink(missing_ok=True)
+    if not port_is_free(port):
+        fail(f"port {port} on 127.0.0.1 is in use by another program; free it, or choose another "
+             f"port with LOCAL_STACK_PORT=N (make) or --port N", code=2)
+
+    STATE.mkdir(exist_ok=True)
+    for stale in (STACK_ENV, FIXTURES_ENV):
+        stale.unlink(missing_ok=True)
+    command = [str(VENV_PYTHON), str(SERVER), "--port", str(port), "--pid-file", str(PID_FILE)]
+    if args.owner_pid:
+        command += ["--owner-pid", str(args.owner_pid)]
+    with open(LOG_FILE, "wb") as log:  # one log per start
+        server = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # own session and process group: `down` signals the group
+            cwd=ROOT,
+        )
+    PID_FILE.write_text(f"{server.pid}\n")
+
+    try:
+        wait_until_ready(server, port)
+        import provision  # boto3: the venv's python runs this (see main)
+
+        endpoint = f"http://127.0.0.1:{port}"
+        stack_env, fixtures_env = provision.provision(endpoint, STATE)
+    except BaseException as error:
+        stop(server.pid)
+        PID_FILE.unlink(missing_ok=True)
+        if isinstance(error, SystemExit):
+            raise
+        fail(f"provisioning failed: {error!r} (server log: {LOG_FILE})")
+
+    write_env(FIXTURES_ENV, {"LOCAL_STACK_PORT": str(port), **fixtures_env},
+              "Test-only settings of the local stack. SIGNING_KEY_FILE is a PKCS#8 PEM.")
+    write_env(STACK_ENV, stack_env, "Settings for the Lambda (cargo lambda watch --env-file) and tests.")
+    print(f"local stack: up on {endpoint} (pid {server.pid}) in {time.monotonic() - started:.1f} s")
+    print(f"  user pool {stack_env['USER_POOL_ID']}, identity pool {stack_env['IDENTITY_POOL_ID']}, "
+          f"bucket {stack_env['S3_BUCKET']}, users: admin, user")
+    print(f"  settings: {STACK_ENV.relative_to(ROOT)}, {FIXTURES_ENV.relative_to(ROOT)}; "
+          f"log: {LOG_FILE.relative_to(ROOT)}")
+    if args.owner_pid:
+        print(f"  stops by itself when process {args.owner_pid} exits")
+
+
+def wait_until_ready(server, port):
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            tail = LOG_FILE.read_text(errors="replace").splitlines()[-5:]
+            code = 2 if server.returncode == 3 else 1  # 3: the server could not bind the port
+            fail(f"server exited with status {server.returncode}:\n  " + "\n  ".join(tail), code)
+        report = health(port)
+        if report and report.get("pid") == server.pid:
+            return
+        time.sleep(0.05)
+    fail(f"server not ready after {READY_TIMEOUT} s (log: {LOG_FILE})")
+
+
+def write_env(path, values, comment):
+    """KEY=VALUE lines (no quotes, no export), written atomically, readable by the owner only."""
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(f"# {comment}\n" + "".join(f"{k}={v}\n" for k, v in values.items()))
+    temporary.chmod(0o600)
+    temporary.replace(path)
+
+
+def cmd_token(args):
+    if not is_healthy():
+        fail("down: run `make local-up` first")
+    import provision
+
+    try:
+        print(provision.fresh_token(read_env(STACK_ENV), read_env(FIXTURES_ENV), args.user))
+    except KeyError:
+        fail(f"no such provisioned user {args.user!r} (users: admin, user)")
+    except Exception as error:
+        fail(f"cannot mint a token for {args.user!r}: {error}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="start and provision")
+    up.add_argument("--port", type=int)
+    up.add_argument("--owner-pid", type=int, help="stop the server when this process exits")
+    commands.add_parser("down", help="stop")
+    commands.add_parser("status", help="exit 0 when healthy")
+    token = commands.add_parser("token", help="print a fresh ID token")
+    token.add_argument("user")
+    args = parser.parse_args()
+
+    # Compare prefixes, not executables: the venv's python is a symlink to the system's.
+    if args.command in ("up", "token") and Path(sys.prefix).resolve() != VENV_PYTHON.parents[1].resolve():
+        if not VENV_PYTHON.exists():
+            fail("no venv: run `make venv` first")
+        os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *sys.argv])
+    {"up": cmd_up, "down": cmd_down, "status": cmd_status, "token": cmd_token}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
