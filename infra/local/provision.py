@@ -39,7 +39,7 @@ def client(service, endpoint, **keys):
         service,
         region_name=REGION,
         endpoint_url=endpoint,
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+        config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1, "mode": "standard"}),
         **(keys or BOOTSTRAP_KEYS),
     )
 

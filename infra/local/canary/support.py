@@ -1,0 +1,116 @@
+"""Helpers of the canary (plain functions; the fixtures are in conftest.py)."""
+
+import base64
+import json
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+
+ROOT = Path(__file__).resolve().parents[3]
+POLICIES = ROOT / "infra" / "policies"
+PREFIX = "cognito-test"
+ENV = {}  # stack.env + fixtures.env, loaded by conftest.pytest_sessionstart
+
+
+def read_env(name):
+    path = ROOT / ".local" / name
+    if not path.exists():
+        pytest.exit(f"canary: {path} is missing: the local stack is not up (run `make local-up`)", returncode=1)
+    lines = path.read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
+def make_client(service, access_key=None, secret_key=None, session_token=None):
+    """A boto3 client on the local stack (default: the fixture principal's keys). No retries, so
+    injected faults are seen as they are."""
+    return boto3.client(
+        service,
+        region_name=ENV["AWS_REGION"],
+        endpoint_url=ENV["AWS_ENDPOINT_URL"],
+        aws_access_key_id=access_key or ENV["FIXTURE_AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=secret_key or ENV["FIXTURE_AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=session_token,
+        config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1, "mode": "standard"}),
+    )
+
+
+def error_of(call, **kwargs):
+    """(error code, HTTP status) of a call that must fail."""
+    with pytest.raises(ClientError) as info:
+        call(**kwargs)
+    return info.value.response["Error"]["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def auth_result(idp, pool_id, client_id, user, password):
+    return idp.admin_initiate_auth(
+        UserPoolId=pool_id,
+        ClientId=client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": user, "PASSWORD": password},
+    )["AuthenticationResult"]
+
+
+def data_key(identity_id, name="data.txt"):
+    return f"{PREFIX}/{identity_id}/{name}"
+
+
+def unique(name):
+    return f"canary-{name}-{uuid.uuid4().hex[:8]}"
+
+
+# ---------------------------------------------------------------- hand-made JWTs
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwt_parts(token):
+    """(header, claims, signature) of a JWT, unverified."""
+    header, claims, signature = token.split(".")
+    return _b64json(header), _b64json(claims), signature
+
+
+def _b64json(part):
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def sign_rs256(header, claims, private_key):
+    signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}"
+    signature = private_key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{b64url(signature)}"
+
+
+# ---------------------------------------------------------------- control endpoints, policies
+
+
+def control(method, path, body=None):
+    """(status, JSON body) of a /moto-ext control endpoint."""
+    request = urllib.request.Request(
+        f"{ENV['AWS_ENDPOINT_URL']}{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def render_policy(file_name, **values):
+    """infra/policies/<file>: plain {{NAME}} replacement, as infra/policies/README.md specifies."""
+    text = (POLICIES / file_name).read_text()
+    for name, value in values.items():
+        text = text.replace("{{" + name + "}}", value)
+    assert "{{" not in text, f"{file_name}: placeholder left"
+    return json.loads(text)

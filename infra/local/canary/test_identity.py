@@ -1,0 +1,139 @@
+"""GetId / GetCredentialsForIdentity verify tokens and map them to stable identities."""
+
+import re
+import time
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from support import auth_result, error_of, unique
+
+IDENTITY_ID = re.compile(r"^us-east-1:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def test_identity_id_is_stable_across_calls_and_tokens(get_id, fresh_token, identity_ids):
+    first, second = fresh_token("admin"), fresh_token("admin")
+    assert first != second
+    ids = {get_id(first), get_id(first), get_id(second)}
+    assert ids == {identity_ids["admin"]}
+    assert IDENTITY_ID.match(identity_ids["admin"])
+    assert identity_ids["admin"] != identity_ids["user"]
+
+
+def test_resigned_token_is_accepted(get_id, resign, identity_ids):
+    """Control case for the bad tokens below: our hand-signed tokens are valid when unchanged."""
+    assert get_id(resign("admin")) == identity_ids["admin"]
+
+
+def _tampered(token):
+    """Same signature, payload claims changed."""
+    header, claims, signature = token.split(".")
+    return f"{header}.{claims[:-4]}AAAA.{signature}"
+
+
+BAD_TOKENS = {
+    "expired": lambda t: t["resign"](exp=int(time.time()) - 60, iat=int(time.time()) - 3660),
+    "not-yet-valid": lambda t: t["resign"](nbf=int(time.time()) + 600),
+    "forged-signature": lambda t: t["resign"](key=rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+    "tampered-payload": lambda t: _tampered(t["fresh_token"]("admin")),
+    "wrong-audience": lambda t: t["resign"](aud="someone-elses-client"),
+    "wrong-issuer": lambda t: t["resign"](iss="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_other"),
+    "access-token": lambda t: t["fresh_token"]("admin", "AccessToken"),
+    "access-token-use": lambda t: t["resign"](token_use="access"),
+    "other-pool": lambda t: t["other_pool"]["token"],
+    "unsigned-alg-none": lambda t: t["unsigned"](),
+    "garbage": lambda t: "not-a-jwt",
+}
+
+
+@pytest.fixture
+def token_makers(resign, fresh_token, other_pool):
+    def unsigned():
+        header, claims, _ = fresh_token("admin").split(".")
+        return f"eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{claims}."
+
+    return {"resign": resign, "fresh_token": fresh_token, "other_pool": other_pool, "unsigned": unsigned}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TOKENS))
+def test_bad_token_is_not_authorized(case, token_makers, identity, provider, env, identity_ids):
+    token = BAD_TOKENS[case](token_makers)
+    logins = {provider: token}
+    assert error_of(identity.get_id, AccountId=env["ACCOUNT_ID"], IdentityPoolId=env["IDENTITY_POOL_ID"],
+                    Logins=logins) == ("NotAuthorizedException", 400)
+    assert error_of(identity.get_credentials_for_identity, IdentityId=identity_ids["admin"],
+                    Logins=logins) == ("NotAuthorizedException", 400)
+
+
+def test_other_pool_token_under_its_own_provider_name_is_not_authorized(identity, other_pool, env):
+    logins = {f"cognito-idp.us-east-1.amazonaws.com/{other_pool['pool_id']}": other_pool["token"]}
+    assert error_of(identity.get_id, IdentityPoolId=env["IDENTITY_POOL_ID"], Logins=logins)[0] == "NotAuthorizedException"
+
+
+def test_missing_logins_is_not_authorized(identity, env):
+    assert error_of(identity.get_id, IdentityPoolId=env["IDENTITY_POOL_ID"])[0] == "NotAuthorizedException"
+
+
+def test_credentials_need_the_identitys_own_login(identity, provider, fresh_token, identity_ids):
+    logins = {provider: fresh_token("user")}
+    assert error_of(identity.get_credentials_for_identity, IdentityId=identity_ids["admin"],
+                    Logins=logins) == ("NotAuthorizedException", 400)
+    unknown = "us-east-1:00000000-0000-4000-8000-000000000000"
+    assert error_of(identity.get_credentials_for_identity, IdentityId=unknown,
+                    Logins=logins) == ("ResourceNotFoundException", 400)
+
+
+def test_unknown_identity_pool(identity, provider, fresh_token):
+    assert error_of(identity.get_id, IdentityPoolId="us-east-1:00000000-0000-4000-8000-000000000000",
+                    Logins={provider: fresh_token()})[0] == "ResourceNotFoundException"
+
+
+def test_credentials_are_the_authenticated_roles(identity, provider, fresh_token, identity_ids, admin, env):
+    credentials = identity.get_credentials_for_identity(
+        IdentityId=identity_ids["admin"], Logins={provider: fresh_token()})["Credentials"]
+    assert credentials["AccessKeyId"].startswith("ASIA")
+    from support import make_client
+
+    arn = make_client("sts", credentials["AccessKeyId"], credentials["SecretKey"],
+                      credentials["SessionToken"]).get_caller_identity()["Arn"]
+    roles = admin["cognito-identity"].get_identity_pool_roles(IdentityPoolId=env["IDENTITY_POOL_ID"])["Roles"]
+    assert arn.startswith(roles["authenticated"].replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/")
+
+
+def test_role_trust_policy_is_enforced(admin, identity, provider, fresh_token, env):
+    """Another identity pool given the same role: the trust policy's aud names our pool only."""
+    cognito_identity = admin["cognito-identity"]
+    ours = cognito_identity.describe_identity_pool(IdentityPoolId=env["IDENTITY_POOL_ID"])
+    roles = cognito_identity.get_identity_pool_roles(IdentityPoolId=env["IDENTITY_POOL_ID"])["Roles"]
+    other = cognito_identity.create_identity_pool(
+        IdentityPoolName=unique("pool").replace("-", "_"), AllowUnauthenticatedIdentities=False,
+        CognitoIdentityProviders=ours["CognitoIdentityProviders"])["IdentityPoolId"]
+    try:
+        token = fresh_token()
+        identity_id = identity.get_id(IdentityPoolId=other, Logins={provider: token})["IdentityId"]
+        call = dict(IdentityId=identity_id, Logins={provider: token})
+        # no role yet, then a role whose trust policy does not name this pool
+        assert error_of(identity.get_credentials_for_identity, **call)[0] == "InvalidIdentityPoolConfigurationException"
+        cognito_identity.set_identity_pool_roles(IdentityPoolId=other, Roles=roles)
+        assert cognito_identity.get_identity_pool_roles(IdentityPoolId=other)["Roles"] == roles
+        assert error_of(identity.get_credentials_for_identity, **call)[0] == "InvalidIdentityPoolConfigurationException"
+    finally:
+        cognito_identity.delete_identity_pool(IdentityPoolId=other)
+
+
+def test_disabled_user(admin, lambda_principal, identity, provider, env):
+    """AdminGetUser answers Enabled=False (not an error); with ServerSideTokenCheck the identity
+    pool refuses the user's still unexpired token."""
+    idp, pool = admin["cognito-idp"], env["USER_POOL_ID"]
+    name, password = unique("disabled"), "Disabled-Passw0rd!"
+    idp.admin_create_user(UserPoolId=pool, Username=name, MessageAction="SUPPRESS")
+    try:
+        idp.admin_set_user_password(UserPoolId=pool, Username=name, Password=password, Permanent=True)
+        token = auth_result(idp, pool, env["USER_POOL_CLIENT_ID"], name, password)["IdToken"]
+        identity.get_id(IdentityPoolId=env["IDENTITY_POOL_ID"], Logins={provider: token})
+        idp.admin_disable_user(UserPoolId=pool, Username=name)
+        user = lambda_principal["cognito-idp"].admin_get_user(UserPoolId=pool, Username=name)
+        assert user["Enabled"] is False
+        assert error_of(identity.get_id, IdentityPoolId=env["IDENTITY_POOL_ID"],
+                        Logins={provider: token})[0] == "NotAuthorizedException"
+    finally:
+        idp.admin_delete_user(UserPoolId=pool, Username=name)

@@ -1,0 +1,79 @@
+"""Each user's keys reach that user's own objects and nothing else (the article's verification)."""
+
+import pytest
+from support import PREFIX, data_key, error_of, render_policy
+
+OTHER = {"admin": "user", "user": "admin"}
+
+
+@pytest.mark.parametrize("user", ["admin", "user"])
+def test_user_reads_own_data(user, user_s3, identity_ids, env):
+    body = user_s3[user].get_object(Bucket=env["S3_BUCKET"], Key=data_key(identity_ids[user]))["Body"].read()
+    assert body.decode().strip() == user
+
+
+@pytest.mark.parametrize("user", ["admin", "user"])
+def test_user_is_denied_the_other_users_data(user, user_s3, identity_ids, env):
+    key = data_key(identity_ids[OTHER[user]])
+    assert error_of(user_s3[user].get_object, Bucket=env["S3_BUCKET"], Key=key) == ("AccessDenied", 403)
+
+
+def test_list_own_prefix_only(user_s3, identity_ids, env):
+    s3, own = user_s3["admin"], identity_ids["admin"]
+    listed = s3.list_objects_v2(Bucket=env["S3_BUCKET"], Prefix=f"{PREFIX}/{own}/")
+    assert [o["Key"] for o in listed["Contents"]] == [data_key(own)]
+    for prefix in (f"{PREFIX}/", f"{PREFIX}/{identity_ids['user']}/", None):
+        kwargs = {"Bucket": env["S3_BUCKET"], **({"Prefix": prefix} if prefix is not None else {})}
+        assert error_of(s3.list_objects_v2, **kwargs) == ("AccessDenied", 403), prefix
+
+
+def test_lookalike_prefix_is_denied(user_s3, identity_ids, admin, env):
+    """`<id>-evil/` starts with `<id>`: only the `/` in the policy keeps it out."""
+    bucket, evil = env["S3_BUCKET"], f"{PREFIX}/{identity_ids['admin']}-evil/"
+    admin["s3"].put_object(Bucket=bucket, Key=f"{evil}data.txt", Body=b"evil\n")
+    try:
+        s3 = user_s3["admin"]
+        assert error_of(s3.get_object, Bucket=bucket, Key=f"{evil}data.txt") == ("AccessDenied", 403)
+        assert error_of(s3.list_objects_v2, Bucket=bucket, Prefix=evil) == ("AccessDenied", 403)
+    finally:
+        admin["s3"].delete_object(Bucket=bucket, Key=f"{evil}data.txt")
+
+
+def test_missing_own_key_is_access_denied_unless_caller_may_list(user_s3, identity_ids, admin, env):
+    """AWS answers 404 only to callers allowed to s3:ListBucket; the role's ListBucket needs an
+    s3:prefix, which a GetObject request lacks, so the user sees 403."""
+    key = data_key(identity_ids["admin"], "missing.txt")
+    assert error_of(user_s3["admin"].get_object, Bucket=env["S3_BUCKET"], Key=key) == ("AccessDenied", 403)
+    assert error_of(admin["s3"].get_object, Bucket=env["S3_BUCKET"], Key=key) == ("NoSuchKey", 404)
+
+
+def test_user_may_write_and_delete_own_objects_only(user_s3, identity_ids, env):
+    s3, bucket = user_s3["user"], env["S3_BUCKET"]
+    own = data_key(identity_ids["user"], "scratch.txt")
+    s3.put_object(Bucket=bucket, Key=own, Body=b"x")
+    s3.delete_object(Bucket=bucket, Key=own)
+    other = data_key(identity_ids["admin"], "scratch.txt")
+    assert error_of(s3.put_object, Bucket=bucket, Key=other, Body=b"x") == ("AccessDenied", 403)
+
+
+def test_policies_in_the_stack_are_the_policy_source(admin, identity, env):
+    """Half of "local policy == deployed policy": what IAM holds here is infra/policies/, rendered."""
+    roles = admin["cognito-identity"].get_identity_pool_roles(IdentityPoolId=env["IDENTITY_POOL_ID"])["Roles"]
+    role_name = roles["authenticated"].rsplit("/", 1)[1]
+    iam = admin["iam"]
+    (policy_name,) = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+    stored = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+    assert stored == render_policy("user-files.json", BUCKET=env["S3_BUCKET"], PREFIX=PREFIX)
+    trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
+    assert trust == render_policy("authenticated-trust.json", IDENTITY_POOL_ID=env["IDENTITY_POOL_ID"])
+
+    lambda_arn = admin["sts"].get_caller_identity()["Arn"]  # fixture; the Lambda user is looked up below
+    assert lambda_arn.startswith("arn:aws:iam::")
+    users = [u["UserName"] for u in iam.list_users()["Users"]
+             if any(k["AccessKeyId"] == env["AWS_ACCESS_KEY_ID"]
+                    for k in iam.list_access_keys(UserName=u["UserName"])["AccessKeyMetadata"])]
+    (lambda_user,) = users
+    (policy_name,) = iam.list_user_policies(UserName=lambda_user)["PolicyNames"]
+    stored = iam.get_user_policy(UserName=lambda_user, PolicyName=policy_name)["PolicyDocument"]
+    pool_arn = f"arn:aws:cognito-idp:{env['AWS_REGION']}:{env['ACCOUNT_ID']}:userpool/{env['USER_POOL_ID']}"
+    assert stored == render_policy("lambda-user-check.json", USER_POOL_ARN=pool_arn)
