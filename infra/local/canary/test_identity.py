@@ -5,7 +5,7 @@ import time
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from support import auth_result, error_of, unique
+from support import auth_result, error_of, make_client, unique
 
 IDENTITY_ID = re.compile(r"^us-east-1:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -91,8 +91,6 @@ def test_credentials_are_the_authenticated_roles(identity, provider, fresh_token
     credentials = identity.get_credentials_for_identity(
         IdentityId=identity_ids["admin"], Logins={provider: fresh_token()})["Credentials"]
     assert credentials["AccessKeyId"].startswith("ASIA")
-    from support import make_client
-
     arn = make_client("sts", credentials["AccessKeyId"], credentials["SecretKey"],
                       credentials["SessionToken"]).get_caller_identity()["Arn"]
     roles = admin["cognito-identity"].get_identity_pool_roles(IdentityPoolId=env["IDENTITY_POOL_ID"])["Roles"]

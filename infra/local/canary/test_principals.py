@@ -1,5 +1,8 @@
 """The Lambda principal's least privilege, and SigV4 checking."""
 
+import boto3
+from botocore import UNSIGNED
+from botocore.config import Config
 from support import data_key, error_of, make_client
 
 
@@ -44,3 +47,15 @@ def test_wrong_session_token_is_rejected(identity, provider, fresh_token, identi
     assert error_of(wrong_secret.get_object, Bucket=env["S3_BUCKET"], Key=key)[0] == "SignatureDoesNotMatch"
     no_token = make_client("s3", credentials["AccessKeyId"], credentials["SecretKey"])
     assert error_of(no_token.get_object, Bucket=env["S3_BUCKET"], Key=key)[1] == 403
+
+
+def test_unsigned_requests_are_refused(env):
+    def unsigned(service):
+        return boto3.client(service, region_name=env["AWS_REGION"], endpoint_url=env["AWS_ENDPOINT_URL"],
+                            config=Config(signature_version=UNSIGNED, s3={"addressing_style": "path"},
+                                          retries={"total_max_attempts": 1}))
+
+    key = "cognito-test/x/data.txt"
+    assert error_of(unsigned("s3").get_object, Bucket=env["S3_BUCKET"], Key=key) == ("AccessDenied", 403)
+    assert error_of(unsigned("cognito-idp").admin_get_user, UserPoolId=env["USER_POOL_ID"],
+                    Username="admin")[0] == "MissingAuthenticationTokenException"

@@ -8,7 +8,8 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
   arrives unsigned, like GetId), _authenticate_and_authorize_normal_action (wrapped: auth errors of
   JSON-protocol services become JSON), request_count is read through moto.settings
   .INITIAL_NO_AUTH_ACTION_COUNT for the health report.
-- moto.iam.access_control: IAMRequestBase.check_action_permitted (replaced by our evaluator) and
+- moto.iam.access_control: IAMRequestBase.__init__ (wrapped: unsigned requests are refused
+  instead of crashing), IAMRequestBase.check_action_permitted (replaced by our evaluator) and
   the attributes it reads (_access_key, _action, _data, _service, account_id,
   _raise_access_denied, _is_assuming_role_operation, _check_role_trust_relationship),
   IAMPolicy(...)._policy_json, AssumedRoleAccessKey._access_key_id, S3IAMRequest.

@@ -230,6 +230,7 @@ _JSON_AUTH_ERRORS = {
     "AccessDenied": "AccessDeniedException",
     "InvalidClientTokenId": "UnrecognizedClientException",
     "SignatureDoesNotMatch": "InvalidSignatureException",
+    "MissingAuthenticationToken": "MissingAuthenticationTokenException",
 }
 _authorize_normal_action = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
 
@@ -243,6 +244,27 @@ def _authorize_normal_action_json_errors(self, resource="*"):
         converted = JsonRESTError(_JSON_AUTH_ERRORS.get(error.error_type, error.error_type), error.message)
         converted.code = error.code
         raise converted from None
+
+
+class MissingAuthenticationToken(_RESTError):
+    code = 403
+
+    def __init__(self):
+        super().__init__("MissingAuthenticationToken", "Request is missing Authentication Token")
+
+
+_iam_request_init = IAMRequestBase.__init__
+
+
+def _iam_request_init_unsigned(self, account_id, method, path, data, body, headers, action):
+    """An unsigned request (once enforcement is on) gets AccessDenied from S3 (an anonymous caller
+    with no bucket policy) and MissingAuthenticationToken elsewhere; moto answered 500."""
+    if "Authorization" not in headers:
+        if isinstance(self, S3IAMRequest):
+            self._data = data
+            self._raise_access_denied()
+        raise MissingAuthenticationToken()
+    _iam_request_init(self, account_id, method, path, data, body, headers, action)
 
 
 def _cognito_idp_resource(self):
@@ -261,6 +283,7 @@ def _cognito_idp_resource(self):
 def apply():
     from moto.cognitoidp.responses import CognitoIdpResponse
 
+    IAMRequestBase.__init__ = _iam_request_init_unsigned
     IAMRequestBase.check_action_permitted = check_action_permitted
     ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _authorize_normal_action_json_errors
     CognitoIdpResponse._determine_resource = _cognito_idp_resource
