@@ -1,0 +1,69 @@
+// Builds the CDK app: configuration from context / environment, the stack, and cdk-nag.
+// bin/app.ts synthesizes it; the tests build it the same way.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { App, RemovalPolicy, Validations, type AppProps } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { LAMBDA_ASSET_CONTEXT, LAMBDA_ASSET_ENV, parseLambdaAsset } from './lambda-asset';
+import { ReadFileStack, type MfaSetting } from './read-file-stack';
+
+export const DEFAULT_STACK_NAME = 'ReadFileStack';
+
+/** The feature flags and settings of cdk.json, so in-process apps (tests) match `cdk synth`. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const file = path.join(__dirname, '..', 'cdk.json');
+  return (JSON.parse(readFileSync(file, 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
+}
+
+export interface BuiltApp {
+  readonly app: App;
+  readonly stack: ReadFileStack;
+}
+
+/**
+ * Build the app. Settings (all optional), as `cdk synth -c name=value` or in cdk.json's context:
+ * stackName, lambdaAsset (or env READ_FILE_LAMBDA_ASSET), s3Prefix, stageName, frontendOrigin,
+ * selfSignUp (true|false), mfa (off|optional|required), removalPolicy (retain|destroy),
+ * xray (true|false).
+ */
+export function buildApp(props: AppProps = {}, env: NodeJS.ProcessEnv = process.env): BuiltApp {
+  const app = new App(props);
+  const ctx = (name: string): string | undefined => {
+    const v: unknown = app.node.tryGetContext(name);
+    return v === undefined || v === null ? undefined : String(v);
+  };
+
+  const stack = new ReadFileStack(app, ctx('stackName') ?? DEFAULT_STACK_NAME, {
+    // Environment-agnostic on purpose: synth needs no account, no credentials, no lookups;
+    // `cdk deploy` targets the account and Region of the caller's AWS profile.
+    lambdaAsset: parseLambdaAsset(ctx(LAMBDA_ASSET_CONTEXT) ?? env[LAMBDA_ASSET_ENV]),
+    s3Prefix: ctx('s3Prefix'),
+    stageName: ctx('stageName'),
+    frontendOrigin: ctx('frontendOrigin'),
+    selfSignUpEnabled: bool(ctx('selfSignUp'), 'selfSignUp'),
+    mfa: oneOf(ctx('mfa'), ['off', 'optional', 'required'] as const, 'mfa') as MfaSetting | undefined,
+    removalPolicy: removal(ctx('removalPolicy')),
+    xrayTracing: bool(ctx('xray'), 'xray'),
+  });
+
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return { app, stack };
+}
+
+function bool(v: string | undefined, name: string): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new Error(`context ${name}: expected true or false, got '${v}'`);
+}
+
+function oneOf<T extends string>(v: string | undefined, allowed: readonly T[], name: string): T | undefined {
+  if (v === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(v)) return v as T;
+  throw new Error(`context ${name}: expected one of ${allowed.join(', ')}, got '${v}'`);
+}
+
+function removal(v: string | undefined): RemovalPolicy | undefined {
+  const r = oneOf(v, ['retain', 'destroy'] as const, 'removalPolicy');
+  return r === undefined ? undefined : r === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+}

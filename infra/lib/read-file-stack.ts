@@ -1,0 +1,482 @@
+// The whole system in one stack: Cognito user pool + app client, identity pool with its
+// authenticated role, the data bucket (+ its access-log bucket), the Rust Lambda, and the REST API.
+//
+// Everything is wired from constructs (no ids pasted after a first deploy), and every IAM policy
+// that matters comes from infra/policies/ (the one source the local stack enforces too).
+import * as path from 'node:path';
+import {
+  Aws,
+  CfnOutput,
+  Duration,
+  Lazy,
+  RemovalPolicy,
+  Stack,
+  Validations,
+  type StackProps,
+} from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as identitypool from 'aws-cdk-lib/aws-cognito-identitypool';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { RustFunction } from 'cargo-lambda-cdk';
+import type { Construct, IConstruct } from 'constructs';
+import { localBundlerFor, type LambdaAsset } from './lambda-asset';
+import { renderPolicy, type PolicyJson } from './policies';
+
+export type MfaSetting = 'off' | 'optional' | 'required';
+
+export interface ReadFileStackProps extends StackProps {
+  /** Where the Lambda's code comes from (see lambda-asset.ts). @default build with cargo lambda */
+  readonly lambdaAsset?: LambdaAsset;
+  /** Key prefix of the users' folders: `<prefix>/<IdentityId>/data.txt`. @default 'cognito-test' */
+  readonly s3Prefix?: string;
+  /** API Gateway stage name. @default 'v1' */
+  readonly stageName?: string;
+  /** The web frontend's origin, allowed by CORS. @default 'http://localhost:3000' */
+  readonly frontendOrigin?: string;
+  /** Let anyone sign up from the frontend. @default false (an admin creates users) */
+  readonly selfSignUpEnabled?: boolean;
+  /** Multi-factor authentication (TOTP only, so no SMS role is needed). @default 'optional' */
+  readonly mfa?: MfaSetting;
+  /** What happens to the user pool, the buckets and the log groups when the stack is deleted. @default RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+  /** X-Ray tracing on the API stage and the Lambda. @default false */
+  readonly xrayTracing?: boolean;
+  /**
+   * Steady-state request rate of the stage, requests/second. @default 20
+   *
+   * Every request makes a `cognito-identity:GetId` call, whose quota is 25 requests/second per
+   * account and Region (summed over all pools): past that the Lambda would only collect
+   * TooManyRequests. Throttling at API Gateway answers 429 early and cheaply instead.
+   */
+  readonly throttlingRateLimit?: number;
+  /** Burst of the stage, requests. @default 40 */
+  readonly throttlingBurstLimit?: number;
+  /** Retention of the Lambda's and the API's log groups. @default ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** Days to keep S3 server access logs. @default 90 */
+  readonly accessLogExpirationDays?: number;
+  /**
+   * Record the cdk-nag acknowledgements on the constructs. Tests turn this off to see the raw
+   * findings and check that each acknowledgement answers a real one. @default true
+   */
+  readonly acknowledgeNagFindings?: boolean;
+}
+
+/** A cdk-nag finding acknowledged in this stack, kept so tests can audit the list. */
+export interface NagAcknowledgement {
+  readonly path: string;
+  readonly id: string;
+  readonly reason: string;
+}
+
+export const DEFAULTS = {
+  s3Prefix: 'cognito-test',
+  stageName: 'v1',
+  frontendOrigin: 'http://localhost:3000',
+  mfa: 'optional' as MfaSetting,
+  throttlingRateLimit: 20,
+  throttlingBurstLimit: 40,
+  accessLogExpirationDays: 90,
+};
+
+/** The Cargo manifest of the Lambda: the repository root's. */
+export const CARGO_MANIFEST = path.join(__dirname, '..', '..', 'Cargo.toml');
+
+// The SigV4 headers a browser SDK sends, plus our own idToken.
+const CORS_ALLOW_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'X-Amz-Date',
+  'X-Amz-Security-Token',
+  'X-Amz-Content-Sha256',
+  'X-Amz-User-Agent',
+  'idToken',
+];
+
+export class ReadFileStack extends Stack {
+  readonly userPool: cognito.UserPool;
+  readonly userPoolClient: cognito.UserPoolClient;
+  readonly identityPool: identitypool.IdentityPool;
+  readonly authenticatedRole: iam.Role;
+  readonly bucket: s3.Bucket;
+  readonly accessLogsBucket: s3.Bucket;
+  readonly function: lambda.Function;
+  readonly functionRole: iam.Role;
+  readonly api: apigw.RestApi;
+  readonly s3Prefix: string;
+  readonly acknowledgements: NagAcknowledgement[] = [];
+  private readonly acknowledgeNagFindings: boolean;
+
+  constructor(scope: Construct, id: string, props: ReadFileStackProps = {}) {
+    super(scope, id, {
+      description: 'read-file: Cognito-scoped S3 reader (user pool, identity pool, REST API, Rust Lambda)',
+      ...props,
+    });
+
+    this.acknowledgeNagFindings = props.acknowledgeNagFindings ?? true;
+    const prefix = validPrefix(props.s3Prefix ?? DEFAULTS.s3Prefix);
+    this.s3Prefix = prefix;
+    const stageName = validStageName(props.stageName ?? DEFAULTS.stageName);
+    const frontendOrigin = validOrigin(props.frontendOrigin ?? DEFAULTS.frontendOrigin);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const mfa = props.mfa ?? DEFAULTS.mfa;
+    const xray = props.xrayTracing ?? false;
+
+    // ---------------------------------------------------------------- Cognito user pool
+    this.userPool = new cognito.UserPool(this, 'UserPool', {
+      selfSignUpEnabled: props.selfSignUpEnabled ?? false,
+      signInAliases: { username: true, email: true },
+      autoVerify: { email: true },
+      signInCaseSensitive: false,
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      mfa: { off: cognito.Mfa.OFF, optional: cognito.Mfa.OPTIONAL, required: cognito.Mfa.REQUIRED }[mfa],
+      // TOTP only when MFA is on: SMS would need an SNS role and a spend limit.
+      mfaSecondFactor: mfa === 'off' ? undefined : { otp: true, sms: false },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy,
+    });
+    if (mfa !== 'required') {
+      this.ack(this.userPool, 'AwsSolutions-COG2',
+        `MFA is '${mfa}' (TOTP offered to every user) so that admin-created users and the README's ` +
+        "scripted ADMIN_USER_PASSWORD_AUTH flow work; set context mfa=required to enforce it.");
+    }
+    this.ack(this.userPool, 'AwsSolutions-COG8',
+      'The Plus feature plan (threat protection: compromised-credential and adaptive sign-in ' +
+      'checks) is billed per monthly active user; this deployment keeps Essentials. Choose Plus ' +
+      'for production pools with real users.');
+
+    this.userPoolClient = this.userPool.addClient('WebClient', {
+      generateSecret: false, // a browser app cannot keep a secret
+      authFlows: { userSrp: true, adminUserPassword: true },
+      disableOAuth: true, // no hosted UI: the frontend signs in with SRP
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      idTokenValidity: Duration.hours(1),
+      accessTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.days(30),
+    });
+
+    // ---------------------------------------------------------------- buckets
+    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      // S3 server access log delivery only supports SSE-S3 on the target bucket.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      // Object ownership left to CDK: with cdk.json's flags log delivery is granted by bucket policy
+      // (owner enforced, no ACLs); without them CDK needs ObjectWriter for the log-delivery ACL.
+      lifecycleRules: [{ expiration: Duration.days(props.accessLogExpirationDays ?? DEFAULTS.accessLogExpirationDays) }],
+      removalPolicy,
+    });
+    // (cdk-nag's S1 recognizes a bucket that is a server-access-log target: no finding here.)
+
+    this.bucket = new s3.Bucket(this, 'DataBucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      // SSE-S3, not KMS: the users' identity-pool role (infra/policies/user-files.json) would
+      // otherwise need kms:Decrypt/GenerateDataKey on the key as well.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'data-bucket/',
+      removalPolicy,
+    });
+
+    // ---------------------------------------------------------------- identity pool
+    // The authenticated role's trust policy comes from infra/policies/authenticated-trust.json.
+    // It names the identity pool, which is created below with this role: Lazy breaks the
+    // construction-order loop (in CloudFormation there is none: the role attachment, not the
+    // pool, references the role).
+    let identityPoolRef: identitypool.IdentityPool | undefined;
+    const trust = renderPolicy('authenticated-trust', {
+      IDENTITY_POOL_ID: Lazy.string({
+        produce: () => {
+          if (!identityPoolRef) throw new Error('identity pool not created yet');
+          return identityPoolRef.identityPoolId;
+        },
+      }),
+    });
+    this.authenticatedRole = new iam.Role(this, 'AuthenticatedRole', {
+      description: 'Cognito identity pool authenticated users: their own S3 prefix and GET /read-file',
+      assumedBy: federatedPrincipalFrom(trust),
+      inlinePolicies: {
+        // Exactly the shared document, statement for statement (no CDK minimization).
+        UserFiles: policyDocumentFrom(renderPolicy('user-files', { BUCKET: this.bucket.bucketName, PREFIX: prefix })),
+      },
+    });
+    this.ack(this.authenticatedRole, `AwsSolutions-IAM5[Resource::arn:aws:s3:::<${this.logicalIdOf(this.bucket)}>/${prefix}/<cognito-identity.amazonaws.com:sub>/*]`,
+      "The objects below the caller's own folder: IAM substitutes the caller's IdentityId for " +
+      '${cognito-identity.amazonaws.com:sub}, so the wildcard never reaches another user.');
+
+    this.identityPool = new identitypool.IdentityPool(this, 'IdentityPool', {
+      allowUnauthenticatedIdentities: false,
+      allowClassicFlow: false,
+      authenticatedRole: this.authenticatedRole,
+      authenticationProviders: {
+        userPools: [
+          new identitypool.UserPoolAuthenticationProvider({
+            userPool: this.userPool,
+            userPoolClient: this.userPoolClient,
+            disableServerSideTokenCheck: false,
+          }),
+        ],
+      },
+    });
+    identityPoolRef = this.identityPool;
+    // The construct always makes an unauthenticated role, even with unauthenticated identities
+    // off. Leave no unused role behind: attach only the authenticated one and drop the other.
+    this.identityPool.roleAttachment.roles = { authenticated: this.authenticatedRole.roleArn };
+    if (!this.identityPool.node.tryRemoveChild('UnauthenticatedRole')) {
+      throw new Error('IdentityPool construct changed: no UnauthenticatedRole child to remove');
+    }
+
+    // ---------------------------------------------------------------- the Lambda
+    const functionLogGroup = new logs.LogGroup(this, 'ReadFileFunctionLogs', {
+      retention: logRetention,
+      removalPolicy,
+    });
+    const userCheck = renderPolicy('lambda-user-check', { USER_POOL_ARN: this.userPool.userPoolArn });
+    this.functionRole = new iam.Role(this, 'ReadFileFunctionRole', {
+      description: 'read-file Lambda: AdminGetUser on its own user pool, and its own logs',
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      inlinePolicies: {
+        UserCheck: policyDocumentFrom(userCheck),
+        Logs: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({
+              sid: 'OwnLogs',
+              actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              // The log group's ARN (`...:log-group:<name>:*`) covers its log streams.
+              resources: [functionLogGroup.logGroupArn],
+            }),
+          ],
+        }),
+      },
+    });
+
+    const bundler = localBundlerFor(props.lambdaAsset ?? { kind: 'build' });
+    this.function = new RustFunction(this, 'ReadFileFunction', {
+      manifestPath: CARGO_MANIFEST,
+      binaryName: 'read-file',
+      runtime: 'provided.al2023',
+      architecture: lambda.Architecture.ARM_64,
+      description: 'GET /read-file: the signed-in user reads their own S3 file with their own credentials',
+      // 256 MB: the handler is I/O-bound (AdminGetUser, GetId, GetCredentialsForIdentity, one S3
+      // GET), but Lambda scales CPU with memory and a cold start does several TLS handshakes and an
+      // RSA signature check; 256 MB keeps that fast for a fraction of a cent more than 128 MB.
+      memorySize: 256,
+      // 10 s: a warm request takes well under a second; the SDK retries a throttled Cognito call a
+      // few times. 10 s bounds a stuck dependency far below API Gateway's 29 s integration limit,
+      // so the caller gets our JSON error, not a gateway timeout.
+      timeout: Duration.seconds(10),
+      role: this.functionRole,
+      logGroup: functionLogGroup,
+      loggingFormat: lambda.LoggingFormat.JSON, // Lambda sets AWS_LAMBDA_LOG_FORMAT=JSON
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      tracing: xray ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
+      environment: {
+        ACCOUNT_ID: Aws.ACCOUNT_ID,
+        USER_POOL_ID: this.userPool.userPoolId,
+        USER_POOL_CLIENT_ID: this.userPoolClient.userPoolClientId,
+        IDENTITY_POOL_ID: this.identityPool.identityPoolId,
+        S3_BUCKET: this.bucket.bucketName,
+        S3_PREFIX: prefix,
+      },
+      bundling: bundler ? { dockerOptions: { local: bundler } } : undefined,
+    });
+    if (xray) {
+      this.ack(this.functionRole, 'AwsSolutions-IAM5[Resource::*]',
+        'X-Ray tracing is on: xray:PutTraceSegments and xray:PutTelemetryRecords support no ' +
+        'resource-level permissions, AWS requires Resource "*" for them.');
+    }
+
+    // ---------------------------------------------------------------- the REST API
+    const accessLogGroup = new logs.LogGroup(this, 'ApiAccessLogs', {
+      retention: logRetention,
+      removalPolicy,
+    });
+    this.api = new apigw.RestApi(this, 'Api', {
+      restApiName: `${this.stackName}-api`,
+      description: 'read-file API: GET /read-file, IAM-authorized with Cognito identity-pool credentials',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      // Access logging needs the account-level API Gateway CloudWatch role; an empty account has
+      // none, so the stack sets it (AWS::ApiGateway::Account is one per account and Region).
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName,
+        throttlingRateLimit: props.throttlingRateLimit ?? DEFAULTS.throttlingRateLimit,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? DEFAULTS.throttlingBurstLimit,
+        tracingEnabled: xray,
+        metricsEnabled: true,
+        // Execution logs: errors only, never request/response data (the idToken is a header).
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogGroup),
+        accessLogFormat: apigw.AccessLogFormat.custom(JSON.stringify({
+          requestId: apigw.AccessLogField.contextRequestId(),
+          requestTime: apigw.AccessLogField.contextRequestTime(),
+          sourceIp: apigw.AccessLogField.contextIdentitySourceIp(),
+          httpMethod: apigw.AccessLogField.contextHttpMethod(),
+          resourcePath: apigw.AccessLogField.contextResourcePath(),
+          status: apigw.AccessLogField.contextStatus(),
+          responseLength: apigw.AccessLogField.contextResponseLength(),
+          responseLatency: apigw.AccessLogField.contextResponseLatency(),
+          integrationStatus: apigw.AccessLogField.contextIntegrationStatus(),
+          errorType: apigw.AccessLogField.contextErrorResponseType(),
+          // Who called: the signer's identity-pool IdentityId (never the token itself).
+          cognitoIdentityId: apigw.AccessLogField.contextIdentityCognitoIdentityId(),
+          userArn: apigw.AccessLogField.contextIdentityUserArn(),
+        })),
+      },
+    });
+    const apigwRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (apigwRole) {
+      this.ack(apigwRole, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        "API Gateway's account-level logging role: the AWS-managed policy is the documented one, and " +
+        'the role serves every API of the account and Region, so it cannot be scoped to ours.');
+    }
+    this.ack(this.api, 'AwsSolutions-APIG2',
+      'GET /read-file has no body and no parameters besides the idToken header, which the Lambda ' +
+      'verifies fully (signature, issuer, audience, expiry); a request validator adds nothing.');
+    this.ack(this.api, 'AwsSolutions-APIG3',
+      'No WAF web ACL by default (it costs per ACL and rule): every call must be SigV4-signed by an ' +
+      'authenticated identity and the stage is throttled. Associate a web ACL for production.');
+
+    // 4XX/5XX answered by API Gateway itself (e.g. 403 on a bad signature) carry CORS headers too,
+    // or the browser would hide the status from the frontend.
+    for (const [name, type] of [['Default4xx', apigw.ResponseType.DEFAULT_4XX], ['Default5xx', apigw.ResponseType.DEFAULT_5XX]] as const) {
+      this.api.addGatewayResponse(name, {
+        type,
+        responseHeaders: {
+          'Access-Control-Allow-Origin': `'${frontendOrigin}'`,
+          Vary: "'Origin'",
+        },
+      });
+    }
+
+    const readFile = this.api.root.addResource('read-file', {
+      defaultCorsPreflightOptions: {
+        // The browser sends the preflight OPTIONS unsigned: CDK gives it a MOCK integration and no
+        // authorization; it answers only these headers.
+        allowOrigins: [frontendOrigin],
+        allowMethods: ['GET', 'OPTIONS'],
+        allowHeaders: CORS_ALLOW_HEADERS,
+        maxAge: Duration.hours(1),
+      },
+    });
+    const readFileGet = readFile.addMethod('GET', new apigw.LambdaIntegration(this.function, {
+      proxy: true,
+      // No test-invoke permission: the Lambda may be invoked by this stage's GET /read-file only.
+      allowTestInvoke: false,
+    }), {
+      authorizationType: apigw.AuthorizationType.IAM,
+    });
+    this.ack(readFileGet, 'AwsSolutions-COG4',
+      'Authorized by AWS_IAM on purpose: callers sign with the temporary credentials of their ' +
+      'Cognito identity-pool identity (the same identity whose S3 folder is read); the user-pool ' +
+      'ID token travels in the idToken header and is verified by the Lambda.');
+    // The CORS preflight OPTIONS method has no authorization (CDK sets NONE explicitly): browsers
+    // send it without credentials. cdk-nag's APIG4/COG4 skip OPTIONS methods themselves.
+
+    // Signed-in users may call exactly GET /read-file on this API's stage, nothing else.
+    new iam.Policy(this, 'InvokeReadFilePolicy', {
+      roles: [this.authenticatedRole],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'InvokeReadFile',
+          actions: ['execute-api:Invoke'],
+          resources: [this.api.arnForExecuteApi('GET', '/read-file', this.api.deploymentStage.stageName)],
+        }),
+      ],
+    });
+
+    // ---------------------------------------------------------------- outputs
+    // RestApi adds an 'Endpoint' output of its own; ApiUrl below is the same value under a stable name.
+    this.api.node.tryRemoveChild('Endpoint');
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the stage' });
+    new CfnOutput(this, 'ReadFileUrl', { value: this.api.urlForPath('/read-file'), description: 'GET this, SigV4-signed, with header idToken' });
+    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
+    new CfnOutput(this, 'UserPoolProviderName', {
+      value: this.userPool.userPoolProviderName,
+      description: 'The Logins key for GetId / GetCredentialsForIdentity',
+    });
+    new CfnOutput(this, 'IdentityPoolId', { value: this.identityPool.identityPoolId });
+    new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName });
+    new CfnOutput(this, 'S3Prefix', { value: prefix });
+    new CfnOutput(this, 'Region', { value: Aws.REGION });
+  }
+
+  /** Acknowledge a cdk-nag finding on `scope` with a written reason, and remember it. */
+  private ack(scope: IConstruct, id: string, reason: string): void {
+    if (reason.trim().length < 40) throw new Error(`nag acknowledgement ${id} needs a real reason`);
+    if (this.acknowledgeNagFindings) Validations.of(scope).acknowledge({ id, reason });
+    this.acknowledgements.push({ path: scope.node.path, id, reason });
+  }
+
+  private logicalIdOf(construct: IConstruct): string {
+    return this.getLogicalId(construct.node.defaultChild as import('aws-cdk-lib').CfnElement);
+  }
+}
+
+/** A FederatedPrincipal built from a one-statement trust policy document. */
+function federatedPrincipalFrom(doc: PolicyJson): iam.FederatedPrincipal {
+  if (doc.Statement.length !== 1) throw new Error('trust policy: expected exactly one statement');
+  const st = doc.Statement[0];
+  const federated = st.Principal?.Federated;
+  if (st.Effect !== 'Allow' || typeof federated !== 'string' || typeof st.Action !== 'string') {
+    throw new Error('trust policy: expected Allow, one Federated principal and one Action');
+  }
+  return new iam.FederatedPrincipal(federated, st.Condition ?? {}, st.Action);
+}
+
+/** A PolicyDocument holding exactly the given statements, in order, unminimized. */
+function policyDocumentFrom(doc: PolicyJson): iam.PolicyDocument {
+  return new iam.PolicyDocument({
+    statements: doc.Statement.map((s) => iam.PolicyStatement.fromJson(s)),
+    minimize: false,
+  });
+}
+
+function validPrefix(prefix: string): string {
+  if (!/^[A-Za-z0-9!_.'()-]+(\/[A-Za-z0-9!_.'()-]+)*$/.test(prefix)) {
+    throw new Error(`s3Prefix '${prefix}': use path segments of letters, digits and !_.'()- without leading or trailing '/'`);
+  }
+  return prefix;
+}
+
+function validStageName(name: string): string {
+  if (!/^[A-Za-z0-9_]{1,128}$/.test(name)) throw new Error(`stageName '${name}': letters, digits and _ only`);
+  return name;
+}
+
+function validOrigin(origin: string): string {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    throw new Error(`frontendOrigin '${origin}' is not a URL`);
+  }
+  if (url.origin !== origin || !/^https?:$/.test(url.protocol)) {
+    throw new Error(`frontendOrigin '${origin}': give a bare origin like https://app.example.com (no path, no trailing '/')`);
+  }
+  return origin;
+}

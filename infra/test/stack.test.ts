@@ -1,0 +1,409 @@
+// Template assertions on the synthesized stack (placeholder Lambda asset, cdk.json's flags).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { PLACEHOLDER_BOOTSTRAP } from '../lib/lambda-asset';
+import { renderPolicy } from '../lib/policies';
+import { ReadFileStack } from '../lib/read-file-stack';
+import {
+  asArray,
+  evaluate,
+  logicalId,
+  newApp,
+  onlyOfType,
+  policyDocuments,
+  resourcesOfType,
+  synth,
+  type CfnTemplate,
+} from './helpers';
+
+const base = synth();
+const { stack, json: t } = base;
+const ids = {
+  bucket: logicalId(stack, stack.bucket),
+  logsBucket: logicalId(stack, stack.accessLogsBucket),
+  authRole: logicalId(stack, stack.authenticatedRole),
+  fnRole: logicalId(stack, stack.functionRole),
+  fn: logicalId(stack, stack.function),
+  userPool: logicalId(stack, stack.userPool),
+  client: logicalId(stack, stack.userPoolClient),
+  identityPool: logicalId(stack, stack.identityPool),
+  api: logicalId(stack, stack.api),
+  stage: logicalId(stack, stack.api.deploymentStage),
+};
+const res = (id: string) => {
+  const r = t.Resources[id];
+  assert.ok(r, `resource ${id} exists`);
+  return r;
+};
+const rolePolicy = (roleId: string, name: string) => {
+  const p = asArray<any>(res(roleId).Properties!.Policies).find((x) => x.PolicyName === name);
+  assert.ok(p, `${roleId} has inline policy ${name}`);
+  return p.PolicyDocument;
+};
+const policiesAttachedTo = (tpl: CfnTemplate, roleId: string) =>
+  resourcesOfType(tpl, 'AWS::IAM::Policy').filter(([, r]) =>
+    asArray<any>(r.Properties!.Roles).some((x) => x.Ref === roleId));
+
+describe('identity pool and its authenticated role', () => {
+  it('allows no unauthenticated identities, no classic flow, server-side token check on', () => {
+    const ip = res(ids.identityPool).Properties!;
+    assert.equal(ip.AllowUnauthenticatedIdentities, false);
+    assert.equal(ip.AllowClassicFlow, false);
+    assert.equal(ip.CognitoIdentityProviders.length, 1);
+    const provider = ip.CognitoIdentityProviders[0];
+    assert.equal(provider.ServerSideTokenCheck, true);
+    assert.deepEqual(provider.ClientId, { Ref: ids.client });
+    assert.equal(evaluate(provider.ProviderName, { 'AWS::Region': 'eu-west-1', 'AWS::URLSuffix': 'amazonaws.com', [ids.userPool]: 'POOL' }),
+      'cognito-idp.eu-west-1.amazonaws.com/POOL');
+  });
+
+  it('attaches only the authenticated role; no unauthenticated role exists at all', () => {
+    const [, att] = onlyOfType(t, 'AWS::Cognito::IdentityPoolRoleAttachment');
+    assert.deepEqual(att.Properties!.Roles, { authenticated: { 'Fn::GetAtt': [ids.authRole, 'Arn'] } });
+    const cognitoTrusting = resourcesOfType(t, 'AWS::IAM::Role')
+      .filter(([, r]) => JSON.stringify(r.Properties!.AssumeRolePolicyDocument).includes('cognito-identity.amazonaws.com'));
+    assert.deepEqual(cognitoTrusting.map(([id]) => id), [ids.authRole]);
+  });
+
+  it('trust policy equals infra/policies/authenticated-trust.json rendered with this pool', () => {
+    const synthesized = evaluate(res(ids.authRole).Properties!.AssumeRolePolicyDocument, { [ids.identityPool]: 'eu-west-1:pool-id' });
+    assert.deepEqual(synthesized, renderPolicy('authenticated-trust', { IDENTITY_POOL_ID: 'eu-west-1:pool-id' }));
+    // and, spelled out: aud = this pool, amr = authenticated
+    const st = synthesized.Statement[0];
+    assert.equal(st.Condition!.StringEquals['cognito-identity.amazonaws.com:aud'], 'eu-west-1:pool-id');
+    assert.equal(st.Condition!['ForAnyValue:StringLike']['cognito-identity.amazonaws.com:amr'], 'authenticated');
+  });
+
+  it('S3 policy equals infra/policies/user-files.json rendered with the bucket name (what the local stack enforces)', () => {
+    const synthesized = evaluate(rolePolicy(ids.authRole, 'UserFiles'), { [ids.bucket]: 'my-data-bucket' });
+    assert.deepEqual(synthesized, renderPolicy('user-files', { BUCKET: 'my-data-bucket', PREFIX: 'cognito-test' }));
+  });
+
+  it("S3 resources are exactly the caller's sub-scoped ARNs; ListBucket only for the own prefix", () => {
+    const doc = evaluate(rolePolicy(ids.authRole, 'UserFiles'), { [ids.bucket]: 'B' });
+    const sub = '${cognito-identity.amazonaws.com:sub}';
+    const s3Statements = doc.Statement.filter((s: any) => asArray<string>(s.Action).some((a) => a.startsWith('s3:')));
+    const objectResources = s3Statements.filter((s: any) => !asArray(s.Action).includes('s3:ListBucket')).flatMap((s: any) => asArray(s.Resource));
+    assert.deepEqual(objectResources.sort(), [`arn:aws:s3:::B/cognito-test/${sub}`, `arn:aws:s3:::B/cognito-test/${sub}/*`]);
+    const list = s3Statements.filter((s: any) => asArray(s.Action).includes('s3:ListBucket'));
+    assert.equal(list.length, 1);
+    assert.deepEqual(asArray(list[0].Action), ['s3:ListBucket']);
+    assert.equal(list[0].Resource, 'arn:aws:s3:::B');
+    assert.deepEqual(list[0].Condition, { StringLike: { 's3:prefix': [`cognito-test/${sub}/`, `cognito-test/${sub}/*`] } });
+    // the original deployment's mistake: a bare prefix would let anyone list every user's keys
+    assert.ok(!JSON.stringify(list[0].Condition).includes('"cognito-test"'));
+  });
+
+  it('may invoke exactly GET /read-file of this API stage, and nothing else besides UserFiles', () => {
+    const attached = policiesAttachedTo(t, ids.authRole);
+    assert.equal(attached.length, 1);
+    const doc = evaluate(attached[0][1].Properties!.PolicyDocument, {
+      'AWS::Partition': 'aws', 'AWS::Region': 'R', 'AWS::AccountId': 'A', [ids.api]: 'API', [ids.stage]: 'v1',
+    });
+    assert.deepEqual(doc.Statement, [{
+      Sid: 'InvokeReadFile', Effect: 'Allow', Action: 'execute-api:Invoke', Resource: 'arn:aws:execute-api:R:A:API/v1/GET/read-file',
+    }]);
+    const props = res(ids.authRole).Properties!;
+    assert.deepEqual(props.Policies.map((p: any) => p.PolicyName), ['UserFiles']);
+    assert.equal(props.ManagedPolicyArns, undefined);
+  });
+
+  it('uses the s3Prefix prop in the rendered policy and the Lambda environment', () => {
+    const other = synth({ s3Prefix: 'users/files' });
+    const bucketId = logicalId(other.stack, other.stack.bucket);
+    const doc = evaluate(other.json.Resources[logicalId(other.stack, other.stack.authenticatedRole)].Properties!.Policies[0].PolicyDocument, { [bucketId]: 'B' });
+    assert.deepEqual(doc, renderPolicy('user-files', { BUCKET: 'B', PREFIX: 'users/files' }));
+    other.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ S3_PREFIX: 'users/files' }) },
+    });
+    assert.throws(() => synth({ s3Prefix: '/leading' }), /s3Prefix/);
+    assert.throws(() => synth({ s3Prefix: 'x/*' }), /s3Prefix/);
+  });
+});
+
+describe('the Lambda', () => {
+  it('is the Rust function: arm64, provided.al2023, bootstrap, 256 MB, 10 s, JSON logs into its own log group', () => {
+    const fn = res(ids.fn).Properties!;
+    assert.deepEqual(fn.Architectures, ['arm64']);
+    assert.equal(fn.Runtime, 'provided.al2023');
+    assert.equal(fn.Handler, 'bootstrap');
+    assert.equal(fn.MemorySize, 256);
+    assert.equal(fn.Timeout, 10);
+    assert.equal(fn.LoggingConfig.LogFormat, 'JSON');
+    const logGroup = res(fn.LoggingConfig.LogGroup.Ref);
+    assert.equal(logGroup.Type, 'AWS::Logs::LogGroup');
+    assert.equal(logGroup.Properties!.RetentionInDays, 30);
+    assert.equal(fn.TracingConfig, undefined);
+  });
+
+  it('gets its settings wired from the constructs, no pasted ids', () => {
+    const env = res(ids.fn).Properties!.Environment.Variables;
+    assert.deepEqual(env, {
+      ACCOUNT_ID: { Ref: 'AWS::AccountId' },
+      USER_POOL_ID: { Ref: ids.userPool },
+      USER_POOL_CLIENT_ID: { Ref: ids.client },
+      IDENTITY_POOL_ID: { Ref: ids.identityPool },
+      S3_BUCKET: { Ref: ids.bucket },
+      S3_PREFIX: 'cognito-test',
+    });
+  });
+
+  it('role: exactly cognito-idp:AdminGetUser on this pool (policy source) plus writing its own logs', () => {
+    const role = res(ids.fnRole).Properties!;
+    assert.deepEqual(role.AssumeRolePolicyDocument.Statement, [
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+    ]);
+    assert.equal(role.ManagedPolicyArns, undefined, 'no managed policies');
+    assert.deepEqual(policiesAttachedTo(t, ids.fnRole), [], 'no other policies attached');
+    assert.deepEqual(role.Policies.map((p: any) => p.PolicyName).sort(), ['Logs', 'UserCheck']);
+    const userPoolArn = 'arn:aws:cognito-idp:R:A:userpool/R_x';
+    assert.deepEqual(evaluate(rolePolicy(ids.fnRole, 'UserCheck'), { [`${ids.userPool}.Arn`]: userPoolArn }),
+      renderPolicy('lambda-user-check', { USER_POOL_ARN: userPoolArn }));
+    const logGroupId = res(ids.fn).Properties!.LoggingConfig.LogGroup.Ref;
+    assert.deepEqual(rolePolicy(ids.fnRole, 'Logs').Statement, [{
+      Sid: 'OwnLogs',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+    }]);
+  });
+
+  it('may be invoked by API Gateway for this stage\'s GET /read-file only', () => {
+    const perms = resourcesOfType(t, 'AWS::Lambda::Permission');
+    assert.equal(perms.length, 1);
+    const p = perms[0][1].Properties!;
+    assert.equal(p.Principal, 'apigateway.amazonaws.com');
+    assert.equal(evaluate(p.SourceArn, { 'AWS::Partition': 'aws', 'AWS::Region': 'R', 'AWS::AccountId': 'A', [ids.api]: 'API', [ids.stage]: 'v1' }),
+      'arn:aws:execute-api:R:A:API/v1/GET/read-file');
+  });
+
+  it('placeholder asset: the bundled bootstrap is the placeholder script', () => {
+    const key = res(ids.fn).Properties!.Code.S3Key as string; // <asset hash>.zip
+    const bootstrap = readFileSync(path.join(base.app.outdir, `asset.${key.replace(/\.zip$/, '')}`, 'bootstrap'), 'utf8');
+    assert.equal(bootstrap, PLACEHOLDER_BOOTSTRAP);
+  });
+
+  it('deploy path: the real RustFunction (repo Cargo.toml, cargo-lambda bundling) synthesizes the same function', () => {
+    // Bundling skipped the way the CDK CLI does for stacks it does not deploy: no cargo build here,
+    // but the construct reads ../../Cargo.toml and sets up `cargo lambda build --release --arm64`.
+    const app = newApp({}, { 'aws:cdk:bundling-stacks': [] });
+    const real = new ReadFileStack(app, 'TestStack', {});
+    const realFn = Template.fromStack(real).toJSON().Resources[logicalId(real, real.function)].Properties;
+    const { Code: _a, ...realRest } = realFn;
+    const { Code: _b, ...placeholderRest } = res(ids.fn).Properties!;
+    assert.deepEqual(realRest, placeholderRest);
+  });
+});
+
+describe('the REST API', () => {
+  it('GET /read-file is AWS_IAM-authorized, a Lambda proxy; the only other method is the unsigned CORS preflight', () => {
+    const methods = resourcesOfType(t, 'AWS::ApiGateway::Method').map(([, r]) => r.Properties!);
+    assert.deepEqual(methods.map((m) => m.HttpMethod).sort(), ['GET', 'OPTIONS']);
+    const get = methods.find((m) => m.HttpMethod === 'GET')!;
+    assert.equal(get.AuthorizationType, 'AWS_IAM');
+    assert.equal(get.Integration.Type, 'AWS_PROXY');
+    const options = methods.find((m) => m.HttpMethod === 'OPTIONS')!;
+    assert.equal(options.AuthorizationType, 'NONE');
+    assert.equal(options.Integration.Type, 'MOCK');
+    const [, resource] = onlyOfType(t, 'AWS::ApiGateway::Resource');
+    assert.equal(resource.Properties!.PathPart, 'read-file');
+  });
+
+  it('CORS: the frontend origin, idToken and the SigV4 headers; also on gateway errors', () => {
+    const options = resourcesOfType(t, 'AWS::ApiGateway::Method').map(([, r]) => r.Properties!).find((m) => m.HttpMethod === 'OPTIONS')!;
+    const headers = options.Integration.IntegrationResponses[0].ResponseParameters;
+    assert.equal(headers['method.response.header.Access-Control-Allow-Origin'], "'http://localhost:3000'");
+    const allowed = headers['method.response.header.Access-Control-Allow-Headers'].replace(/'/g, '').split(',');
+    for (const h of ['idToken', 'Authorization', 'X-Amz-Date', 'X-Amz-Security-Token', 'X-Amz-Content-Sha256']) assert.ok(allowed.includes(h), h);
+    const gw = resourcesOfType(t, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => r.Properties!);
+    assert.deepEqual(gw.map((g) => g.ResponseType).sort(), ['DEFAULT_4XX', 'DEFAULT_5XX']);
+    for (const g of gw) assert.equal(g.ResponseParameters['gatewayresponse.header.Access-Control-Allow-Origin'], "'http://localhost:3000'");
+
+    const custom = synth({ frontendOrigin: 'https://app.example.com' });
+    custom.template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'OPTIONS',
+      Integration: { IntegrationResponses: [Match.objectLike({ ResponseParameters: Match.objectLike({ 'method.response.header.Access-Control-Allow-Origin': "'https://app.example.com'" }) })] },
+    });
+    assert.throws(() => synth({ frontendOrigin: 'https://app.example.com/' }), /bare origin/);
+  });
+
+  it('stage: v1 by default, throttled, access-logged to a retained log group, execution logs without data, no X-Ray', () => {
+    const stage = res(ids.stage).Properties!;
+    assert.equal(stage.StageName, 'v1');
+    assert.equal(stage.TracingEnabled, false);
+    const ms = stage.MethodSettings[0];
+    assert.equal(ms.ThrottlingRateLimit, 20);
+    assert.equal(ms.ThrottlingBurstLimit, 40);
+    assert.equal(ms.DataTraceEnabled, false);
+    assert.ok(stage.AccessLogSetting.DestinationArn);
+    const format = JSON.parse(stage.AccessLogSetting.Format);
+    assert.equal(format.cognitoIdentityId, '$context.identity.cognitoIdentityId');
+    assert.ok(!/header|idToken/i.test(stage.AccessLogSetting.Format), 'access log never records request headers');
+    const [, account] = onlyOfType(t, 'AWS::ApiGateway::Account');
+    assert.ok(account.Properties!.CloudWatchRoleArn, 'an empty account gets the API Gateway logging role');
+  });
+
+  it('stage name, throttling and X-Ray are configurable', () => {
+    const s = synth({ stageName: 'prod', xrayTracing: true, throttlingRateLimit: 5, throttlingBurstLimit: 10 });
+    s.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      TracingEnabled: true,
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 })],
+    });
+    s.template.hasResourceProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+    const stageId = logicalId(s.stack, s.stack.api.deploymentStage);
+    const invoke = resourcesOfType(s.json, 'AWS::IAM::Policy')
+      .map(([, r]) => evaluate(r.Properties!.PolicyDocument, { 'AWS::Partition': 'aws', 'AWS::Region': 'R', 'AWS::AccountId': 'A', [logicalId(s.stack, s.stack.api)]: 'API', [stageId]: 'prod' }))
+      .flatMap((d) => d.Statement)
+      .filter((st: any) => st.Action === 'execute-api:Invoke');
+    assert.deepEqual(invoke.map((st: any) => st.Resource), ['arn:aws:execute-api:R:A:API/prod/GET/read-file']);
+    assert.throws(() => synth({ stageName: 'bad-name' }), /stageName/);
+  });
+});
+
+describe('the buckets', () => {
+  it('data bucket: public access blocked, encrypted, versioned, access-logged, retained by default', () => {
+    const b = res(ids.bucket);
+    assert.deepEqual(b.Properties!.PublicAccessBlockConfiguration, {
+      BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true,
+    });
+    assert.equal(b.Properties!.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm, 'AES256');
+    assert.equal(b.Properties!.VersioningConfiguration.Status, 'Enabled');
+    assert.deepEqual(b.Properties!.LoggingConfiguration.DestinationBucketName, { Ref: ids.logsBucket });
+    assert.equal(b.DeletionPolicy, 'Retain');
+    assert.equal(res(ids.logsBucket).DeletionPolicy, 'Retain');
+    assert.deepEqual(res(ids.logsBucket).Properties!.PublicAccessBlockConfiguration, b.Properties!.PublicAccessBlockConfiguration);
+  });
+
+  it('both buckets deny every request that is not over TLS', () => {
+    for (const bucketId of [ids.bucket, ids.logsBucket]) {
+      const [, policy] = resourcesOfType(t, 'AWS::S3::BucketPolicy').find(([, r]) => r.Properties!.Bucket.Ref === bucketId)!;
+      const deny = policy.Properties!.PolicyDocument.Statement.find((s: any) => s.Condition?.Bool?.['aws:SecureTransport'] === 'false');
+      assert.ok(deny, `${bucketId} has a TLS-only statement`);
+      assert.equal(deny.Effect, 'Deny');
+      assert.deepEqual(deny.Principal, { AWS: '*' });
+      assert.equal(deny.Action, 's3:*');
+      assert.deepEqual(evaluate(deny.Resource), [`<${bucketId}.Arn>`, `<${bucketId}.Arn>/*`]);
+    }
+  });
+
+  it('removal policy is configurable', () => {
+    const s = synth({ removalPolicy: RemovalPolicy.DESTROY });
+    for (const [, r] of [...resourcesOfType(s.json, 'AWS::S3::Bucket'), ...resourcesOfType(s.json, 'AWS::Cognito::UserPool')]) {
+      assert.equal(r.DeletionPolicy, 'Delete');
+    }
+    s.template.hasResourceProperties('AWS::Cognito::UserPool', { DeletionProtection: 'INACTIVE' });
+    base.template.hasResourceProperties('AWS::Cognito::UserPool', { DeletionProtection: 'ACTIVE' });
+  });
+});
+
+describe('the user pool', () => {
+  it('no self sign-up by default, a strong password policy, optional TOTP MFA', () => {
+    const up = res(ids.userPool).Properties!;
+    assert.equal(up.AdminCreateUserConfig.AllowAdminCreateUserOnly, true);
+    assert.deepEqual(up.Policies.PasswordPolicy, {
+      MinimumLength: 12, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true,
+      TemporaryPasswordValidityDays: 3,
+    });
+    assert.equal(up.MfaConfiguration, 'OPTIONAL');
+    assert.deepEqual(up.EnabledMfas, ['SOFTWARE_TOKEN_MFA']);
+  });
+
+  it('self sign-up and MFA are configurable', () => {
+    const s = synth({ selfSignUpEnabled: true, mfa: 'required' });
+    s.template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: false },
+      MfaConfiguration: 'ON',
+    });
+  });
+
+  it('app client: SRP and ADMIN_USER_PASSWORD_AUTH, no secret, no OAuth', () => {
+    const c = res(ids.client).Properties!;
+    assert.deepEqual([...c.ExplicitAuthFlows].sort(), ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH']);
+    assert.equal(c.GenerateSecret, false);
+    assert.equal(c.AllowedOAuthFlowsUserPoolClient, false);
+  });
+});
+
+describe('least privilege across the whole template', () => {
+  // Every wildcard in an IAM policy of this stack, and why AWS leaves no narrower choice.
+  const JUSTIFIED: { what: string; why: string; matches: (st: any, where: string) => boolean }[] = [
+    {
+      what: 'Deny s3:* to Principal * without TLS (bucket policies)',
+      why: 'a Deny: the wildcards widen what is refused, not what is allowed',
+      matches: (st) => st.Effect === 'Deny',
+    },
+    {
+      what: "authenticated role: objects below the caller's own folder",
+      why: "the object keys are the user's to choose; ${cognito-identity.amazonaws.com:sub} pins the folder to the caller",
+      matches: (st, where) => where === `${ids.authRole}.Policies.UserFiles` && st.Sid === 'OwnObjects',
+    },
+    {
+      what: 'S3 server access log delivery into the log bucket',
+      why: 'S3 names the log objects itself; the grant is limited to the data-bucket/ prefix and to the data bucket as source',
+      matches: (st) => st.Principal?.Service === 'logging.s3.amazonaws.com' && st.Action === 's3:PutObject'
+        && st.Condition?.ArnLike?.['aws:SourceArn'] !== undefined,
+    },
+  ];
+
+  function wildcards(tpl: CfnTemplate) {
+    const found: { where: string; st: any; what: string[] }[] = [];
+    for (const { where, doc } of policyDocuments(tpl)) {
+      for (const st of evaluate(doc).Statement) {
+        const what = [
+          ...asArray<string>(st.Action).filter((a) => a.includes('*')).map((a) => `Action ${a}`),
+          ...asArray<string>(st.NotAction).map((a) => `NotAction ${a}`),
+          ...asArray<string>(st.Resource).filter((r) => r.includes('*')).map((r) => `Resource ${r}`),
+          ...asArray<string>(st.NotResource).map((r) => `NotResource ${r}`),
+          ...(JSON.stringify(st.Principal ?? {}).includes('"*"') ? ['Principal *'] : []),
+        ];
+        if (what.length > 0) found.push({ where, st, what });
+      }
+    }
+    return found;
+  }
+
+  it('no wildcard action, resource or principal except the justified ones', () => {
+    const found = wildcards(t);
+    for (const f of found) {
+      assert.ok(JUSTIFIED.some((j) => j.matches(f.st, f.where)), `unjustified wildcard in ${f.where}: ${f.what.join(', ')}`);
+    }
+    for (const j of JUSTIFIED) assert.ok(found.some((f) => j.matches(f.st, f.where)), `stale justification: ${j.what}`);
+  });
+
+  it('no Allow with NotAction/NotResource, no managed policy except API Gateway\'s logging role', () => {
+    for (const { where, doc } of policyDocuments(t)) {
+      for (const st of doc.Statement) assert.ok(!st.NotAction && !st.NotResource && !st.NotPrincipal, where);
+    }
+    const withManaged = resourcesOfType(t, 'AWS::IAM::Role').filter(([, r]) => r.Properties!.ManagedPolicyArns);
+    assert.deepEqual(withManaged.map(([id]) => id), [logicalId(stack, stack.api.node.findChild('CloudWatchRole') as any)]);
+    assert.deepEqual(evaluate(withManaged[0][1].Properties!.ManagedPolicyArns, { 'AWS::Partition': 'aws' }),
+      ['arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs']);
+  });
+
+  it('with X-Ray on, the one extra wildcard is xray:Put* on Resource * (X-Ray has no resource-level permissions)', () => {
+    const s = synth({ xrayTracing: true });
+    const fnRole = logicalId(s.stack, s.stack.functionRole);
+    const extra = policiesAttachedTo(s.json, fnRole);
+    assert.equal(extra.length, 1);
+    const statements = extra[0][1].Properties!.PolicyDocument.Statement;
+    assert.equal(statements.length, 1);
+    assert.deepEqual([...statements[0].Action].sort(), ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    assert.equal(statements[0].Effect, 'Allow');
+    assert.equal(statements[0].Resource, '*');
+  });
+});
+
+describe('stack outputs', () => {
+  it('API URL, user pool, client, identity pool, bucket, region', () => {
+    const outputs = Object.keys(t.Outputs ?? {}).sort();
+    assert.deepEqual(outputs, ['ApiUrl', 'BucketName', 'IdentityPoolId', 'ReadFileUrl', 'Region', 'S3Prefix', 'UserPoolClientId', 'UserPoolId', 'UserPoolProviderName']);
+    assert.deepEqual(t.Outputs!.IdentityPoolId.Value, { Ref: ids.identityPool });
+    assert.deepEqual(t.Outputs!.BucketName.Value, { Ref: ids.bucket });
+    assert.deepEqual(t.Outputs!.Region.Value, { Ref: 'AWS::Region' });
+  });
+});
