@@ -12,6 +12,7 @@ Errors are JSON with AWS's codes, status 400.
 """
 
 import json
+import threading
 import time
 import uuid
 from datetime import timezone
@@ -30,6 +31,7 @@ from .iam_eval import ALLOW, credential_owners, evaluate
 
 CREDENTIALS_SECONDS = 3600  # enhanced-flow credentials last one hour
 _IDENTITY_NAMESPACE = uuid.UUID("5b0e1f3c-8f4e-4b8e-9d3a-6c1f2a7e9b10")  # any fixed value
+_REGISTER = threading.Lock()  # the server is threaded: one registration per new identity
 
 
 def _error(code, message):
@@ -125,10 +127,11 @@ def get_id(self):
     provider, sub = _verified_login(self.current_account, pool, self._get_param("Logins"))
     identity_id = _identity_id(pool_id, provider, sub)
     backend = _backend(self.current_account, pool_id)
-    if identity_id not in _identities(backend, pool_id):
-        backend.pools_identities[pool_id]["Identities"].append(
-            {"IdentityId": identity_id, "Logins": [provider]}
-        )
+    with _REGISTER:
+        if identity_id not in _identities(backend, pool_id):
+            backend.pools_identities[pool_id]["Identities"].append(
+                {"IdentityId": identity_id, "Logins": [provider]}
+            )
     return json.dumps({"IdentityId": identity_id})
 
 
