@@ -32,12 +32,40 @@ export function newApp(context: Record<string, unknown> = {}, postCliContext?: R
   return new App({ context: { ...cdkJsonContext(), ...context }, outdir: tempOutdir(), postCliContext });
 }
 
+/**
+ * Run `fn` with process stdout/stderr held back; print what it wrote only if it throws. Synth
+ * prints "Bundling asset ..." and cdk-nag prints its full report, which would bury the test output.
+ */
+export function quietly<T>(fn: () => T): T {
+  const captured: string[] = [];
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  const hold = ((chunk: unknown) => {
+    captured.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  process.stdout.write = hold;
+  process.stderr.write = hold;
+  try {
+    return fn();
+  } catch (e) {
+    process.stderr.write = err;
+    process.stderr.write(captured.join(''));
+    throw e;
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
 /** Synthesize one stack (placeholder asset unless props say otherwise); no cdk-nag. */
 export function synth(props: ReadFileStackProps = {}): Synth {
-  const app = newApp();
-  const stack = new ReadFileStack(app, 'TestStack', { lambdaAsset: { kind: 'placeholder' }, ...props });
-  const template = Template.fromStack(stack);
-  return { app, stack, template, json: template.toJSON() as CfnTemplate };
+  return quietly(() => {
+    const app = newApp();
+    const stack = new ReadFileStack(app, 'TestStack', { lambdaAsset: { kind: 'placeholder' }, ...props });
+    const template = Template.fromStack(stack);
+    return { app, stack, template, json: template.toJSON() as CfnTemplate };
+  });
 }
 
 export interface NagFinding {
@@ -49,15 +77,17 @@ export interface NagFinding {
 /** Synthesize with cdk-nag AwsSolutionsChecks; return the findings (empty when clean). */
 export function synthWithNag(props: ReadFileStackProps = {}): { stack: ReadFileStack; findings: NagFinding[]; error?: unknown } {
   const app = newApp();
-  const stack = new ReadFileStack(app, 'NagStack', { lambdaAsset: { kind: 'placeholder' }, ...props });
-  const pack = new AwsSolutionsChecks(app);
-  Validations.of(app).addPlugins(pack);
   let error: unknown;
-  try {
-    app.synth();
-  } catch (e) {
-    error = e;
-  }
+  const stack = quietly(() => {
+    const s = new ReadFileStack(app, 'NagStack', { lambdaAsset: { kind: 'placeholder' }, ...props });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    try {
+      app.synth();
+    } catch (e) {
+      error = e; // the findings are in the validation report, read below
+    }
+    return s;
+  });
   const report = readValidationReport(app.outdir);
   return { stack, findings: report, error };
 }
