@@ -12,6 +12,8 @@ Port: --port, else $LOCAL_STACK_PORT, else 5055.
 """
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import signal
@@ -29,6 +31,7 @@ PID_FILE = STATE / "stack.pid"
 LOG_FILE = STATE / "stack.log"
 STACK_ENV = STATE / "stack.env"
 FIXTURES_ENV = STATE / "fixtures.env"
+LOCK_FILE = STATE / "stack.lock"
 SERVER = Path(__file__).resolve().parent / "server.py"
 READY_TIMEOUT = 20  # seconds; it takes ~1 s
 STOP_TIMEOUT = 5
@@ -126,6 +129,16 @@ def _is_zombie(pid):
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+@contextlib.contextmanager
+def exclusive():
+    """Serializes up/down: two test binaries starting the stack at once must not kill each
+    other's half-provisioned server; the second one waits, then finds the stack up."""
+    STATE.mkdir(exist_ok=True)
+    with open(LOCK_FILE, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 # ---------------------------------------------------------------- subcommands
@@ -256,7 +269,11 @@ def main():
         if not VENV_PYTHON.exists():
             fail("no venv: run `make venv` first")
         os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *sys.argv])
-    {"up": cmd_up, "down": cmd_down, "status": cmd_status, "token": cmd_token}[args.command](args)
+    if args.command in ("up", "down"):
+        with exclusive():
+            {"up": cmd_up, "down": cmd_down}[args.command](args)
+    else:
+        {"status": cmd_status, "token": cmd_token}[args.command](args)
 
 
 if __name__ == "__main__":
