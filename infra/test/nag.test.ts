@@ -9,6 +9,7 @@ const VARIANTS: [string, ReadFileStackProps][] = [
   ['defaults', {}],
   ['X-Ray on', { xrayTracing: true }],
   ['MFA required, self sign-up on', { mfa: 'required', selfSignUpEnabled: true }],
+  ['another prefix and stage', { s3Prefix: 'users/files', stageName: 'prod' }],
 ];
 
 describe('cdk-nag AwsSolutionsChecks', () => {
