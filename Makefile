@@ -37,7 +37,7 @@ token: ## print a fresh ID token for USER (default admin), nothing else
 	@$(VENV)/bin/python infra/local/stack.py token $(TOKEN_USER)
 
 canary: venv ## the local stack's own faithfulness suite (boto3), against a running stack
-	$(VENV)/bin/python -m pytest -q infra/local/canary
+	$(VENV)/bin/python -m pytest -q infra/local/tests infra/local/canary
 
 infra-test: ## CDK app: synth offline, template assertions, cdk-nag, cfn-lint
 	$(MAKE) -C infra test
