@@ -80,9 +80,12 @@ def _element_matches(statement, name, value, context, ignore_case=False):
 
 
 def _principal_matches(expected, principal):
-    if expected is None or expected == "*":
-        return expected == "*"
-    return any(principal in _as_list(v) or v == "*" for v in expected.values())
+    """Trust policies: "*", or {"Federated" | "AWS" | "Service": one or a list}."""
+    if expected == "*":
+        return True
+    if not isinstance(expected, dict):
+        return False
+    return any(v == "*" or principal in _as_list(v) for v in expected.values())
 
 
 def _glob(pattern, value, context, ignore_case=False):
@@ -271,10 +274,11 @@ def _cognito_idp_resource(self):
     """The user pool ARN of the request, so that policies scoped to a pool match (moto checks
     every cognito-idp action against "*")."""
     try:
-        pool_id = json.loads(self.body or "{}").get("UserPoolId")
+        params = json.loads(self.body or "{}")
     except ValueError:
-        pool_id = None
-    if not pool_id or "_" not in pool_id:
+        params = None
+    pool_id = params.get("UserPoolId") if isinstance(params, dict) else None
+    if not isinstance(pool_id, str) or "_" not in pool_id:
         return "*"
     region = pool_id.split("_", 1)[0]
     return f"arn:aws:cognito-idp:{region}:{self.current_account}:userpool/{pool_id}"

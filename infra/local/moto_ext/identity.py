@@ -12,6 +12,7 @@ Errors are JSON with AWS's codes, status 400.
 """
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -31,6 +32,7 @@ from .iam_eval import ALLOW, credential_owners, evaluate
 
 CREDENTIALS_SECONDS = 3600  # enhanced-flow credentials last one hour
 _IDENTITY_NAMESPACE = uuid.UUID("5b0e1f3c-8f4e-4b8e-9d3a-6c1f2a7e9b10")  # any fixed value
+_USER_POOL_PROVIDER = re.compile(r"cognito-idp\.([a-z0-9-]+)\.amazonaws\.com/([\w-]+)")  # region, pool id
 _REGISTER = threading.Lock()  # the server is threaded: one registration per new identity
 
 
@@ -63,9 +65,12 @@ def _pool(account_id, pool_id):
 
 def _verified_sub(account_id, provider, token):
     """The `sub` of a valid user-pool ID token issued for `provider` (a pool's provider entry)."""
-    name = provider["ProviderName"]  # cognito-idp.<region>.amazonaws.com/<userPoolId>
-    region = name.split(".")[1] if name.count(".") >= 3 else ""
-    user_pool = cognitoidp_backends[account_id][region].user_pools.get(name.rsplit("/", 1)[-1]) if region else None
+    name = provider["ProviderName"]
+    match = _USER_POOL_PROVIDER.fullmatch(name)
+    try:
+        user_pool = cognitoidp_backends[account_id][match[1]].user_pools.get(match[2]) if match else None
+    except KeyError:  # not a region moto knows
+        user_pool = None
     if user_pool is None:
         raise _not_authorized("Invalid login token. Couldn't verify signed token.")
     try:
