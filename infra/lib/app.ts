@@ -24,7 +24,7 @@ export interface BuiltApp {
  * Build the app. Settings (all optional), as `cdk synth -c name=value` or in cdk.json's context:
  * stackName, lambdaAsset (or env READ_FILE_LAMBDA_ASSET), s3Prefix, stageName, frontendOrigin,
  * selfSignUp (true|false), mfa (off|optional|required), removalPolicy (retain|destroy),
- * xray (true|false).
+ * xray (true|false), throttleRate and throttleBurst (numbers).
  */
 export function buildApp(props: AppProps = {}, env: NodeJS.ProcessEnv = process.env): BuiltApp {
   const app = new App(props);
@@ -44,6 +44,8 @@ export function buildApp(props: AppProps = {}, env: NodeJS.ProcessEnv = process.
     mfa: oneOf(ctx('mfa'), ['off', 'optional', 'required'] as const, 'mfa') as MfaSetting | undefined,
     removalPolicy: removal(ctx('removalPolicy')),
     xrayTracing: bool(ctx('xray'), 'xray'),
+    throttlingRateLimit: num(ctx('throttleRate'), 'throttleRate'),
+    throttlingBurstLimit: num(ctx('throttleBurst'), 'throttleBurst'),
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
@@ -55,6 +57,13 @@ function bool(v: string | undefined, name: string): boolean | undefined {
   if (v === 'true') return true;
   if (v === 'false') return false;
   throw new Error(`context ${name}: expected true or false, got '${v}'`);
+}
+
+function num(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`context ${name}: expected a positive number, got '${v}'`);
+  return n;
 }
 
 function oneOf<T extends string>(v: string | undefined, allowed: readonly T[], name: string): T | undefined {

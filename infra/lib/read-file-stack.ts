@@ -48,9 +48,11 @@ export interface ReadFileStackProps extends StackProps {
   /**
    * Steady-state request rate of the stage, requests/second. @default 20
    *
-   * Every request makes a `cognito-identity:GetId` call, whose quota is 25 requests/second per
-   * account and Region (summed over all pools): past that the Lambda would only collect
-   * TooManyRequests. Throttling at API Gateway answers 429 early and cheaply instead.
+   * Cognito's quotas are per account and Region, summed over pools: `cognito-identity:GetId` 25
+   * rps, AdminGetUser 120 rps. The function caches IdentityIds and credentials per instance, but
+   * every new user and every new instance (a burst scales out many) starts cold and calls them.
+   * Throttling at API Gateway answers 429 early and cheaply instead of piling up TooManyRequests
+   * inside the function. Raise it when traffic is mostly warm.
    */
   readonly throttlingRateLimit?: number;
   /** Burst of the stage, requests. @default 40 */
@@ -281,9 +283,10 @@ export class ReadFileStack extends Stack {
       // GET), but Lambda scales CPU with memory and a cold start does several TLS handshakes and an
       // RSA signature check; 256 MB keeps that fast for a fraction of a cent more than 128 MB.
       memorySize: 256,
-      // 10 s: a warm request takes well under a second; the SDK retries a throttled Cognito call a
-      // few times. 10 s bounds a stuck dependency far below API Gateway's 29 s integration limit,
-      // so the caller gets our JSON error, not a gateway timeout.
+      // 10 s: a warm request takes well under a second. The function bounds every upstream attempt
+      // itself (UPSTREAM_TIMEOUT_MS 3 s, CONNECT_TIMEOUT_MS 1 s, 3 attempts), so one slow
+      // dependency ends inside the function with a JSON error; 10 s caps a request whose
+      // dependencies all stall, far below API Gateway's 29 s integration limit.
       timeout: Duration.seconds(10),
       role: this.functionRole,
       logGroup: functionLogGroup,
@@ -298,6 +301,9 @@ export class ReadFileStack extends Stack {
         IDENTITY_POOL_ID: this.identityPool.identityPoolId,
         S3_BUCKET: this.bucket.bucketName,
         S3_PREFIX: prefix,
+        // The function's own responses carry Access-Control-Allow-Origin (proxy integration:
+        // API Gateway adds no CORS headers to them).
+        ALLOWED_ORIGIN: frontendOrigin,
       },
       bundling: bundler ? { dockerOptions: { local: bundler } } : undefined,
     });

@@ -150,6 +150,7 @@ describe('the Lambda', () => {
       IDENTITY_POOL_ID: { Ref: ids.identityPool },
       S3_BUCKET: { Ref: ids.bucket },
       S3_PREFIX: 'cognito-test',
+      ALLOWED_ORIGIN: 'http://localhost:3000',
     });
   });
 
@@ -225,6 +226,9 @@ describe('the REST API', () => {
     for (const g of gw) assert.equal(g.ResponseParameters['gatewayresponse.header.Access-Control-Allow-Origin'], "'http://localhost:3000'");
 
     const custom = synth({ frontendOrigin: 'https://app.example.com' });
+    custom.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ ALLOWED_ORIGIN: 'https://app.example.com' }) },
+    });
     custom.template.hasResourceProperties('AWS::ApiGateway::Method', {
       HttpMethod: 'OPTIONS',
       Integration: { IntegrationResponses: [Match.objectLike({ ResponseParameters: Match.objectLike({ 'method.response.header.Access-Control-Allow-Origin': "'https://app.example.com'" }) })] },
