@@ -1,5 +1,6 @@
-use lambda_http::{Error, service_fn};
-use read_file::{App, telemetry};
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Adapter, Error, LambdaEvent, Request, Service, service_fn};
+use read_file::{App, event::keep_repeated_id_tokens, telemetry};
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -13,9 +14,16 @@ async fn main() -> Result<(), Error> {
             return Err(err);
         }
     };
-    lambda_http::run(service_fn(move |req| {
+    let handler = service_fn(move |req: Request| {
         let app = Arc::clone(&app);
         async move { Ok::<_, Infallible>(app.handle(req).await) }
+    });
+    // What `lambda_http::run` does, with one fix to the raw event first (see `read_file::event`).
+    let adapter = Adapter::from(handler);
+    lambda_http::lambda_runtime::run(service_fn(move |mut event: LambdaEvent<LambdaRequest>| {
+        keep_repeated_id_tokens(&mut event.payload);
+        let mut adapter = adapter.clone();
+        async move { adapter.call(event).await }
     }))
     .await
 }
