@@ -148,9 +148,9 @@ impl TokenVerifier {
                 ErrorKind::InvalidIssuer => "wrong issuer",
                 ErrorKind::InvalidAudience => "wrong audience",
                 ErrorKind::InvalidAlgorithm => "algorithm not allowed",
-                ErrorKind::MissingRequiredClaim(_) | ErrorKind::InvalidClaimFormat(_) => {
-                    "missing or malformed claims"
-                }
+                ErrorKind::MissingRequiredClaim(_)
+                | ErrorKind::InvalidClaimFormat(_)
+                | ErrorKind::Json(_) => "missing or malformed claims",
                 _ => "malformed token",
             })
         })?;

@@ -1,0 +1,140 @@
+//! The handler on the event shapes AWS sends: a REST API (v1) proxy event with a stage and
+//! `AWS_IAM` identity, and a function URL / HTTP API (v2) event, parsed by `lambda_http`.
+
+mod common;
+
+use common::{error_code, event, parts, stack};
+
+struct Ids {
+    admin_token: String,
+    admin_identity: String,
+    user_identity: String,
+}
+
+async fn ids() -> Ids {
+    let stack = stack();
+    let admin_token = stack.provisioned_token("admin").await;
+    let user_token = stack.provisioned_token("user").await;
+    Ids {
+        admin_identity: stack.identity_id(&admin_token).await,
+        user_identity: stack.identity_id(&user_token).await,
+        admin_token,
+    }
+}
+
+fn rest(token: &str, signer: &str) -> lambda_http::Request {
+    let values = format!("\"{token}\"");
+    event(
+        "rest-v1-iam.json",
+        &[
+            ("{{ID_TOKEN_VALUES}}", &values),
+            ("{{ID_TOKEN}}", token),
+            ("{{COGNITO_IDENTITY_ID}}", signer),
+            ("{{IDENTITY_POOL_ID}}", stack().var("IDENTITY_POOL_ID")),
+        ],
+    )
+}
+
+fn function_url(token: &str, signer: &str) -> lambda_http::Request {
+    event(
+        "function-url-v2.json",
+        &[
+            ("{{ID_TOKEN}}", token),
+            ("{{COGNITO_IDENTITY_ID}}", signer),
+            ("{{IDENTITY_POOL_ID}}", stack().var("IDENTITY_POOL_ID")),
+        ],
+    )
+}
+
+#[tokio::test]
+async fn a_rest_event_signed_by_the_tokens_own_identity_is_served() {
+    let ids = ids().await;
+    let request = rest(&ids.admin_token, &ids.admin_identity);
+    assert_eq!(
+        request.uri().path(),
+        "/v1/read-file",
+        "lambda_http prepends the stage"
+    );
+    let (status, body) = parts(&stack().app().await.handle(request).await);
+    assert_eq!(
+        (status, body["data"].as_str()),
+        (200, Some("admin")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_rest_event_signed_by_another_identity_is_403() {
+    let ids = ids().await;
+    let app = stack().app().await;
+    let (status, body) = parts(&app.handle(rest(&ids.admin_token, &ids.user_identity)).await);
+    assert_eq!(
+        (status, error_code(&body)),
+        (403, "identity_mismatch"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_rest_event_with_two_id_tokens_is_400() {
+    let ids = ids().await;
+    let token = &ids.admin_token;
+    let values = format!("\"{token}\", \"{token}\"");
+    let request = event(
+        "rest-v1-iam.json",
+        &[
+            ("{{ID_TOKEN_VALUES}}", &values),
+            ("{{ID_TOKEN}}", token),
+            ("{{COGNITO_IDENTITY_ID}}", &ids.admin_identity),
+            ("{{IDENTITY_POOL_ID}}", stack().var("IDENTITY_POOL_ID")),
+        ],
+    );
+    let app = stack().app().await;
+    let (status, body) = parts(&app.handle(request).await);
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "multiple_tokens"),
+        "{body}"
+    );
+    assert_eq!(app.upstream_calls().total(), 0);
+}
+
+#[tokio::test]
+async fn a_function_url_event_is_served_and_cross_checked() {
+    let ids = ids().await;
+    let app = stack().app().await;
+    let (status, body) = parts(
+        &app.handle(function_url(&ids.admin_token, &ids.admin_identity))
+            .await,
+    );
+    assert_eq!(
+        (status, body["data"].as_str()),
+        (200, Some("admin")),
+        "{body}"
+    );
+    let (status, body) = parts(
+        &app.handle(function_url(&ids.admin_token, &ids.user_identity))
+            .await,
+    );
+    assert_eq!(
+        (status, error_code(&body)),
+        (403, "identity_mismatch"),
+        "{body}"
+    );
+    // A function URL without IAM auth names no signer; the token alone decides.
+    let (status, body) = parts(&app.handle(function_url(&ids.admin_token, "")).await);
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_function_url_event_with_joined_duplicate_tokens_is_400() {
+    let ids = ids().await;
+    let joined = format!("{0},{0}", ids.admin_token);
+    let app = stack().app().await;
+    let (status, body) = parts(&app.handle(function_url(&joined, &ids.admin_identity)).await);
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "multiple_tokens"),
+        "{body}"
+    );
+}

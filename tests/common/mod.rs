@@ -1,0 +1,291 @@
+//! Test support: the running local AWS stack, apps wired to it, users and requests.
+//!
+//! Every test that needs the stack calls [`stack()`]; when the stack is not running it panics
+//! with the command that starts it. Nothing is skipped.
+#![allow(dead_code)] // each test binary uses its own subset
+
+pub mod jwt;
+
+use aws_credential_types::Credentials;
+use lambda_http::{Body, Request, Response};
+use read_file::{App, Config, app::sdk_loader};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+/// The local stack's settings, read once per test binary.
+pub struct Stack {
+    vars: HashMap<String, String>,
+}
+
+/// The running local stack; panics loudly when it is not up.
+pub fn stack() -> &'static Stack {
+    static STACK: OnceLock<Stack> = OnceLock::new();
+    STACK.get_or_init(|| {
+        let root = repo_root();
+        let mut vars = HashMap::new();
+        for file in ["stack.env", "fixtures.env"] {
+            let path = root.join(".local").join(file);
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+                panic!(
+                    "the local AWS stack is not running ({} is missing): start it with \
+                     `make local-up` (`make test` does this for you)",
+                    path.display()
+                )
+            });
+            vars.extend(parse_env(&text));
+        }
+        let stack = Stack { vars };
+        let endpoint = stack.var("AWS_ENDPOINT_URL");
+        let addr: SocketAddr = endpoint
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .unwrap_or_else(|_| panic!("AWS_ENDPOINT_URL is not http://host:port: {endpoint}"));
+        TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap_or_else(|e| {
+            panic!(
+                "the local AWS stack does not answer at {endpoint} ({e}): start it with \
+                 `make local-up` (`make test` does this for you)"
+            )
+        });
+        stack
+    })
+}
+
+/// The repository root (where `Cargo.toml` is).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Parses `KEY=VALUE` lines, skipping blanks and comments.
+pub fn parse_env(text: &str) -> HashMap<String, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+static USER_SEQ: AtomicU32 = AtomicU32::new(0);
+
+/// A user created for one test, with a permanent password.
+pub struct TestUser {
+    pub username: String,
+    pub password: String,
+}
+
+impl Stack {
+    /// One setting of the stack.
+    pub fn var(&self, key: &str) -> &str {
+        self.vars
+            .get(key)
+            .unwrap_or_else(|| panic!("{key} is missing from .local/*.env"))
+    }
+
+    /// The Lambda's configuration as the stack wrote it, with `overrides` on top.
+    pub fn config_with(&self, overrides: &[(&str, &str)]) -> Config {
+        let vars = &self.vars;
+        Config::from_lookup(|k| {
+            overrides
+                .iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| v.to_string())
+                .or_else(|| vars.get(k).cloned())
+        })
+        .expect("the stack's settings are a valid configuration")
+    }
+
+    /// An app wired to the stack with the Lambda principal's keys.
+    pub async fn app(&self) -> App {
+        self.app_with(&[]).await
+    }
+
+    /// An app wired to the stack, with configuration `overrides`.
+    pub async fn app_with(&self, overrides: &[(&str, &str)]) -> App {
+        let config = self.config_with(overrides);
+        let creds = Credentials::new(
+            self.var("AWS_ACCESS_KEY_ID"),
+            self.var("AWS_SECRET_ACCESS_KEY"),
+            None,
+            None,
+            "lambda-principal",
+        );
+        let sdk = sdk_loader(&config).credentials_provider(creds).load().await;
+        App::new(config, sdk).expect("app")
+    }
+
+    /// SDK configuration of the fixture principal (allowed everything; test setup only).
+    pub async fn fixture_sdk(&self) -> aws_config::SdkConfig {
+        let creds = Credentials::new(
+            self.var("FIXTURE_AWS_ACCESS_KEY_ID"),
+            self.var("FIXTURE_AWS_SECRET_ACCESS_KEY"),
+            None,
+            None,
+            "fixture",
+        );
+        sdk_loader(&self.config_with(&[]))
+            .credentials_provider(creds)
+            .load()
+            .await
+    }
+
+    /// A user-pool client acting as the fixture principal.
+    pub async fn idp(&self) -> aws_sdk_cognitoidentityprovider::Client {
+        aws_sdk_cognitoidentityprovider::Client::new(&self.fixture_sdk().await)
+    }
+
+    /// An S3 client acting as the fixture principal.
+    pub async fn s3(&self) -> aws_sdk_s3::Client {
+        let sdk = self.fixture_sdk().await;
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&sdk)
+                .force_path_style(true)
+                .build(),
+        )
+    }
+
+    /// A fresh ID token for `username`, through AdminInitiateAuth as a frontend would get one.
+    pub async fn token(&self, username: &str, password: &str) -> String {
+        let out = self
+            .idp()
+            .await
+            .admin_initiate_auth()
+            .user_pool_id(self.var("USER_POOL_ID"))
+            .client_id(self.var("USER_POOL_CLIENT_ID"))
+            .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::AdminUserPasswordAuth)
+            .auth_parameters("USERNAME", username)
+            .auth_parameters("PASSWORD", password)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("AdminInitiateAuth for {username}: {e:?}"));
+        out.authentication_result()
+            .and_then(|r| r.id_token())
+            .expect("an ID token")
+            .to_owned()
+    }
+
+    /// A token for the provisioned `admin` or `user`.
+    pub async fn provisioned_token(&self, username: &str) -> String {
+        let password = match username {
+            "admin" => self.var("ADMIN_PASSWORD"),
+            "user" => self.var("USER_PASSWORD"),
+            other => panic!("{other} is not a provisioned user"),
+        };
+        self.token(username, password).await
+    }
+
+    /// Creates a user of its own for one test, confirmed with a permanent password.
+    pub async fn new_user(&self, label: &str) -> TestUser {
+        let seq = USER_SEQ.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let username = format!("{label}-{}-{seq}-{nanos}", std::process::id());
+        let password = "Test-Passw0rd!-local".to_owned();
+        let idp = self.idp().await;
+        let pool = self.var("USER_POOL_ID");
+        idp.admin_create_user()
+            .user_pool_id(pool)
+            .username(&username)
+            .message_action(aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress)
+            .send()
+            .await
+            .expect("AdminCreateUser");
+        idp.admin_set_user_password()
+            .user_pool_id(pool)
+            .username(&username)
+            .password(&password)
+            .permanent(true)
+            .send()
+            .await
+            .expect("AdminSetUserPassword");
+        TestUser { username, password }
+    }
+
+    /// Writes `body` as the data file of `identity_id` (as an operator would).
+    pub async fn put_data(&self, identity_id: &str, body: &str) {
+        self.s3()
+            .await
+            .put_object()
+            .bucket(self.var("S3_BUCKET"))
+            .key(format!("cognito-test/{identity_id}/data.txt"))
+            .body(body.as_bytes().to_vec().into())
+            .send()
+            .await
+            .expect("PutObject");
+    }
+
+    /// The IdentityId of a token, asked from the identity pool directly.
+    pub async fn identity_id(&self, token: &str) -> String {
+        let sdk = self.fixture_sdk().await;
+        aws_sdk_cognitoidentity::Client::new(&sdk)
+            .get_id()
+            .account_id(self.var("ACCOUNT_ID"))
+            .identity_pool_id(self.var("IDENTITY_POOL_ID"))
+            .logins(self.login_provider(), token)
+            .send()
+            .await
+            .expect("GetId")
+            .identity_id()
+            .expect("an IdentityId")
+            .to_owned()
+    }
+
+    /// The `Logins` key of the stack's user pool.
+    pub fn login_provider(&self) -> String {
+        self.config_with(&[]).login_provider()
+    }
+
+    /// The stack's own signing key (moto signs every pool's tokens with it).
+    pub fn pool_key(&self) -> jwt::TestKey {
+        jwt::TestKey::from_pem_file(self.var("SIGNING_KEY_FILE"), self.var("SIGNING_KEY_KID"))
+    }
+}
+
+/// A `GET` request for `path` with `headers`, as `lambda_http` hands it to the handler.
+pub fn get(path: &str, headers: &[(&str, &str)]) -> Request {
+    request("GET", path, headers)
+}
+
+/// A request with any method.
+pub fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
+    let mut builder = lambda_http::http::Request::builder()
+        .method(method)
+        .uri(path);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder.body(Body::Empty).expect("request")
+}
+
+/// Status and JSON body of a response.
+pub fn parts(response: &Response<Body>) -> (u16, Value) {
+    let body = match response.body() {
+        Body::Text(text) => serde_json::from_str(text).expect("JSON body"),
+        other => panic!("expected a JSON text body, got {other:?}"),
+    };
+    (response.status().as_u16(), body)
+}
+
+/// The error code of an error response.
+pub fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<none>")
+}
+
+/// A real API Gateway event from `tests/fixtures`, with placeholders filled in.
+pub fn event(fixture: &str, replacements: &[(&str, &str)]) -> Request {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(fixture);
+    let mut text = std::fs::read_to_string(&path).expect("fixture");
+    for (from, to) in replacements {
+        text = text.replace(from, to);
+    }
+    read_file::event::request_from_json(&text).expect("an API Gateway event")
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# End to end: the function under `cargo lambda watch` with the local stack's env file, called over
+# real HTTP, as `make dev` users do. Needs a running local stack (`make local-up`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.local/venv/bin:$PATH"
+port=${E2E_PORT:-9011}
+base="http://127.0.0.1:$port/lambda-url/read-file"
+log=.local/e2e-watch.log
+
+[ -f .local/stack.env ] || { echo "e2e: the local stack is not running (make local-up)" >&2; exit 1; }
+command -v cargo-lambda >/dev/null || { echo "e2e: cargo-lambda missing (make venv)" >&2; exit 1; }
+
+setsid cargo lambda watch --quiet --invoke-address 127.0.0.1 --invoke-port "$port" \
+  --env-file .local/stack.env >"$log" 2>&1 &
+watch_pid=$!
+trap 'kill -TERM -- "-$watch_pid" 2>/dev/null || true; wait "$watch_pid" 2>/dev/null || true' EXIT
+
+# The first request waits for the build; give a cold debug build time.
+ready=""
+for _ in $(seq 1 600); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 300 "$base/read-file" || true)
+  if [ "$code" = 401 ]; then ready=1; break; fi
+  kill -0 "$watch_pid" 2>/dev/null || break
+  sleep 0.5
+done
+if [ -z "$ready" ]; then
+  echo "e2e: cargo lambda watch did not serve the function; its log:" >&2
+  tail -n 40 "$log" >&2
+  exit 1
+fi
+
+passed=0 failed=0
+expect() { # name, expected status, expected body fragment, curl args...
+  local name=$1 want_status=$2 want_body=$3; shift 3
+  local out status body
+  out=$(curl -s --max-time 30 -w '\n%{http_code}' "$@")
+  status=${out##*$'\n'}
+  body=${out%$'\n'*}
+  if [ "$status" = "$want_status" ] && [[ "$body" == *"$want_body"* ]]; then
+    passed=$((passed + 1)); echo "ok   $name"
+  else
+    failed=$((failed + 1)); echo "FAIL $name: got $status $body"
+  fi
+}
+
+admin=$(python3 infra/local/stack.py token admin)
+user=$(python3 infra/local/stack.py token user)
+expect "admin reads admin" 200 '"data":"admin"' -H "idToken: $admin" "$base/read-file"
+expect "user reads user (lowercase header)" 200 '"data":"user"' -H "idtoken: $user" "$base/read-file"
+expect "stage prefix" 200 '"data":"admin"' -H "IDTOKEN: $admin" "$base/v1/read-file"
+expect "missing token" 401 '"code":"missing_token"' "$base/read-file"
+sig=${admin##*.}
+forged="${admin%.*}.$(printf '%s' "$sig" | rev)"
+expect "forged signature" 401 '"code":"invalid_token"' -H "idToken: $forged" "$base/read-file"
+expect "unknown path" 404 '"code":"not_found"' -H "idToken: $admin" "$base/nope"
+expect "wrong method" 405 '"code":"method_not_allowed"' -X POST -H "idToken: $admin" "$base/read-file"
+
+if grep -qF -- "${admin##*.}" "$log"; then
+  failed=$((failed + 1)); echo "FAIL the function log contains a token signature"
+else
+  passed=$((passed + 1)); echo "ok   no token in the function log"
+fi
+
+echo "e2e: $passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,279 @@
+//! `GET /read-file` end to end through the real handler, the real SDK clients and the local stack.
+
+mod common;
+
+use common::jwt::{id_claims, now};
+use common::{error_code, get, parts, stack};
+use serde_json::json;
+
+#[tokio::test]
+async fn admin_reads_admin_and_user_reads_user() {
+    let stack = stack();
+    let app = stack.app().await;
+    for who in ["admin", "user"] {
+        let token = stack.provisioned_token(who).await;
+        let response = app.handle(get("/read-file", &[("idToken", &token)])).await;
+        let (status, body) = parts(&response);
+        assert_eq!(status, 200, "{who}: {body}");
+        assert_eq!(
+            body,
+            json!({"status": "success", "type": "common", "data": who})
+        );
+        assert_eq!(response.headers()["content-type"], "application/json");
+        assert_eq!(response.headers()["cache-control"], "no-store");
+    }
+}
+
+#[tokio::test]
+async fn the_header_name_is_case_insensitive_and_the_stage_is_optional() {
+    let stack = stack();
+    let app = stack.app().await;
+    let token = stack.provisioned_token("user").await;
+    for (path, header) in [
+        ("/read-file", "idtoken"),
+        ("/read-file", "IDTOKEN"),
+        ("/v1/read-file", "idToken"),
+        ("/prod/read-file", "IdToken"),
+    ] {
+        let (status, body) = parts(&app.handle(get(path, &[(header, &token)])).await);
+        assert_eq!(
+            (status, body["data"].as_str()),
+            (200, Some("user")),
+            "{path} {header}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_expired_token_is_401_without_any_upstream_call() {
+    let stack = stack();
+    let app = stack.app().await;
+    // Warm the key cache first so that only the token's own checks are left to count.
+    let good = stack.provisioned_token("admin").await;
+    assert_eq!(
+        parts(&app.handle(get("/read-file", &[("idToken", &good)])).await).0,
+        200
+    );
+    let before = app.upstream_calls().total();
+
+    let config = stack.config_with(&[]);
+    let mut claims = id_claims(&config.issuer(), &config.client_ids[0], "some-sub", "admin");
+    claims["exp"] = json!(now() - 60);
+    let expired = stack.pool_key().sign(&claims);
+    let (status, body) = parts(
+        &app.handle(get("/read-file", &[("idToken", &expired)]))
+            .await,
+    );
+    assert_eq!(
+        (status, error_code(&body)),
+        (401, "expired_token"),
+        "{body}"
+    );
+    assert_eq!(
+        app.upstream_calls().total(),
+        before,
+        "a refused token must cost no call"
+    );
+}
+
+#[tokio::test]
+async fn a_user_deleted_after_signing_in_is_401() {
+    let stack = stack();
+    let user = stack.new_user("deleted").await;
+    let token = stack.token(&user.username, &user.password).await;
+    stack
+        .idp()
+        .await
+        .admin_delete_user()
+        .user_pool_id(stack.var("USER_POOL_ID"))
+        .username(&user.username)
+        .send()
+        .await
+        .expect("AdminDeleteUser");
+    let app = stack.app().await;
+    let (status, body) = parts(&app.handle(get("/read-file", &[("idToken", &token)])).await);
+    assert_eq!((status, error_code(&body)), (401, "unknown_user"), "{body}");
+}
+
+#[tokio::test]
+async fn a_disabled_user_is_403() {
+    let stack = stack();
+    let user = stack.new_user("disabled").await;
+    let token = stack.token(&user.username, &user.password).await;
+    stack
+        .idp()
+        .await
+        .admin_disable_user()
+        .user_pool_id(stack.var("USER_POOL_ID"))
+        .username(&user.username)
+        .send()
+        .await
+        .expect("AdminDisableUser");
+    let app = stack.app().await;
+    let (status, body) = parts(&app.handle(get("/read-file", &[("idToken", &token)])).await);
+    assert_eq!(
+        (status, error_code(&body)),
+        (403, "user_disabled"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_user_without_a_data_file_gets_404_not_403() {
+    let stack = stack();
+    let user = stack.new_user("nofile").await;
+    let token = stack.token(&user.username, &user.password).await;
+    let app = stack.app().await;
+    let (status, body) = parts(&app.handle(get("/read-file", &[("idToken", &token)])).await);
+    assert_eq!(
+        (status, error_code(&body)),
+        (404, "file_not_found"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_new_users_file_is_served_with_only_its_first_line() {
+    let stack = stack();
+    let user = stack.new_user("fresh").await;
+    let token = stack.token(&user.username, &user.password).await;
+    let identity = stack.identity_id(&token).await;
+    stack
+        .put_data(&identity, "first line\r\nsecond line\n")
+        .await;
+    let app = stack.app().await;
+    let (status, body) = parts(&app.handle(get("/read-file", &[("idToken", &token)])).await);
+    assert_eq!(
+        (status, body["data"].as_str()),
+        (200, Some("first line")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_warm_request_makes_a_single_upstream_call() {
+    let stack = stack();
+    let app = stack.app().await;
+    let token = stack.provisioned_token("admin").await;
+    assert_eq!(
+        parts(&app.handle(get("/read-file", &[("idToken", &token)])).await).0,
+        200
+    );
+    let cold = app.upstream_calls().snapshot();
+    for op in [
+        "jwks:GetSigningKeys",
+        "Cognito Identity Provider:AdminGetUser",
+        "Cognito Identity:GetId",
+        "Cognito Identity:GetCredentialsForIdentity",
+        "S3:GetObject",
+    ] {
+        assert_eq!(cold.get(op), Some(&1), "cold path calls: {cold:?}");
+    }
+    let before = app.upstream_calls().total();
+    assert_eq!(
+        parts(&app.handle(get("/read-file", &[("idToken", &token)])).await).0,
+        200
+    );
+    assert_eq!(
+        app.upstream_calls().total() - before,
+        1,
+        "{:?}",
+        app.upstream_calls().snapshot()
+    );
+}
+
+#[tokio::test]
+async fn with_user_check_ttl_zero_every_request_asks_cognito() {
+    let stack = stack();
+    let app = stack.app_with(&[("USER_CHECK_TTL_SECONDS", "0")]).await;
+    let user = stack.new_user("ttl0").await;
+    let token = stack.token(&user.username, &user.password).await;
+    let identity = stack.identity_id(&token).await;
+    stack.put_data(&identity, "mine\n").await;
+    assert_eq!(
+        parts(&app.handle(get("/read-file", &[("idToken", &token)])).await).0,
+        200
+    );
+    stack
+        .idp()
+        .await
+        .admin_disable_user()
+        .user_pool_id(stack.var("USER_POOL_ID"))
+        .username(&user.username)
+        .send()
+        .await
+        .expect("AdminDisableUser");
+    let (status, body) = parts(&app.handle(get("/read-file", &[("idToken", &token)])).await);
+    assert_eq!(
+        (status, error_code(&body)),
+        (403, "user_disabled"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_scoped_identity_is_denied_on_another_users_file() {
+    // The second isolation layer: even if our code built the wrong key, IAM refuses it.
+    use read_file::auth::token::TokenVerifier;
+    use read_file::identity::IdentityBroker;
+    use read_file::storage::{ObjectKey, UserBucket};
+
+    let stack = stack();
+    let config = stack.config_with(&[]);
+    let sdk = stack.fixture_sdk().await;
+    let verifier = TokenVerifier::new(
+        &config.issuer(),
+        &config.client_ids,
+        config.jwks_url.clone(),
+        reqwest::Client::new(),
+    );
+    let broker = IdentityBroker::new(aws_sdk_cognitoidentity::Client::new(&sdk), &config);
+
+    let user_token = verifier
+        .verify(&stack.provisioned_token("user").await)
+        .await
+        .unwrap();
+    let admin_token = verifier
+        .verify(&stack.provisioned_token("admin").await)
+        .await
+        .unwrap();
+    let user_id = broker.identity_id(&user_token).await.unwrap();
+    let admin_id = broker.identity_id(&admin_token).await.unwrap();
+    assert_ne!(user_id, admin_id);
+
+    let user_creds = broker.credentials(&user_id, &user_token).await.unwrap();
+    let as_user = UserBucket::new(&sdk, true, &config.bucket, user_creds, None);
+    assert_eq!(
+        as_user
+            .first_line(&ObjectKey::data_file(&config.prefix, &user_id))
+            .await
+            .unwrap(),
+        "user"
+    );
+    let denied = as_user
+        .first_line(&ObjectKey::data_file(&config.prefix, &admin_id))
+        .await
+        .expect_err("IAM must deny another identity's key");
+    assert_eq!(denied.code(), "access_denied");
+}
+
+#[tokio::test]
+async fn a_token_from_a_foreign_client_is_refused_before_cognito() {
+    let stack = stack();
+    let app = stack
+        .app_with(&[("USER_POOL_CLIENT_ID", "someotherclient")])
+        .await;
+    let token = stack.provisioned_token("admin").await;
+    let (status, body) = parts(&app.handle(get("/read-file", &[("idToken", &token)])).await);
+    assert_eq!(
+        (status, error_code(&body)),
+        (401, "invalid_token"),
+        "{body}"
+    );
+    let calls = app.upstream_calls().snapshot();
+    assert_eq!(
+        calls.keys().collect::<Vec<_>>(),
+        ["jwks:GetSigningKeys"],
+        "{calls:?}"
+    );
+}
