@@ -119,12 +119,13 @@ def stop(pid):
             return
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
-            if not is_our_server(pid) or _is_zombie(pid):
+            if _exited(pid) or not is_our_server(pid):
                 return
             time.sleep(0.05)
 
 
-def _is_zombie(pid):
+def _exited(pid):
+    """Gone, or a zombie waiting for its parent to reap it (an init may do so late)."""
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
