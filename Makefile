@@ -43,7 +43,7 @@ infra-test: ## CDK app: synth offline, template assertions, cdk-nag, cfn-lint
 	$(MAKE) -C infra test
 
 dev: local-up ## run the Lambda locally with cargo lambda watch against the local stack
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda watch --env-file .local/stack.env
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda watch --invoke-address 127.0.0.1 --env-file .local/stack.env
 
 test: venv ## every test: Rust unit + integration + e2e, local stack canary, infra
 	bash tests/all.sh

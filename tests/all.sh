@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project on a fresh machine; `make test` (hence CI) runs exactly this.
 # The local AWS stack is started for the run and stopped however the run ends: the server also
-# watches this script's pid, so even a SIGKILL leaves no orphan.
+# watches this script's pid, so even a SIGKILL leaves no orphan. A stack that was already running
+# (`make local-up`) is used as it is and left running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.local/venv/bin:$PATH"
@@ -9,16 +10,19 @@ export PATH="$PWD/.local/venv/bin:$PATH"
 step() { printf '\n==> %s\n' "$*"; }
 
 step "local AWS stack"
-python3 infra/local/stack.py down >/dev/null 2>&1 || true
-trap 'python3 infra/local/stack.py down' EXIT
-trap 'exit 130' INT TERM
-.local/venv/bin/python infra/local/stack.py up --owner-pid $$
+if python3 infra/local/stack.py status >/dev/null 2>&1; then
+  echo "using the local stack that is already running (make local-down stops it)"
+else
+  trap 'python3 infra/local/stack.py down' EXIT
+  trap 'exit 130' INT TERM
+  .local/venv/bin/python infra/local/stack.py up --owner-pid $$
+fi
 
 step "Rust: unit, contract, event-shape and integration tests"
 cargo test --locked
 
-step "local stack canary (boto3, independent of our Rust code)"
-.local/venv/bin/python -m pytest -q infra/local/canary
+step "local stack: extension unit tests + canary (boto3, independent of our Rust code)"
+.local/venv/bin/python -m pytest -q infra/local/tests infra/local/canary
 
 step "end to end: cargo lambda watch + curl"
 bash tests/e2e.sh
