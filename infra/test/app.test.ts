@@ -1,5 +1,8 @@
 // bin/app.ts's settings: context values (and READ_FILE_LAMBDA_ASSET) reach the stack, bad ones fail.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp, cdkJsonContext, DEFAULT_STACK_NAME } from '../lib/app';
@@ -40,4 +43,40 @@ describe('app settings', () => {
       assert.throws(() => build({ lambdaAsset: 'placeholder', [name]: value }), message);
     });
   }
+});
+
+describe('the deploy path (no placeholder)', () => {
+  it('synth runs `cargo lambda build --release --arm64 --bin read-file` on the repo root and ships its bootstrap', () => {
+    // A stand-in `cargo` first on PATH records the call and writes a bootstrap where cargo lambda
+    // would: the real build takes minutes and is not this test's business.
+    const dir = tempOutdir();
+    const bin = path.join(dir, 'bin');
+    const out = path.join(dir, 'cdk.out');
+    mkdirSync(bin);
+    const calls = path.join(dir, 'calls.txt');
+    writeFileSync(path.join(bin, 'cargo'), [
+      '#!/bin/sh',
+      `echo "$PWD|$*" >> '${calls}'`,
+      '[ "$1 $2" = "lambda --version" ] && { echo "cargo-lambda 1.0.0"; exit 0; }',
+      'while [ $# -gt 0 ]; do [ "$1" = "--lambda-dir" ] && dir="$2"; shift; done',
+      'mkdir -p "$dir" && printf "built by cargo lambda" > "$dir/bootstrap"',
+      '',
+    ].join('\n'));
+    chmodSync(path.join(bin, 'cargo'), 0o755);
+
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, CDK_OUTDIR: out };
+    delete env.READ_FILE_LAMBDA_ASSET;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bin/app.ts'], { cwd: path.join(__dirname, '..'), env, encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+
+    const build = readFileSync(calls, 'utf8').trim().split('\n').find((l) => l.includes('lambda build'));
+    assert.ok(build, 'cargo lambda build was called');
+    const [cwd, args] = build.split('|');
+    assert.equal(cwd, path.resolve(__dirname, '..', '..'), 'built in the repository root (Cargo.toml)');
+    assert.match(args, /^lambda build --lambda-dir \S+ --release --arm64 --bin read-file --flatten read-file$/);
+    const assets = readdirSync(out).filter((f) => f.startsWith('asset.'));
+    assert.equal(assets.length, 1);
+    assert.ok(existsSync(path.join(out, assets[0], 'bootstrap')));
+    assert.equal(readFileSync(path.join(out, assets[0], 'bootstrap'), 'utf8'), 'built by cargo lambda');
+  });
 });
