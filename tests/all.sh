@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.local/venv/bin:$PATH"
 
 step() { printf '\n==> %s\n' "$*"; }
+# Each suite's output is also kept, to add up the counts at the end.
+mkdir -p .local
+log=.local/test-run.log
+: >"$log"
+run() { "$@" 2>&1 | tee -a "$log"; }
 
 step "local AWS stack"
 if python3 infra/local/stack.py status >/dev/null 2>&1; then
@@ -19,13 +24,21 @@ else
 fi
 
 step "Rust: unit, contract, event-shape and integration tests"
-cargo test --locked
+run cargo test --locked
 
 step "local stack: extension unit tests + canary (boto3, independent of our Rust code)"
-.local/venv/bin/python -m pytest -q infra/local/tests infra/local/canary
+run .local/venv/bin/python -m pytest -q infra/local/tests infra/local/canary
 
 step "end to end: cargo lambda watch + curl"
-bash tests/e2e.sh
+run bash tests/e2e.sh
 
 step "infra: CDK synth offline, template assertions, cdk-nag, cfn-lint"
-make -C infra test
+run make -C infra test
+
+# cargo: "test result: ok. N passed; M failed"; pytest: "N passed"; e2e: "N passed, M failed";
+# node --test: "# pass N" / "# fail N".
+passed=$(grep -hoE '(^test result: [a-z]+\. [0-9]+ passed|^[0-9]+ passed|^e2e: [0-9]+ passed|^# pass [0-9]+)' "$log" |
+  grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }')
+failed=$(grep -hoE '([0-9]+ failed|^# fail [0-9]+)' "$log" | grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }')
+echo
+echo "make test: ${passed:-0} passed, ${failed:-0} failed"
