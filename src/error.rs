@@ -227,3 +227,91 @@ fn finish(
         .body(Body::Text(body.to_string()))
         .unwrap_or_else(|_| Response::new(Body::Empty))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::operation::get_object::GetObjectError;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    fn service(code: &str, status: u16) -> SdkError<GetObjectError, HttpResponse> {
+        let err = GetObjectError::generic(ErrorMetadata::builder().code(code).build());
+        let raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        SdkError::service_error(err, raw)
+    }
+
+    fn mapped(err: SdkError<GetObjectError, HttpResponse>) -> (u16, &'static str) {
+        let err = ApiError::from_sdk(Upstream::S3, err);
+        (err.status().as_u16(), err.code())
+    }
+
+    #[test]
+    fn sdk_failures_map_to_gateway_statuses() {
+        assert_eq!(mapped(service("SlowDown", 503)), (503, "throttled"));
+        assert_eq!(
+            mapped(service("TooManyRequestsException", 400)),
+            (503, "throttled")
+        );
+        assert_eq!(
+            mapped(service("LimitExceededException", 400)),
+            (503, "throttled")
+        );
+        assert_eq!(
+            mapped(service("InternalError", 500)),
+            (502, "upstream_error")
+        );
+        assert_eq!(
+            mapped(service("InternalErrorException", 400)),
+            (502, "upstream_error")
+        );
+        assert_eq!(
+            mapped(service("ValidationException", 400)),
+            (500, "internal_error")
+        );
+        let timeout = SdkError::timeout_error("operation timed out");
+        assert_eq!(mapped(timeout), (504, "upstream_timeout"));
+        let refused = SdkError::dispatch_failure(ConnectorError::io("connection refused".into()));
+        assert_eq!(mapped(refused), (503, "upstream_unavailable"));
+        let slow = SdkError::dispatch_failure(ConnectorError::timeout("read timed out".into()));
+        assert_eq!(mapped(slow), (504, "upstream_timeout"));
+        let garbled = SdkError::response_error(
+            "unparseable body",
+            HttpResponse::new(200.try_into().unwrap(), SdkBody::empty()),
+        );
+        assert_eq!(mapped(garbled), (502, "upstream_error"));
+    }
+
+    #[test]
+    fn error_responses_are_json_with_their_extra_headers() {
+        let response = ApiError::Throttled(Upstream::IdentityPool).to_response();
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()["retry-after"], "1");
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let Body::Text(text) = response.body() else {
+            panic!("text body")
+        };
+        let body: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(body["status"], "error");
+        assert_eq!(body["error"]["code"], "throttled");
+        assert_eq!(
+            body["error"]["message"],
+            "cognito-identity is throttling requests; retry later"
+        );
+
+        let response = ApiError::MethodNotAllowed.to_response();
+        assert_eq!(response.status(), 405);
+        assert_eq!(response.headers()["allow"], "GET");
+    }
+
+    #[test]
+    fn causes_stay_out_of_the_client_message() {
+        let err = ApiError::Misconfigured {
+            upstream: Upstream::IdentityPool,
+            source: "secret-bearing cause AKIA1234".into(),
+        };
+        assert_eq!(err.status(), 500);
+        assert!(!err.to_string().contains("AKIA1234"));
+    }
+}
