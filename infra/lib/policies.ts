@@ -16,7 +16,7 @@ export type PolicyName = 'user-files' | 'authenticated-trust' | 'lambda-user-che
 
 /** Placeholders each document must be given (and may use: anything else is an error). */
 export const POLICY_PLACEHOLDERS: Record<PolicyName, readonly string[]> = {
-  'user-files': ['BUCKET', 'PREFIX'],
+  'user-files': ['PARTITION', 'BUCKET', 'PREFIX'],
   'authenticated-trust': ['IDENTITY_POOL_ID'],
   'lambda-user-check': ['USER_POOL_ARN'],
 };

@@ -219,10 +219,10 @@ export class ReadFileStack extends Stack {
       assumedBy: federatedPrincipalFrom(trust),
       inlinePolicies: {
         // Exactly the shared document, statement for statement (no CDK minimization).
-        UserFiles: policyDocumentFrom(renderPolicy('user-files', { BUCKET: this.bucket.bucketName, PREFIX: prefix })),
+        UserFiles: policyDocumentFrom(renderPolicy('user-files', { PARTITION: Aws.PARTITION, BUCKET: this.bucket.bucketName, PREFIX: prefix })),
       },
     });
-    this.ack(this.authenticatedRole, `AwsSolutions-IAM5[Resource::arn:aws:s3:::<${this.logicalIdOf(this.bucket)}>/${prefix}/<cognito-identity.amazonaws.com:sub>/*]`,
+    this.ack(this.authenticatedRole, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<${this.logicalIdOf(this.bucket)}>/${prefix}/<cognito-identity.amazonaws.com:sub>/*]`,
       "The objects below the caller's own folder: IAM substitutes the caller's IdentityId for " +
       '${cognito-identity.amazonaws.com:sub}, so the wildcard never reaches another user.');
 

@@ -120,7 +120,7 @@ def provision(endpoint, state_dir):
     iam.put_role_policy(
         RoleName=f"{NAME}-authenticated",
         PolicyName="user-files",
-        PolicyDocument=render_policy("user-files.json", BUCKET=BUCKET, PREFIX=PREFIX),
+        PolicyDocument=render_policy("user-files.json", PARTITION="aws", BUCKET=BUCKET, PREFIX=PREFIX),
     )
     identity.set_identity_pool_roles(IdentityPoolId=identity_pool_id, Roles={"authenticated": role_arn})
 

@@ -53,7 +53,7 @@ describe('the policy source', () => {
   }
 
   it('user-files.json scopes every resource and the list prefix to the caller\'s own folder', () => {
-    const doc = renderPolicy('user-files', { BUCKET: 'bkt', PREFIX: 'cognito-test' });
+    const doc = renderPolicy('user-files', { PARTITION: 'aws', BUCKET: 'bkt', PREFIX: 'cognito-test' });
     const own = 'cognito-test/${cognito-identity.amazonaws.com:sub}';
     const objects = doc.Statement.find((s) => s.Sid === 'OwnObjects')!;
     assert.deepEqual(objects.Resource, [`arn:aws:s3:::bkt/${own}`, `arn:aws:s3:::bkt/${own}/*`]);

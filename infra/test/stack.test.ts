@@ -80,12 +80,12 @@ describe('identity pool and its authenticated role', () => {
   });
 
   it('S3 policy equals infra/policies/user-files.json rendered with the bucket name (what the local stack enforces)', () => {
-    const synthesized = evaluate(rolePolicy(ids.authRole, 'UserFiles'), { [ids.bucket]: 'my-data-bucket' });
-    assert.deepEqual(synthesized, renderPolicy('user-files', { BUCKET: 'my-data-bucket', PREFIX: 'cognito-test' }));
+    const synthesized = evaluate(rolePolicy(ids.authRole, 'UserFiles'), { 'AWS::Partition': 'aws', [ids.bucket]: 'my-data-bucket' });
+    assert.deepEqual(synthesized, renderPolicy('user-files', { PARTITION: 'aws', BUCKET: 'my-data-bucket', PREFIX: 'cognito-test' }));
   });
 
   it("S3 resources are exactly the caller's sub-scoped ARNs; ListBucket only for the own prefix", () => {
-    const doc = evaluate(rolePolicy(ids.authRole, 'UserFiles'), { [ids.bucket]: 'B' });
+    const doc = evaluate(rolePolicy(ids.authRole, 'UserFiles'), { 'AWS::Partition': 'aws', [ids.bucket]: 'B' });
     const sub = '${cognito-identity.amazonaws.com:sub}';
     const s3Statements = doc.Statement.filter((s: any) => asArray<string>(s.Action).some((a) => a.startsWith('s3:')));
     const objectResources = s3Statements.filter((s: any) => !asArray(s.Action).includes('s3:ListBucket')).flatMap((s: any) => asArray(s.Resource));
@@ -116,8 +116,8 @@ describe('identity pool and its authenticated role', () => {
   it('uses the s3Prefix prop in the rendered policy and the Lambda environment', () => {
     const other = synth({ s3Prefix: 'users/files' });
     const bucketId = logicalId(other.stack, other.stack.bucket);
-    const doc = evaluate(other.json.Resources[logicalId(other.stack, other.stack.authenticatedRole)].Properties!.Policies[0].PolicyDocument, { [bucketId]: 'B' });
-    assert.deepEqual(doc, renderPolicy('user-files', { BUCKET: 'B', PREFIX: 'users/files' }));
+    const doc = evaluate(other.json.Resources[logicalId(other.stack, other.stack.authenticatedRole)].Properties!.Policies[0].PolicyDocument, { 'AWS::Partition': 'aws', [bucketId]: 'B' });
+    assert.deepEqual(doc, renderPolicy('user-files', { PARTITION: 'aws', BUCKET: 'B', PREFIX: 'users/files' }));
     other.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ S3_PREFIX: 'users/files' }) },
     });

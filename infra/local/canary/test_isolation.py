@@ -63,7 +63,7 @@ def test_policies_in_the_stack_are_the_policy_source(admin, env):
     iam = admin["iam"]
     (policy_name,) = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
     stored = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
-    assert stored == render_policy("user-files.json", BUCKET=env["S3_BUCKET"], PREFIX=PREFIX)
+    assert stored == render_policy("user-files.json", PARTITION="aws", BUCKET=env["S3_BUCKET"], PREFIX=PREFIX)
     trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
     assert trust == render_policy("authenticated-trust.json", IDENTITY_POOL_ID=env["IDENTITY_POOL_ID"])
 

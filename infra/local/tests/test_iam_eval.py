@@ -36,7 +36,7 @@ def decide(statement, context=None):
 
 @pytest.fixture(scope="module")
 def user_files():
-    text = (POLICIES / "user-files.json").read_text().replace("{{BUCKET}}", "bucket").replace("{{PREFIX}}", "cognito-test")
+    text = (POLICIES / "user-files.json").read_text().replace("{{PARTITION}}", "aws").replace("{{BUCKET}}", "bucket").replace("{{PREFIX}}", "cognito-test")
     return json.loads(text)
 
 
