@@ -6,18 +6,29 @@ use moka::future::Cache;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Asks the user pool about users, remembering good answers for a while.
+/// What the user pool said about a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Enabled,
+    Disabled,
+    Unknown,
+}
+
+/// Asks the user pool about users, remembering its answers for a while.
+///
+/// Refusals are remembered as long as approvals: otherwise a disabled user's still-valid token
+/// could spend the account's AdminGetUser quota (120 RPS) one request at a time.
 pub struct UserCheck {
     client: Client,
     user_pool_id: String,
-    /// Users found enabled, by username; `None` when every request must ask.
-    passed: Option<Cache<String, ()>>,
+    /// Verdicts by username; `None` when every request must ask.
+    verdicts: Option<Cache<String, Verdict>>,
 }
 
 impl UserCheck {
     /// A check against `user_pool_id`; `ttl` zero disables the cache.
     pub fn new(client: Client, user_pool_id: String, ttl: Duration, max_entries: u64) -> Self {
-        let passed = (!ttl.is_zero()).then(|| {
+        let verdicts = (!ttl.is_zero()).then(|| {
             Cache::builder()
                 .max_capacity(max_entries)
                 .time_to_live(ttl)
@@ -26,31 +37,36 @@ impl UserCheck {
         UserCheck {
             client,
             user_pool_id,
-            passed,
+            verdicts,
         }
     }
 
-    /// Whether `username` passed recently enough that no call is needed now.
+    /// Whether a recent verdict on `username` makes a call unnecessary now.
     pub fn is_fresh(&self, username: &str) -> bool {
-        self.passed
+        self.verdicts
             .as_ref()
             .is_some_and(|cache| cache.contains_key(username))
     }
 
-    /// Passes when the user exists and is enabled; asks Cognito unless a recent answer is cached.
-    /// Concurrent checks of one user share a single call.
+    /// Passes when the user exists and is enabled; asks Cognito unless a recent verdict is cached.
+    /// Concurrent checks of one user share a single call; failures to ask are not cached.
     pub async fn check(&self, username: &str) -> Result<(), Arc<ApiError>> {
-        match &self.passed {
+        let verdict = match &self.verdicts {
             Some(cache) => {
                 cache
                     .try_get_with_by_ref(username, self.ask(username))
-                    .await
+                    .await?
             }
-            None => self.ask(username).await.map_err(Arc::new),
+            None => self.ask(username).await?,
+        };
+        match verdict {
+            Verdict::Enabled => Ok(()),
+            Verdict::Disabled => Err(Arc::new(ApiError::UserDisabled)),
+            Verdict::Unknown => Err(Arc::new(ApiError::UnknownUser)),
         }
     }
 
-    async fn ask(&self, username: &str) -> Result<(), ApiError> {
+    async fn ask(&self, username: &str) -> Result<Verdict, ApiError> {
         let answer = self
             .client
             .admin_get_user()
@@ -59,17 +75,19 @@ impl UserCheck {
             .send()
             .await;
         match answer {
-            Ok(user) if user.enabled() => Ok(()),
-            Ok(_) => Err(ApiError::UserDisabled),
-            Err(err) => Err(match err.as_service_error() {
-                Some(AdminGetUserError::UserNotFoundException(_)) => ApiError::UnknownUser,
-                Some(AdminGetUserError::NotAuthorizedException(_)) => ApiError::NotAuthorized,
-                Some(AdminGetUserError::ResourceNotFoundException(_)) => ApiError::Misconfigured {
-                    upstream: Upstream::UserPool,
-                    source: Box::new(err),
-                },
-                _ => ApiError::from_sdk(Upstream::UserPool, err),
-            }),
+            Ok(user) if user.enabled() => Ok(Verdict::Enabled),
+            Ok(_) => Ok(Verdict::Disabled),
+            Err(err) => match err.as_service_error() {
+                Some(AdminGetUserError::UserNotFoundException(_)) => Ok(Verdict::Unknown),
+                Some(AdminGetUserError::NotAuthorizedException(_)) => Err(ApiError::NotAuthorized),
+                Some(AdminGetUserError::ResourceNotFoundException(_)) => {
+                    Err(ApiError::Misconfigured {
+                        upstream: Upstream::UserPool,
+                        source: Box::new(err),
+                    })
+                }
+                _ => Err(ApiError::from_sdk(Upstream::UserPool, err)),
+            },
         }
     }
 }
