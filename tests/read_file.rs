@@ -116,6 +116,15 @@ async fn a_disabled_user_is_403() {
         (403, "user_disabled"),
         "{body}"
     );
+    // The refusal is remembered like an approval: a disabled user cannot spend the quota.
+    let (status, _) = parts(&app.handle(get("/read-file", &[("idToken", &token)])).await);
+    assert_eq!(status, 403);
+    let calls = app.upstream_calls().snapshot();
+    assert_eq!(
+        calls.get("Cognito Identity Provider:AdminGetUser"),
+        Some(&1),
+        "{calls:?}"
+    );
 }
 
 #[tokio::test]
