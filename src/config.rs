@@ -27,6 +27,8 @@ pub struct Config {
     pub s3_path_style: bool,
     /// Budget for one upstream operation, retries included (`UPSTREAM_TIMEOUT_MS`).
     pub upstream_timeout: Duration,
+    /// Budget for a whole request, below the Lambda timeout (`REQUEST_TIMEOUT_MS`).
+    pub request_timeout: Duration,
     /// Budget for opening a connection (`CONNECT_TIMEOUT_MS`).
     pub connect_timeout: Duration,
     /// Attempts per upstream operation, first one included (`UPSTREAM_MAX_ATTEMPTS`).
@@ -168,15 +170,17 @@ impl Config {
         let credentials_margin = number("CREDENTIALS_REFRESH_MARGIN_SECONDS", 300, 3000)?;
         let upstream_timeout = number("UPSTREAM_TIMEOUT_MS", 3000, 60_000)?;
         let connect_timeout = number("CONNECT_TIMEOUT_MS", 1000, 60_000)?;
+        let request_timeout = number("REQUEST_TIMEOUT_MS", 8000, 900_000)?;
         let max_attempts = number("UPSTREAM_MAX_ATTEMPTS", 3, 10)?;
         let cache_max_entries = number("CACHE_MAX_ENTRIES", 10_000, 10_000_000)?;
         if upstream_timeout == 0
             || connect_timeout == 0
+            || request_timeout == 0
             || max_attempts == 0
             || cache_max_entries == 0
         {
             return Err(bad(
-                "UPSTREAM_TIMEOUT_MS, CONNECT_TIMEOUT_MS, UPSTREAM_MAX_ATTEMPTS or CACHE_MAX_ENTRIES",
+                "UPSTREAM_TIMEOUT_MS, REQUEST_TIMEOUT_MS, CONNECT_TIMEOUT_MS, UPSTREAM_MAX_ATTEMPTS or CACHE_MAX_ENTRIES",
                 "must be greater than zero",
             ));
         }
@@ -194,6 +198,7 @@ impl Config {
             s3_path_style: s3_endpoint.is_some(),
             upstream_timeout: Duration::from_millis(upstream_timeout),
             connect_timeout: Duration::from_millis(connect_timeout),
+            request_timeout: Duration::from_millis(request_timeout),
             max_attempts: max_attempts as u32,
             user_check_ttl: Duration::from_secs(user_check_ttl),
             credentials_margin: Duration::from_secs(credentials_margin),

@@ -68,6 +68,8 @@ pub enum ApiError {
     Unavailable { upstream: Upstream, source: Cause },
     #[error("{0} did not answer in time")]
     Timeout(Upstream),
+    #[error("the request ran out of time")]
+    OutOfTime,
     #[error("{upstream} failed")]
     Upstream { upstream: Upstream, source: Cause },
     #[error("the service is misconfigured")]
@@ -95,7 +97,7 @@ impl ApiError {
             FileNotFound | RouteNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Throttled(_) | Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            Timeout(_) | OutOfTime => StatusCode::GATEWAY_TIMEOUT,
             Upstream { .. } => StatusCode::BAD_GATEWAY,
             UnreadableFile | Misconfigured { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -119,7 +121,7 @@ impl ApiError {
             UnreadableFile => "unreadable_file",
             Throttled(_) => "throttled",
             Unavailable { .. } => "upstream_unavailable",
-            Timeout(_) => "upstream_timeout",
+            Timeout(_) | OutOfTime => "upstream_timeout",
             Upstream { .. } => "upstream_error",
             Misconfigured { .. } => "internal_error",
             RouteNotFound => "not_found",

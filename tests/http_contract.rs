@@ -10,7 +10,12 @@ use common::{error_code, get, parts, request};
 use read_file::{App, Config, app::sdk_loader};
 
 async fn offline_app() -> App {
-    let vars = [
+    offline_app_at("http://127.0.0.1:9", &[]).await
+}
+
+/// An app whose every upstream is `endpoint`, with extra settings.
+async fn offline_app_at(endpoint: &str, extra: &[(&str, &str)]) -> App {
+    let base = [
         ("AWS_REGION", "eu-west-1"),
         ("ACCOUNT_ID", "123456789012"),
         ("USER_POOL_ID", "eu-west-1_AbC123"),
@@ -20,11 +25,13 @@ async fn offline_app() -> App {
             "eu-west-1:0f6e1c4a-2b3d-4e5f-8a9b-0c1d2e3f4a5b",
         ),
         ("S3_BUCKET", "bucket"),
-        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+        ("AWS_ENDPOINT_URL", endpoint),
         ("ALLOWED_ORIGIN", "https://app.example.com"),
     ];
     let config = Config::from_lookup(|k| {
-        vars.iter()
+        extra
+            .iter()
+            .chain(base.iter())
             .find(|(name, _)| *name == k)
             .map(|(_, v)| v.to_string())
     })
@@ -123,4 +130,44 @@ async fn an_unreachable_key_source_is_503_with_retry_after() {
         "{body}"
     );
     assert_eq!(response.headers()["retry-after"], "1");
+}
+
+#[tokio::test]
+async fn a_request_that_runs_out_of_time_is_a_json_504() {
+    // An upstream that accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", silent.local_addr().unwrap());
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let app = offline_app_at(
+        &endpoint,
+        &[
+            ("REQUEST_TIMEOUT_MS", "300"),
+            ("UPSTREAM_TIMEOUT_MS", "30000"),
+        ],
+    )
+    .await;
+    let token = common::jwt::TestKey::generate("k1").sign(&common::jwt::id_claims(
+        "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
+        "client1",
+        "s",
+        "u",
+    ));
+    let response = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        app.handle(get("/read-file", &[("idToken", &token)])),
+    )
+    .await
+    .expect("the request deadline must end the request");
+    let (status, body) = parts(&response);
+    assert_eq!(
+        (status, error_code(&body)),
+        (504, "upstream_timeout"),
+        "{body}"
+    );
+    hold.abort();
 }

@@ -23,7 +23,11 @@ pub async fn dispatch(app: &App, req: &Request) -> (&'static str, Result<Served,
     if req.method() != Method::GET {
         return ("read-file", Err(Arc::new(ApiError::MethodNotAllowed)));
     }
-    ("read-file", read_file::handle(app, req).await)
+    // Answer before Lambda's own timeout would cut the request off with no JSON at all.
+    let outcome = tokio::time::timeout(app.config.request_timeout, read_file::handle(app, req))
+        .await
+        .unwrap_or_else(|_| Err(Arc::new(ApiError::OutOfTime)));
+    ("read-file", outcome)
 }
 
 /// `/read-file`, or `/<stage>/read-file` as API Gateway REST events carry it.
