@@ -19,6 +19,11 @@ use std::time::{Duration, Instant, SystemTime};
 /// How long an IdentityId is kept; the mapping from a user never changes.
 const IDENTITY_TTL: Duration = Duration::from_secs(24 * 3600);
 
+/// First retry waits up to this long, doubling after. The SDK's 1 s default lets the backoff of
+/// three attempts reach 3 s, the whole default budget: the budget then expires mid-backoff and a
+/// failing or throttling upstream is reported as a timeout (504) instead of 502/503.
+const RETRY_INITIAL_BACKOFF: Duration = Duration::from_millis(100);
+
 /// The SDK configuration the function uses: region, timeouts, retries, endpoint override.
 /// Credentials and anything else come from the SDK's usual sources.
 pub fn sdk_loader(config: &Config) -> aws_config::ConfigLoader {
@@ -29,7 +34,11 @@ pub fn sdk_loader(config: &Config) -> aws_config::ConfigLoader {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(config.region.clone()))
         .timeout_config(timeouts)
-        .retry_config(RetryConfig::standard().with_max_attempts(config.max_attempts));
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(config.max_attempts)
+                .with_initial_backoff(RETRY_INITIAL_BACKOFF),
+        );
     if let Some(url) = &config.endpoint_url {
         loader = loader.endpoint_url(url);
     }
