@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 pub mod jwt;
+pub mod proxy;
 
 use aws_credential_types::Credentials;
 use lambda_http::{Body, Request, Response};

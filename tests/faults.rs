@@ -1,0 +1,305 @@
+//! The handler when its upstreams misbehave: the stack stopped mid-run (then back), Cognito
+//! throttling, S3 slow beyond the budget, S3 failing. Faults are injected through the local
+//! stack's test-only control endpoint (`/moto-ext/faults`), which is global to the stack: the
+//! scenarios run one after the other in a single test, and the faults are cleared before,
+//! between and after them, also when a scenario panics.
+
+mod common;
+
+use common::proxy::Proxy;
+use common::{error_code, get, parts, stack};
+use lambda_http::{Body, Response};
+use read_file::App;
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// A liveness guard: no request may hang, whatever the upstream does.
+const HANG_GUARD: Duration = Duration::from_secs(30);
+
+fn stack_addr() -> SocketAddr {
+    stack()
+        .var("AWS_ENDPOINT_URL")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("host:port")
+}
+
+/// Clears every fault of the stack, synchronously (usable from `Drop`).
+fn clear_faults() {
+    let addr = stack_addr();
+    let attempt = || -> std::io::Result<String> {
+        let mut conn = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+        conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+        write!(
+            conn,
+            "DELETE /moto-ext/faults HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer)?;
+        Ok(answer)
+    };
+    match attempt() {
+        Ok(answer) if answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200") => {}
+        other => eprintln!("could not clear the stack's faults: {other:?}"),
+    }
+}
+
+/// Clears the faults when dropped, so a failing scenario leaves the stack clean.
+struct FaultGuard;
+
+impl FaultGuard {
+    fn new() -> Self {
+        clear_faults();
+        FaultGuard
+    }
+
+    /// Adds one fault (see infra/local/README.md).
+    async fn inject(&self, fault: Value) {
+        let url = format!("{}/moto-ext/faults", stack().var("AWS_ENDPOINT_URL"));
+        let response = reqwest::Client::new()
+            .post(url)
+            .header("content-type", "application/json")
+            .body(fault.to_string())
+            .send()
+            .await
+            .expect("the control endpoint answers");
+        assert!(response.status().is_success(), "fault refused: {fault}");
+    }
+
+    fn clear(&self) {
+        clear_faults();
+    }
+}
+
+impl Drop for FaultGuard {
+    fn drop(&mut self) {
+        clear_faults();
+    }
+}
+
+/// A user with a data file, and a fresh token.
+async fn user_with_file(label: &str) -> String {
+    let stack = stack();
+    let user = stack.new_user(label).await;
+    let token = stack.token(&user.username, &user.password).await;
+    stack
+        .put_data(&stack.identity_id(&token).await, &format!("{label}\n"))
+        .await;
+    token
+}
+
+/// One request through the handler, under the hang guard; returns the response and its time.
+async fn call(app: &App, token: &str) -> (Response<Body>, Duration) {
+    let started = Instant::now();
+    let response = tokio::time::timeout(
+        HANG_GUARD,
+        app.handle(get("/read-file", &[("idToken", token)])),
+    )
+    .await
+    .expect("the request hung");
+    (response, started.elapsed())
+}
+
+fn expect(response: &Response<Body>, status: u16, code: &str, what: &str) {
+    let (got, body) = parts(response);
+    let got_code = if got == 200 { "ok" } else { error_code(&body) };
+    assert_eq!((got, got_code), (status, code), "{what}: {body}");
+    if status == 503 {
+        assert_eq!(
+            response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()),
+            Some("1"),
+            "{what}: a 503 tells when to retry"
+        );
+    }
+}
+
+/// Attempts of `op` (`service:Operation` as the SDK names it) made since `before`.
+fn attempts(app: &App, before: &std::collections::BTreeMap<String, u64>, op: &str) -> u64 {
+    app.upstream_calls()
+        .snapshot()
+        .get(op)
+        .copied()
+        .unwrap_or(0)
+        - before.get(op).copied().unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_handler_degrades_cleanly_and_recovers() {
+    let faults = FaultGuard::new();
+    stack_stopped_mid_run_then_back().await;
+    cognito_throttling_is_retried_a_bounded_number_of_times(&faults).await;
+    faults.clear();
+    s3_slower_than_the_budget_is_504(&faults).await;
+    faults.clear();
+    s3_failing_is_502(&faults).await;
+    faults.clear();
+}
+
+async fn stack_stopped_mid_run_then_back() {
+    let stack = stack();
+    let mut proxy = Proxy::start(stack_addr()).await;
+    let app = stack.app_with(&[("AWS_ENDPOINT_URL", &proxy.url())]).await;
+    let budget = stack.config_with(&[]).upstream_timeout;
+    let warm = user_with_file("outage-warm").await;
+    let cold = user_with_file("outage-cold").await;
+    expect(&call(&app, &warm).await.0, 200, "ok", "before the outage");
+
+    proxy.stop().await;
+    for (token, what) in [
+        (&warm, "a known user (S3 only)"),
+        (&cold, "a new user (Cognito first)"),
+    ] {
+        let (response, took) = call(&app, token).await;
+        println!("outage, {what}: {} in {took:?}", response.status());
+        expect(&response, 503, "upstream_unavailable", what);
+        assert!(
+            took <= budget,
+            "{what}: {took:?} beyond the {budget:?} budget"
+        );
+    }
+    // A sandbox started during the outage cannot even fetch the signing keys.
+    let fresh = stack.app_with(&[("AWS_ENDPOINT_URL", &proxy.url())]).await;
+    let (response, took) = call(&fresh, &warm).await;
+    println!("outage, a cold sandbox: {} in {took:?}", response.status());
+    expect(&response, 503, "upstream_unavailable", "keys unreachable");
+
+    proxy.restart().await;
+    expect(
+        &call(&app, &warm).await.0,
+        200,
+        "ok",
+        "recovered, known user",
+    );
+    expect(&call(&app, &cold).await.0, 200, "ok", "recovered, new user");
+    // A failed key fetch is retried after a second, not at every request.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    expect(
+        &call(&fresh, &warm).await.0,
+        200,
+        "ok",
+        "recovered, cold sandbox",
+    );
+}
+
+async fn cognito_throttling_is_retried_a_bounded_number_of_times(faults: &FaultGuard) {
+    let stack = stack();
+    let budget = stack.config_with(&[]).upstream_timeout;
+    for (target, op, max_attempts) in [
+        ("cognito-identity:GetId", "Cognito Identity:GetId", 3),
+        (
+            "cognito-idp:AdminGetUser",
+            "Cognito Identity Provider:AdminGetUser",
+            3,
+        ),
+        ("cognito-identity:GetId", "Cognito Identity:GetId", 1),
+    ] {
+        let app = stack
+            .app_with(&[("UPSTREAM_MAX_ATTEMPTS", &max_attempts.to_string())])
+            .await;
+        let token = user_with_file("throttled").await;
+        faults.clear();
+        faults
+            .inject(json!({"target": target, "kind": "throttle"}))
+            .await;
+        let before = app.upstream_calls().snapshot();
+        let (response, took) = call(&app, &token).await;
+        let tried = attempts(&app, &before, op);
+        println!(
+            "{target} throttled, {max_attempts} attempt(s) allowed: {} after {tried} attempts in {took:?}",
+            response.status()
+        );
+        expect(&response, 503, "throttled", target);
+        assert_eq!(tried, max_attempts, "{target}: attempts");
+        assert!(
+            took <= budget,
+            "{target}: {took:?} beyond the {budget:?} budget"
+        );
+        faults.clear();
+        expect(
+            &call(&app, &token).await.0,
+            200,
+            "ok",
+            "once the throttling stops",
+        );
+    }
+}
+
+async fn s3_slower_than_the_budget_is_504(faults: &FaultGuard) {
+    let stack = stack();
+    let budget_ms = 1000;
+    let app = stack
+        .app_with(&[("UPSTREAM_TIMEOUT_MS", &budget_ms.to_string())])
+        .await;
+    let token = user_with_file("slow").await;
+    expect(&call(&app, &token).await.0, 200, "ok", "warm up");
+
+    faults
+        .inject(json!({"target": "s3:GetObject", "kind": "delay", "delay_ms": budget_ms / 4, "count": 1}))
+        .await;
+    expect(
+        &call(&app, &token).await.0,
+        200,
+        "ok",
+        "slow but within the budget",
+    );
+
+    faults
+        .inject(json!({"target": "s3:GetObject", "kind": "delay", "delay_ms": budget_ms * 3}))
+        .await;
+    let (response, took) = call(&app, &token).await;
+    println!(
+        "s3 slower than a {budget_ms} ms budget: {} in {took:?}",
+        response.status()
+    );
+    expect(&response, 504, "upstream_timeout", "S3 too slow");
+    assert!(
+        took < Duration::from_millis(budget_ms * 2),
+        "the budget bounds the wait: {took:?}"
+    );
+    faults.clear();
+    expect(&call(&app, &token).await.0, 200, "ok", "S3 fast again");
+}
+
+async fn s3_failing_is_502(faults: &FaultGuard) {
+    let stack = stack();
+    let budget = stack.config_with(&[]).upstream_timeout;
+    let app = stack.app().await;
+    let token = user_with_file("s3-500").await;
+    expect(&call(&app, &token).await.0, 200, "ok", "warm up");
+
+    for (fault, status, code) in [
+        (
+            json!({"target": "s3:GetObject", "kind": "error", "status": 500}),
+            502,
+            "upstream_error",
+        ),
+        (
+            json!({"target": "s3:GetObject", "kind": "throttle"}),
+            503,
+            "throttled",
+        ),
+    ] {
+        faults.inject(fault.clone()).await;
+        let before = app.upstream_calls().snapshot();
+        let (response, took) = call(&app, &token).await;
+        let tried = attempts(&app, &before, "S3:GetObject");
+        println!(
+            "{fault}: {} after {tried} attempts in {took:?}",
+            response.status()
+        );
+        expect(&response, status, code, &fault.to_string());
+        assert_eq!(tried, 3, "{fault}: the default attempts");
+        assert!(
+            took <= budget,
+            "{fault}: {took:?} beyond the {budget:?} budget"
+        );
+        faults.clear();
+        expect(&call(&app, &token).await.0, 200, "ok", "S3 healthy again");
+    }
+}

@@ -1,0 +1,380 @@
+//! No secret in any log line or response body: every path of the handler (cold and warm
+//! success, each refusal, upstream failures) runs with logs captured at TRACE level through the
+//! production filter, then every token, secret key and session token the stack ever issued is
+//! looked for, whole or as any 16-character piece.
+
+mod common;
+
+use common::jwt::{id_claims, now};
+use common::proxy::Proxy;
+use common::{error_code, event, get, parts, stack};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use lambda_http::{Body, Response};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// Shortest piece of a secret that counts as a leak.
+const WINDOW: usize = 16;
+
+/// Everything logged by this test binary, in both production formats (text and JSON).
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+}
+
+/// Installs the capture once: the production filter asked for `trace`, so only the production
+/// caps on dependency crates stand between their TRACE output and the log.
+fn logs() -> &'static Captured {
+    static LOGS: OnceLock<Captured> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let captured = Captured::default();
+        tracing_subscriber::registry()
+            .with(read_file::telemetry::filter(Some("trace")))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(captured.clone())
+                    .with_ansi(false),
+            )
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_writer(captured.clone()),
+            )
+            .init();
+        captured
+    })
+}
+
+/// What must never be seen: the given tokens plus every key the stack has issued (IAM users'
+/// secret keys, and the secret key and session token of every assumed role, ours included).
+async fn secrets(tokens: &[String]) -> Vec<(String, String)> {
+    let url = format!("{}/moto-api/data.json", stack().var("AWS_ENDPOINT_URL"));
+    let body = reqwest::get(&url)
+        .await
+        .expect("moto state")
+        .bytes()
+        .await
+        .expect("moto state body");
+    let data: Value = serde_json::from_slice(&body).expect("JSON");
+    let mut found: Vec<(String, String)> = tokens
+        .iter()
+        .map(|t| ("an ID token".to_owned(), t.clone()))
+        .collect();
+    for key in data["iam"]["AccessKey"].as_array().into_iter().flatten() {
+        if let Some(secret) = key["secret_access_key"].as_str() {
+            found.push(("an IAM secret key".into(), secret.into()));
+        }
+    }
+    for role in data["sts"]["AssumedRole"].as_array().into_iter().flatten() {
+        for (what, field) in [
+            ("an assumed role's secret key", "secret_access_key"),
+            ("a session token", "session_token"),
+        ] {
+            if let Some(secret) = role[field].as_str() {
+                found.push((what.into(), secret.into()));
+            }
+        }
+    }
+    for var in ["AWS_SECRET_ACCESS_KEY", "FIXTURE_AWS_SECRET_ACCESS_KEY"] {
+        found.push((var.into(), stack().var(var).to_owned()));
+    }
+    found
+}
+
+/// Credentials of `token`'s identity, asked for here the way the app asks for them.
+async fn exchange(token: &str) -> (String, String) {
+    let stack = stack();
+    let client = aws_sdk_cognitoidentity::Client::new(&stack.fixture_sdk().await);
+    let id = stack.identity_id(token).await;
+    let creds = client
+        .get_credentials_for_identity()
+        .identity_id(id)
+        .logins(stack.login_provider(), token)
+        .send()
+        .await
+        .expect("GetCredentialsForIdentity");
+    let creds = creds.credentials().expect("credentials");
+    (
+        creds.secret_key().expect("secret key").to_owned(),
+        creds.session_token().expect("session token").to_owned(),
+    )
+}
+
+/// Every `WINDOW`-byte piece of `secret`, also as it looks percent-encoded.
+fn pieces(secret: &str) -> Vec<Vec<u8>> {
+    let encoded: String = secret
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    [secret.as_bytes(), encoded.as_bytes()]
+        .into_iter()
+        .flat_map(|s| s.windows(WINDOW.min(s.len())).map(<[u8]>::to_vec))
+        .collect()
+}
+
+/// Secrets that show up in `haystack`, with the piece that was found.
+fn leaks(haystack: &str, secrets: &[(String, String)]) -> Vec<String> {
+    let seen: HashSet<&[u8]> = haystack.as_bytes().windows(WINDOW).collect();
+    secrets
+        .iter()
+        .filter_map(|(what, secret)| {
+            pieces(secret)
+                .into_iter()
+                .find(|p| seen.contains(p.as_slice()))
+                .map(|p| format!("{what}: ...{}...", String::from_utf8_lossy(&p)))
+        })
+        .collect()
+}
+
+fn body_text(response: &Response<Body>) -> String {
+    match response.body() {
+        Body::Text(text) => text.clone(),
+        Body::Binary(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        Body::Empty => String::new(),
+        _ => String::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_token_or_key_reaches_a_log_line_or_a_response() {
+    let logs = logs();
+    let stack = stack();
+    let config = stack.config_with(&[]);
+    let mut tokens = Vec::new();
+    let mut bodies = String::new();
+    let mut seen = |response: Response<Body>, expected: (u16, &str)| {
+        let text = body_text(&response);
+        let (status, body) = parts(&response);
+        let code = if status == 200 {
+            "ok"
+        } else {
+            error_code(&body)
+        };
+        assert_eq!((status, code), expected, "{body}");
+        bodies.push_str(&text);
+        bodies.push('\n');
+    };
+
+    // Success, cold then warm, with a new user whose identity and keys are exchanged here.
+    let app = stack.app().await;
+    let alice = stack.new_user("secrets").await;
+    let token = stack.token(&alice.username, &alice.password).await;
+    stack
+        .put_data(&stack.identity_id(&token).await, "alice\n")
+        .await;
+    let (secret_key, session_token) = exchange(&token).await;
+    for _ in 0..3 {
+        seen(
+            app.handle(get("/read-file", &[("idToken", &token)])).await,
+            (200, "ok"),
+        );
+    }
+    tokens.push(token.clone());
+    for who in ["admin", "user"] {
+        let token = stack.provisioned_token(who).await;
+        seen(
+            app.handle(get("/read-file", &[("idToken", &token)])).await,
+            (200, "ok"),
+        );
+        tokens.push(token);
+    }
+
+    // Refusals by Cognito, S3 and the signer cross-check.
+    let nofile = stack.new_user("secrets-nofile").await;
+    let token = stack.token(&nofile.username, &nofile.password).await;
+    seen(
+        app.handle(get("/read-file", &[("idToken", &token)])).await,
+        (404, "file_not_found"),
+    );
+    tokens.push(token);
+    let idp = stack.idp().await;
+    for (label, expected) in [
+        ("secrets-disabled", (403, "user_disabled")),
+        ("secrets-deleted", (401, "unknown_user")),
+    ] {
+        let user = stack.new_user(label).await;
+        let token = stack.token(&user.username, &user.password).await;
+        let pool = stack.var("USER_POOL_ID");
+        if expected.0 == 403 {
+            idp.admin_disable_user()
+                .user_pool_id(pool)
+                .username(&user.username)
+                .send()
+                .await
+                .expect("AdminDisableUser");
+        } else {
+            idp.admin_delete_user()
+                .user_pool_id(pool)
+                .username(&user.username)
+                .send()
+                .await
+                .expect("AdminDeleteUser");
+        }
+        seen(
+            app.handle(get("/read-file", &[("idToken", &token)])).await,
+            expected,
+        );
+        tokens.push(token);
+    }
+    let admin = stack.provisioned_token("admin").await;
+    let user_identity = stack
+        .identity_id(&stack.provisioned_token("user").await)
+        .await;
+    let values = format!("\"{admin}\"");
+    let mismatch = event(
+        "rest-v1-iam.json",
+        &[
+            ("{{ID_TOKEN_VALUES}}", &values),
+            ("{{ID_TOKEN}}", &admin),
+            ("{{COGNITO_IDENTITY_ID}}", &user_identity),
+            ("{{IDENTITY_POOL_ID}}", stack.var("IDENTITY_POOL_ID")),
+        ],
+    );
+    seen(app.handle(mismatch).await, (403, "identity_mismatch"));
+    tokens.push(admin.clone());
+
+    // Refusals by the verifier, with tokens signed by the real pool key.
+    let key = stack.pool_key();
+    let mut claims = id_claims(&config.issuer(), &config.client_ids[0], "sub", "admin");
+    claims["exp"] = json!(now() - 60);
+    let expired = key.sign(&claims);
+    let mut wrong_aud = id_claims(&config.issuer(), "someone-else", "sub", "admin");
+    wrong_aud["exp"] = json!(now() + 600);
+    let wrong_aud = key.sign(&wrong_aud);
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some(key.kid.clone());
+    let hs256 = jsonwebtoken::encode(
+        &header,
+        &id_claims(&config.issuer(), &config.client_ids[0], "sub", "admin"),
+        &EncodingKey::from_secret(b"not the pool key").expect("HMAC key"),
+    )
+    .expect("sign");
+    let altered = common::jwt::tamper(&admin, |c| c["cognito:username"] = json!("user"));
+    for (token, expected) in [
+        (&expired, (401, "expired_token")),
+        (&wrong_aud, (401, "invalid_token")),
+        (&hs256, (401, "invalid_token")),
+        (&altered, (401, "invalid_token")),
+        (&format!("Bearer {admin}"), (401, "invalid_token")),
+    ] {
+        seen(
+            app.handle(get("/read-file", &[("idToken", token)])).await,
+            expected,
+        );
+        tokens.push(token.clone());
+    }
+
+    // Upstream failures, whose causes are logged: the stack goes away behind a proxy, on a
+    // warm identity (only S3 is asked, with the session keys) and on a cold one.
+    let upstream = stack
+        .var("AWS_ENDPOINT_URL")
+        .trim_start_matches("http://")
+        .parse()
+        .expect("host:port");
+    let mut proxy = Proxy::start(upstream).await;
+    let proxied = stack
+        .app_with(&[("AWS_ENDPOINT_URL", &proxy.url())])
+        .await;
+    let bob = stack.new_user("secrets-outage").await;
+    let bob_token = stack.token(&bob.username, &bob.password).await;
+    stack
+        .put_data(&stack.identity_id(&bob_token).await, "bob\n")
+        .await;
+    seen(
+        proxied
+            .handle(get("/read-file", &[("idToken", &bob_token)]))
+            .await,
+        (200, "ok"),
+    );
+    proxy.stop().await;
+    seen(
+        proxied
+            .handle(get("/read-file", &[("idToken", &bob_token)]))
+            .await,
+        (503, "upstream_unavailable"),
+    );
+    let carol = stack.new_user("secrets-outage-cold").await;
+    let carol_token = stack.token(&carol.username, &carol.password).await;
+    seen(
+        proxied
+            .handle(get("/read-file", &[("idToken", &carol_token)]))
+            .await,
+        (503, "upstream_unavailable"),
+    );
+    tokens.extend([bob_token, carol_token]);
+
+    // The capture works and reaches below info: the app's debug lines are there.
+    let text = logs.text();
+    assert!(
+        text.contains("request refused") && text.contains("upstream failure"),
+        "the capture misses the app's own debug and warn lines:\n{text}"
+    );
+    let mut all = secrets(&tokens).await;
+    all.push(("our own exchange's secret key".into(), secret_key));
+    all.push(("our own exchange's session token".into(), session_token));
+    let lines = text.lines().count();
+    println!(
+        "secrets check: {} secrets against {lines} log lines ({} bytes) and {} response bytes",
+        all.len(),
+        text.len(),
+        bodies.len()
+    );
+    let in_logs = leaks(&text, &all);
+    let in_bodies = leaks(&bodies, &all);
+    assert!(
+        in_logs.is_empty() && in_bodies.is_empty(),
+        "leaks in logs: {in_logs:#?}\nleaks in responses: {in_bodies:#?}"
+    );
+}
+
+#[test]
+fn the_leak_detector_finds_a_piece_of_a_secret() {
+    let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".to_owned();
+    let secrets = [("a secret key".to_owned(), secret)];
+    assert!(leaks("nothing here", &secrets).is_empty());
+    assert_eq!(
+        leaks("... ENG/bPxRfiCYEXAMP ...", &secrets).len(),
+        1,
+        "a 16-character piece"
+    );
+    assert_eq!(
+        leaks("x-amz-security-token: K7MDENG%2FbPxRfiCY", &secrets).len(),
+        1,
+        "percent-encoded"
+    );
+}
