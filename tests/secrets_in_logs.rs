@@ -307,9 +307,7 @@ async fn no_token_or_key_reaches_a_log_line_or_a_response() {
         .parse()
         .expect("host:port");
     let mut proxy = Proxy::start(upstream).await;
-    let proxied = stack
-        .app_with(&[("AWS_ENDPOINT_URL", &proxy.url())])
-        .await;
+    let proxied = stack.app_with(&[("AWS_ENDPOINT_URL", &proxy.url())]).await;
     let bob = stack.new_user("secrets-outage").await;
     let bob_token = stack.token(&bob.username, &bob.password).await;
     stack
