@@ -99,6 +99,9 @@ const CORS_ALLOW_HEADERS = [
   'idToken',
 ];
 
+/** The Lambda's timeout; the function's own request budget is derived from it. */
+const FUNCTION_TIMEOUT = Duration.seconds(10);
+
 export class ReadFileStack extends Stack {
   readonly userPool: cognito.UserPool;
   readonly userPoolClient: cognito.UserPoolClient;
@@ -283,11 +286,11 @@ export class ReadFileStack extends Stack {
       // GET), but Lambda scales CPU with memory and a cold start does several TLS handshakes and an
       // RSA signature check; 256 MB keeps that fast for a fraction of a cent more than 128 MB.
       memorySize: 256,
-      // 10 s: a warm request takes well under a second. The function bounds every upstream attempt
-      // itself (UPSTREAM_TIMEOUT_MS 3 s, CONNECT_TIMEOUT_MS 1 s, 3 attempts), so one slow
-      // dependency ends inside the function with a JSON error; 10 s caps a request whose
-      // dependencies all stall, far below API Gateway's 29 s integration limit.
-      timeout: Duration.seconds(10),
+      // 10 s: a warm request takes well under a second. The function bounds each upstream
+      // operation (UPSTREAM_TIMEOUT_MS 3 s, retries included) and the whole request
+      // (REQUEST_TIMEOUT_MS, set below 2 s under this timeout), so stalled dependencies end in a
+      // JSON 504 from the function, not in Lambda's timeout; far below API Gateway's 29 s limit.
+      timeout: FUNCTION_TIMEOUT,
       role: this.functionRole,
       logGroup: functionLogGroup,
       loggingFormat: lambda.LoggingFormat.JSON, // Lambda sets AWS_LAMBDA_LOG_FORMAT=JSON
@@ -304,6 +307,7 @@ export class ReadFileStack extends Stack {
         // The function's own responses carry Access-Control-Allow-Origin (proxy integration:
         // API Gateway adds no CORS headers to them).
         ALLOWED_ORIGIN: frontendOrigin,
+        REQUEST_TIMEOUT_MS: String(FUNCTION_TIMEOUT.toMilliseconds() - 2000),
       },
       bundling: bundler ? { dockerOptions: { local: bundler } } : undefined,
     });
