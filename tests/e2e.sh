@@ -56,6 +56,22 @@ expect "forged signature" 401 '"code":"invalid_token"' -H "idToken: $forged" "$b
 expect "unknown path" 404 '"code":"not_found"' -H "idToken: $admin" "$base/nope"
 expect "wrong method" 405 '"code":"method_not_allowed"' -X POST -H "idToken: $admin" "$base/read-file"
 
+# A bad configuration stops the function at init, naming the variable (and never its value).
+bin=target/debug/read-file
+if [ -x "$bin" ]; then
+  init_out=$(env -i PATH="$PATH" AWS_REGION=eu-west-1 ACCOUNT_ID=123456789012 \
+    USER_POOL_ID=eu-west-1_Abc USER_POOL_CLIENT_ID=abc IDENTITY_POOL_ID=not-a-pool-id-SECRETISH \
+    S3_BUCKET=b1 AWS_LAMBDA_LOG_FORMAT=JSON timeout 10 "$bin" 2>&1) && init_rc=0 || init_rc=$?
+  if [ "$init_rc" != 0 ] && [[ "$init_out" == *IDENTITY_POOL_ID* ]] && [[ "$init_out" != *SECRETISH* ]] \
+    && [[ "$init_out" == *'"level":"ERROR"'* ]]; then
+    passed=$((passed + 1)); echo "ok   bad configuration stops init, naming the variable"
+  else
+    failed=$((failed + 1)); echo "FAIL bad configuration at init: exit $init_rc: $init_out"
+  fi
+else
+  failed=$((failed + 1)); echo "FAIL $bin was not built by cargo lambda watch"
+fi
+
 if grep -qF -- "${admin##*.}" "$log"; then
   failed=$((failed + 1)); echo "FAIL the function log contains a token signature"
 else
