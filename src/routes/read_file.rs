@@ -45,7 +45,8 @@ pub async fn handle(app: &App, req: &Request) -> Result<Served, Arc<ApiError>> {
 }
 
 /// The one `idToken` header (any case), refusing duplicates and oversized values.
-fn id_token(req: &Request) -> Result<&str, ApiError> {
+/// Public for the fuzz target (`fuzz/`), which drives it with arbitrary header values.
+pub fn id_token(req: &Request) -> Result<&str, ApiError> {
     let mut values = req.headers().get_all("idtoken").iter();
     let value = values.next().ok_or(ApiError::MissingToken)?;
     if values.next().is_some() {
