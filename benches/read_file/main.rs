@@ -1,0 +1,763 @@
+//! `make bench`: our request paths side by side with the S3 limit and the naive flow, against the
+//! local stack; upstream calls per request counted for real; init time and peak RSS of the
+//! release binary under a fake Lambda Runtime API. Prints a table, writes
+//! `target/bench/summary.json`. Timing claims live here and nowhere in the tests.
+//!
+//! Knobs (environment): `BENCH_LAMBDA_BINARY` (default: the release `read-file` cargo built),
+//! `BENCH_SIZE_BINARY` + `BENCH_SIZE_TARGET` (the binary whose size is reported, and its label).
+
+#[path = "../../tests/common/mod.rs"]
+mod common;
+
+mod runtime_api;
+
+use aws_credential_types::Credentials;
+use common::{Stack, get, parts, stack};
+use read_file::App;
+use read_file::metrics::CallCounter;
+use runtime_api::FakeRuntime;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::task::JoinSet;
+
+/// Samples of the cheap scenarios (a) and (b).
+const WARM_SAMPLES: usize = 500;
+/// Samples of the cold scenarios (c) and (d); (c) needs one never-seen user per sample.
+const COLD_SAMPLES: usize = 100;
+/// Steady state (e): users, then requests per user after one warm-up request each.
+const STEADY_USERS: usize = 100;
+const STEADY_ROUNDS: usize = 20;
+/// Init time: process starts measured.
+const INIT_RUNS: usize = 15;
+/// Events served to the release binary before its peak RSS is read.
+const RSS_EVENTS: usize = 1000;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A bench user: its token, IdentityId and the line its data file starts with.
+#[derive(Clone)]
+struct User {
+    token: String,
+    identity: String,
+    line: String,
+}
+
+fn main() -> Result<(), BoxError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run())
+}
+
+async fn run() -> Result<(), BoxError> {
+    let stack = stack();
+    let started = Instant::now();
+    eprintln!("setting up {COLD_SAMPLES} users on the local stack...");
+    let users = make_users(stack, COLD_SAMPLES.max(STEADY_USERS)).await;
+    let target = users[0].clone();
+
+    // (a) the limit: GetObject of the target user's file, client built once with its keys.
+    let limit = LimitClient::new(stack, &target).await?;
+    // (b) warm requests through the real handler.
+    let warm_app = stack.app().await;
+    expect_own(&warm_app, &target).await?;
+    // (c) one app, already holding the pool's signing keys, meeting a new user per sample.
+    let cold_app = stack.app().await;
+    let bystander = make_users(stack, 1).await.remove(0);
+    expect_own(&cold_app, &bystander).await?;
+    // (d) the naive flow.
+    let naive = Arc::new(Naive::new(stack).await);
+    assert_eq!(naive.request(&target.token).await?, target.line);
+
+    eprintln!("timing (a)-(d), interleaved...");
+    let mut samples: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
+    for i in 0..WARM_SAMPLES {
+        // Alternate who goes first so that neither side always follows the other.
+        let order: [u8; 2] = if i % 2 == 0 { [0, 1] } else { [1, 0] };
+        for which in order {
+            let t = Instant::now();
+            match which {
+                0 => {
+                    let line = limit.read().await?;
+                    samples.entry(LIMIT).or_default().push(t.elapsed());
+                    check(&line, &target.line)?;
+                }
+                _ => {
+                    let line = request(&warm_app, &target.token).await?;
+                    samples.entry(WARM).or_default().push(t.elapsed());
+                    check(&line, &target.line)?;
+                }
+            }
+        }
+        if let Some(user) = users[..COLD_SAMPLES].get(i) {
+            for which in order {
+                let t = Instant::now();
+                let line = match which {
+                    0 => {
+                        let line = request(&cold_app, &user.token).await?;
+                        samples.entry(COLD).or_default().push(t.elapsed());
+                        line
+                    }
+                    _ => {
+                        let line = naive.request(&user.token).await?;
+                        samples.entry(NAIVE).or_default().push(t.elapsed());
+                        line
+                    }
+                };
+                check(&line, &user.line)?;
+            }
+        }
+    }
+
+    eprintln!("counting upstream calls at steady state (e)...");
+    let steady_users = &users[..STEADY_USERS];
+    let ours = steady_state_ours(stack, steady_users).await?;
+    let naive_calls = steady_state_naive(stack, &naive, steady_users).await?;
+
+    eprintln!("init time and peak RSS of the release binary (f)...");
+    let binary = lambda_binary();
+    let init = init_times(stack, &binary)?;
+    let rss_events = events_for(&users, RSS_EVENTS);
+    let (peak_rss_kib, served_ok) = peak_rss(stack, &binary, rss_events)?;
+    let (size_path, size_label) = size_binary(&binary);
+    let binary_bytes = std::fs::metadata(&size_path)
+        .map(|m| m.len())
+        .map_err(|e| format!("{}: {e}", size_path.display()))?;
+
+    let stats: BTreeMap<&str, Stats> = samples
+        .iter_mut()
+        .map(|(name, s)| (*name, Stats::of(s)))
+        .collect();
+    let mut init_ms: Vec<Duration> = init.clone();
+    let init_stats = Stats::of(&mut init_ms);
+    let summary = json!({
+        "warm_over_limit": ratio(stats[WARM].median, stats[LIMIT].median),
+        "cold_over_naive": ratio(stats[COLD].median, stats[NAIVE].median),
+        "calls_per_request": ours.at_stack,
+        "naive_calls_per_request": naive_calls.at_stack,
+        "init_ms": ms(init_stats.median),
+        "peak_rss_mb": round3(peak_rss_kib as f64 / 1024.0),
+        "binary_bytes": binary_bytes,
+        "binary_target": size_label,
+        "calls_per_request_sdk": ours.in_sdk,
+        "naive_calls_per_request_sdk": naive_calls.in_sdk,
+        "calls_by_operation": ours.by_operation,
+        "naive_calls_by_operation": naive_calls.by_operation,
+        "rss_events_ok": served_ok,
+        "scenarios_ms": stats.iter().map(|(k, s)| (k.to_string(), s.to_json())).collect::<BTreeMap<_, _>>(),
+        "init_ms_stats": init_stats.to_json(),
+        "bench_seconds": started.elapsed().as_secs(),
+    });
+
+    print_table(&stats, &init_stats, &summary);
+    let dir = target_dir().join("bench");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("summary.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&summary)? + "\n")?;
+    println!("\nwrote {}", path.display());
+    Ok(())
+}
+
+const LIMIT: &str = "a limit: S3 GetObject, prebuilt client";
+const WARM: &str = "b ours: warm request";
+const COLD: &str = "c ours: first request of a new user";
+const NAIVE: &str = "d naive: 4 calls in sequence, new S3 client";
+
+// ------------------------------------------------------------------ users and requests
+
+/// `count` fresh users, each with a data file naming it (created a few at a time).
+async fn make_users(stack: &'static Stack, count: usize) -> Vec<User> {
+    let mut users = Vec::with_capacity(count);
+    let mut setup = JoinSet::new();
+    let mut next = 0;
+    while users.len() < count {
+        while setup.len() < 8 && next < count {
+            next += 1;
+            setup.spawn(async move {
+                let user = stack.new_user("bench").await;
+                let token = stack.token(&user.username, &user.password).await;
+                let identity = stack.identity_id(&token).await;
+                let line = format!("{} {identity}", user.username);
+                stack.put_data(&identity, &format!("{line}\n")).await;
+                User {
+                    token,
+                    identity,
+                    line,
+                }
+            });
+        }
+        if let Some(user) = setup.join_next().await {
+            users.push(user.expect("user setup"));
+        }
+    }
+    users
+}
+
+/// One request through the real handler; the served line, or the error response.
+async fn request(app: &App, token: &str) -> Result<String, BoxError> {
+    let response = app.handle(get("/read-file", &[("idToken", token)])).await;
+    let (status, body) = parts(&response);
+    match (status, body["data"].as_str()) {
+        (200, Some(data)) => Ok(data.to_owned()),
+        _ => Err(format!("read-file answered {status}: {body}").into()),
+    }
+}
+
+async fn expect_own(app: &App, user: &User) -> Result<(), BoxError> {
+    check(&request(app, &user.token).await?, &user.line)
+}
+
+fn check(got: &str, want: &str) -> Result<(), BoxError> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("served {got:?}, expected {want:?}").into())
+    }
+}
+
+/// (a): the same GetObject our handler makes, with the user's own keys, minus everything else.
+struct LimitClient {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    key: String,
+}
+
+impl LimitClient {
+    async fn new(stack: &Stack, user: &User) -> Result<Self, BoxError> {
+        let sdk = stack.fixture_sdk().await;
+        let out = aws_sdk_cognitoidentity::Client::new(&sdk)
+            .get_credentials_for_identity()
+            .identity_id(&user.identity)
+            .logins(stack.login_provider(), &user.token)
+            .send()
+            .await?;
+        let creds = out.credentials().ok_or("no credentials")?;
+        let keys = Credentials::new(
+            creds.access_key_id().ok_or("no key id")?,
+            creds.secret_key().ok_or("no secret")?,
+            creds.session_token().map(str::to_owned),
+            None,
+            "bench-limit",
+        );
+        let client = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&sdk)
+                .credentials_provider(keys)
+                .force_path_style(true)
+                .build(),
+        );
+        Ok(LimitClient {
+            client,
+            bucket: stack.var("S3_BUCKET").to_owned(),
+            key: format!("cognito-test/{}/data.txt", user.identity),
+        })
+    }
+
+    async fn read(&self) -> Result<String, BoxError> {
+        let object = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .send()
+            .await?;
+        first_line(object.body).await
+    }
+}
+
+async fn first_line(body: aws_sdk_s3::primitives::ByteStream) -> Result<String, BoxError> {
+    let bytes = body.collect().await?.into_bytes();
+    let text = std::str::from_utf8(&bytes)?;
+    Ok(text.lines().next().unwrap_or_default().to_owned())
+}
+
+/// (d): the original flow. Cognito clients built once; per request AdminGetUser, GetId,
+/// GetCredentialsForIdentity, a new S3 client from those keys, GetObject, all in sequence.
+/// Like the original it trusts the token's payload without verifying it (our side verifies).
+struct Naive {
+    sdk: aws_config::SdkConfig,
+    idp: aws_sdk_cognitoidentityprovider::Client,
+    identity: aws_sdk_cognitoidentity::Client,
+    counter: CallCounter,
+    pool: String,
+    account: String,
+    identity_pool: String,
+    provider: String,
+    bucket: String,
+}
+
+impl Naive {
+    async fn new(stack: &Stack) -> Self {
+        let config = stack.config_with(&[]);
+        let creds = Credentials::new(
+            stack.var("AWS_ACCESS_KEY_ID"),
+            stack.var("AWS_SECRET_ACCESS_KEY"),
+            None,
+            None,
+            "lambda-principal",
+        );
+        // What `aws_config::load_from_env()` gives the original: no HTTP client of our choosing,
+        // so each client built from it brings its own (and its own connections).
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(config.region.clone()))
+            .endpoint_url(stack.var("AWS_ENDPOINT_URL"))
+            .credentials_provider(creds)
+            .load()
+            .await;
+        let counter = CallCounter::default();
+        let idp = aws_sdk_cognitoidentityprovider::Client::from_conf(
+            aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
+                .interceptor(counter.clone())
+                .build(),
+        );
+        let identity = aws_sdk_cognitoidentity::Client::from_conf(
+            aws_sdk_cognitoidentity::config::Builder::from(&sdk)
+                .interceptor(counter.clone())
+                .build(),
+        );
+        Naive {
+            sdk,
+            idp,
+            identity,
+            counter,
+            pool: config.user_pool_id.clone(),
+            account: config.account_id.clone(),
+            identity_pool: config.identity_pool_id.clone(),
+            provider: config.login_provider(),
+            bucket: config.bucket,
+        }
+    }
+
+    async fn request(&self, token: &str) -> Result<String, BoxError> {
+        let username = unverified_username(token)?;
+        let user = self
+            .idp
+            .admin_get_user()
+            .user_pool_id(&self.pool)
+            .username(username)
+            .send()
+            .await?;
+        if !user.enabled() {
+            return Err("user disabled".into());
+        }
+        let id = self
+            .identity
+            .get_id()
+            .account_id(&self.account)
+            .identity_pool_id(&self.identity_pool)
+            .logins(&self.provider, token)
+            .send()
+            .await?
+            .identity_id
+            .ok_or("no IdentityId")?;
+        let out = self
+            .identity
+            .get_credentials_for_identity()
+            .identity_id(&id)
+            .logins(&self.provider, token)
+            .send()
+            .await?;
+        let c = out.credentials().ok_or("no credentials")?;
+        let keys = Credentials::new(
+            c.access_key_id().ok_or("no key id")?,
+            c.secret_key().ok_or("no secret")?,
+            c.session_token().map(str::to_owned),
+            None,
+            "naive",
+        );
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.sdk)
+                .credentials_provider(keys)
+                .force_path_style(true)
+                .interceptor(self.counter.clone())
+                .build(),
+        );
+        let object = s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(format!("cognito-test/{id}/data.txt"))
+            .send()
+            .await?;
+        first_line(object.body).await
+    }
+}
+
+/// The `cognito:username` claim read without any check, as the original handler did.
+fn unverified_username(token: &str) -> Result<String, BoxError> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).ok_or("not a JWT")?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload)?;
+    let claims: Value = serde_json::from_slice(&bytes)?;
+    Ok(claims["cognito:username"]
+        .as_str()
+        .ok_or("no username")?
+        .to_owned())
+}
+
+// ------------------------------------------------------------------ (e) calls per request
+
+/// Upstream calls during the steady-state run, at the stack and in the SDK.
+struct Calls {
+    at_stack: f64,
+    in_sdk: f64,
+    by_operation: BTreeMap<String, u64>,
+}
+
+async fn steady_state_ours(stack: &Stack, users: &[User]) -> Result<Calls, BoxError> {
+    let app = stack.app().await;
+    for user in users {
+        expect_own(&app, user).await?;
+    }
+    let before = app.upstream_calls().snapshot();
+    reset_stack_calls(stack).await?;
+    // One event at a time, as a Lambda sandbox serves them.
+    for _ in 0..STEADY_ROUNDS {
+        for user in users {
+            expect_own(&app, user).await?;
+        }
+    }
+    let at_stack = stack_calls(stack).await?;
+    let after = app.upstream_calls().snapshot();
+    Ok(calls(at_stack, delta(&before, &after), users.len()))
+}
+
+async fn steady_state_naive(
+    stack: &Stack,
+    naive: &Arc<Naive>,
+    users: &[User],
+) -> Result<Calls, BoxError> {
+    for user in users {
+        check(&naive.request(&user.token).await?, &user.line)?;
+    }
+    let before = naive.counter.snapshot();
+    reset_stack_calls(stack).await?;
+    // The naive flow keeps no state, so running four at a time changes its count in nothing
+    // and saves a minute of bench time.
+    let mut tasks = JoinSet::new();
+    let mut work = (0..STEADY_ROUNDS).flat_map(|_| users.iter().cloned());
+    loop {
+        while tasks.len() < 4 {
+            let Some(user) = work.next() else { break };
+            let naive = Arc::clone(naive);
+            tasks.spawn(async move { check(&naive.request(&user.token).await?, &user.line) });
+        }
+        match tasks.join_next().await {
+            Some(done) => done??,
+            None => break,
+        }
+    }
+    let at_stack = stack_calls(stack).await?;
+    let after = naive.counter.snapshot();
+    Ok(calls(at_stack, delta(&before, &after), users.len()))
+}
+
+fn calls(at_stack: BTreeMap<String, u64>, in_sdk: BTreeMap<String, u64>, users: usize) -> Calls {
+    let requests = (users * STEADY_ROUNDS) as f64;
+    Calls {
+        at_stack: round3(at_stack.values().sum::<u64>() as f64 / requests),
+        in_sdk: round3(in_sdk.values().sum::<u64>() as f64 / requests),
+        by_operation: at_stack,
+    }
+}
+
+fn delta(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0)))
+        .filter(|(_, v)| *v > 0)
+        .collect()
+}
+
+async fn reset_stack_calls(stack: &Stack) -> Result<(), BoxError> {
+    let url = format!("{}/moto-ext/calls/reset", stack.var("AWS_ENDPOINT_URL"));
+    reqwest::Client::new()
+        .post(url)
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(())
+}
+
+async fn stack_calls(stack: &Stack) -> Result<BTreeMap<String, u64>, BoxError> {
+    let url = format!("{}/moto-ext/calls", stack.var("AWS_ENDPOINT_URL"));
+    let body = reqwest::Client::new()
+        .get(url)
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
+    Ok(serde_json::from_slice(&body)?)
+}
+
+// ------------------------------------------------------------------ (f) the release binary
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| common::repo_root().join("target"))
+}
+
+fn lambda_binary() -> PathBuf {
+    std::env::var_os("BENCH_LAMBDA_BINARY")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_read-file")))
+}
+
+/// The binary whose size is reported: the arm64 Lambda build when `tests/bench.sh` made one.
+fn size_binary(fallback: &std::path::Path) -> (PathBuf, String) {
+    match std::env::var_os("BENCH_SIZE_BINARY") {
+        Some(path) => (
+            PathBuf::from(path),
+            std::env::var("BENCH_SIZE_TARGET").unwrap_or_else(|_| "unknown".to_owned()),
+        ),
+        None => (
+            fallback.to_owned(),
+            "x86_64-unknown-linux-gnu (host release build, not arm64)".to_owned(),
+        ),
+    }
+}
+
+/// The release binary as Lambda starts it: the stack's settings plus the runtime's variables.
+fn spawn_lambda(stack: &Stack, binary: &std::path::Path, runtime: &FakeRuntime) -> Child {
+    let mut command = Command::new(binary);
+    command.env_clear();
+    for key in [
+        "AWS_REGION",
+        "AWS_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "ACCOUNT_ID",
+        "USER_POOL_ID",
+        "USER_POOL_CLIENT_ID",
+        "IDENTITY_POOL_ID",
+        "S3_BUCKET",
+    ] {
+        command.env(key, stack.var(key));
+    }
+    command
+        .env("AWS_LAMBDA_RUNTIME_API", runtime.addr().to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "read-file")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/read-file")
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    command
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()))
+}
+
+/// Process start to its first `GET .../invocation/next`, over several starts.
+fn init_times(stack: &Stack, binary: &std::path::Path) -> Result<Vec<Duration>, BoxError> {
+    let mut times = Vec::with_capacity(INIT_RUNS);
+    for _ in 0..INIT_RUNS {
+        let runtime = FakeRuntime::start()?;
+        let spawned = Instant::now();
+        let mut child = spawn_lambda(stack, binary, &runtime);
+        let first = runtime.wait_first_next(Duration::from_secs(10));
+        let _ = child.kill();
+        let _ = child.wait();
+        runtime.shutdown();
+        let first = first.ok_or("the binary never asked for its first event")?;
+        times.push(first.duration_since(spawned));
+    }
+    Ok(times)
+}
+
+/// Function URL (payload 2.0) events for `users` in turn, signed by the right identity.
+fn events_for(users: &[User], count: usize) -> Vec<(String, String)> {
+    (0..count)
+        .map(|i| {
+            let user = &users[i % users.len()];
+            let event = json!({
+                "version": "2.0",
+                "routeKey": "$default",
+                "rawPath": "/read-file",
+                "rawQueryString": "",
+                "headers": {"idtoken": user.token, "host": "bench.lambda-url.us-east-1.on.aws"},
+                "requestContext": {
+                    "accountId": "123456789012",
+                    "apiId": "bench",
+                    "authorizer": {"iam": {"cognitoIdentity": {
+                        "amr": ["authenticated"],
+                        "identityId": user.identity,
+                    }}},
+                    "domainName": "bench.lambda-url.us-east-1.on.aws",
+                    "domainPrefix": "bench",
+                    "http": {"method": "GET", "path": "/read-file", "protocol": "HTTP/1.1",
+                             "sourceIp": "127.0.0.1", "userAgent": "bench"},
+                    "requestId": format!("req-{i}"),
+                    "routeKey": "$default",
+                    "stage": "$default",
+                    "time": "29/Nov/2026:12:00:00 +0000",
+                    "timeEpoch": 0
+                },
+                "isBase64Encoded": false
+            });
+            (format!("event-{i}"), event.to_string())
+        })
+        .collect()
+}
+
+/// Serves `events` to one process, then reads its peak RSS (VmHWM, KiB) and counts 200s.
+fn peak_rss(
+    stack: &Stack,
+    binary: &std::path::Path,
+    events: Vec<(String, String)>,
+) -> Result<(u64, usize), BoxError> {
+    let count = events.len();
+    let runtime = FakeRuntime::start()?;
+    runtime.push(events);
+    let mut child = spawn_lambda(stack, binary, &runtime);
+    let responses = runtime.wait_responses(count, Duration::from_secs(300));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()));
+    let _ = child.kill();
+    let _ = child.wait();
+    runtime.shutdown();
+    let responses = responses.ok_or("the binary did not answer every event in time")?;
+    let ok = responses
+        .iter()
+        .filter(|body| {
+            serde_json::from_str::<Value>(body)
+                .map(|v| v["statusCode"] == 200)
+                .unwrap_or(false)
+        })
+        .count();
+    if ok != count {
+        let sample = responses.iter().find(|b| !b.contains("\"statusCode\":200"));
+        return Err(format!("{ok}/{count} events answered 200; e.g. {sample:?}").into());
+    }
+    let hwm = status?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .ok_or("no VmHWM in /proc/<pid>/status")?;
+    Ok((hwm, ok))
+}
+
+// ------------------------------------------------------------------ statistics and output
+
+#[derive(Clone, Copy)]
+struct Stats {
+    n: usize,
+    median: Duration,
+    p90: Duration,
+    p99: Duration,
+}
+
+impl Stats {
+    fn of(samples: &mut [Duration]) -> Self {
+        samples.sort_unstable();
+        // Nearest rank.
+        let at = |p: f64| {
+            samples[((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1]
+        };
+        Stats {
+            n: samples.len(),
+            median: at(0.5),
+            p90: at(0.9),
+            p99: at(0.99),
+        }
+    }
+
+    fn to_json(self) -> Value {
+        json!({"n": self.n, "median": ms(self.median), "p90": ms(self.p90), "p99": ms(self.p99)})
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    round3(d.as_secs_f64() * 1000.0)
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    round3(a.as_secs_f64() / b.as_secs_f64())
+}
+
+fn print_table(stats: &BTreeMap<&str, Stats>, init: &Stats, summary: &Value) {
+    println!();
+    println!("| scenario | n | median ms | p90 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |");
+    for (name, s) in stats
+        .iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .chain([("f init: process start to first /next".to_owned(), init)])
+    {
+        println!(
+            "| {name} | {} | {:.2} | {:.2} | {:.2} |",
+            s.n,
+            ms(s.median),
+            ms(s.p90),
+            ms(s.p99)
+        );
+    }
+    let target = |ok: bool| if ok { "holds" } else { "MISSED" };
+    let num = |k: &str| summary[k].as_f64().unwrap_or(f64::NAN);
+    println!();
+    println!("| measure | value | target | |\n| --- | ---: | ---: | --- |");
+    let rows = [
+        (
+            "(b)/(a) median",
+            num("warm_over_limit"),
+            "<= 1.10",
+            num("warm_over_limit") <= 1.10,
+        ),
+        (
+            "(c)/(d) median",
+            num("cold_over_naive"),
+            "<= 0.80",
+            num("cold_over_naive") <= 0.80,
+        ),
+        (
+            "(e) calls/request, ours (at the stack)",
+            num("calls_per_request"),
+            "<= 1.02",
+            num("calls_per_request") <= 1.02,
+        ),
+        (
+            "(e) calls/request, naive (at the stack)",
+            num("naive_calls_per_request"),
+            "4.0",
+            true,
+        ),
+        (
+            "(f) init ms (median)",
+            num("init_ms"),
+            "<= 20",
+            num("init_ms") <= 20.0,
+        ),
+        (
+            "(f) peak RSS MiB after 1,000 events",
+            num("peak_rss_mb"),
+            "<= 24",
+            num("peak_rss_mb") <= 24.0,
+        ),
+    ];
+    for (name, value, goal, ok) in rows {
+        println!("| {name} | {value:.3} | {goal} | {} |", target(ok));
+    }
+    println!(
+        "| binary size, {} | {:.1} MB ({} bytes) | | |",
+        summary["binary_target"].as_str().unwrap_or("?"),
+        num("binary_bytes") / 1e6,
+        summary["binary_bytes"]
+    );
+    println!(
+        "\ncalls during the 2,000 steady-state requests, at the stack: ours {}, naive {}",
+        summary["calls_by_operation"], summary["naive_calls_by_operation"]
+    );
+    println!(
+        "same counted by the SDK interceptor: ours {} calls/request, naive {}",
+        summary["calls_per_request_sdk"], summary["naive_calls_per_request_sdk"]
+    );
+}

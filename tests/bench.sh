@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `make bench`: builds the release binaries, then measures our request paths against the S3 limit
+# and the naive flow on the local stack (benches/read_file). Prints a table and writes
+# target/bench/summary.json. The stack is started for the run and stopped however the run ends
+# (the server also watches this script's pid); a stack already running (`make local-up`) is used
+# as it is and left running.
+#
+# BENCH_ARM64=0 skips the arm64 Lambda build (then the x86_64 size is reported, labelled so).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.local/venv/bin:$PATH"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "release build: the read-file binary and the benchmark (same profile, one build)"
+cargo bench --locked --bench read_file --no-run
+
+# The size that matters is the Lambda artifact: arm64, built as cargo lambda builds it.
+# Built before the timing starts, so that it never competes with the measurements.
+if [[ "${BENCH_ARM64:-1}" != 0 ]]; then
+  step "arm64 Lambda build (for its size): cargo lambda build --release --arm64"
+  if cargo lambda build --release --arm64 --locked --bin read-file; then
+    export BENCH_SIZE_BINARY="$PWD/target/lambda/read-file/bootstrap"
+    export BENCH_SIZE_TARGET="aarch64-unknown-linux-gnu (cargo lambda build --release --arm64)"
+  else
+    echo "the arm64 build failed (see above); the x86_64 size is reported instead" >&2
+  fi
+fi
+
+step "local AWS stack"
+if python3 infra/local/stack.py status >/dev/null 2>&1; then
+  echo "using the local stack that is already running (make local-down stops it)"
+else
+  trap 'python3 infra/local/stack.py down' EXIT
+  trap 'exit 130' INT TERM
+  .local/venv/bin/python infra/local/stack.py up --owner-pid $$
+fi
+
+step "benchmark"
+cargo bench --locked --bench read_file
