@@ -42,7 +42,18 @@ pub fn sdk_loader(config: &Config) -> aws_config::ConfigLoader {
     if let Some(url) = &config.endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    loader
+    loader.http_client(shared_http_client())
+}
+
+/// One HTTPS client, hence one connection pool and one trust store, for every SDK client built
+/// from the configuration. Left unset, the SDK makes a new default client for each service client,
+/// so every per-identity S3 client would open its own connections and load the root certificates
+/// again. (This client does not read `HTTPS_PROXY`; a Lambda has no proxy.)
+fn shared_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .build_https()
 }
 
 /// Everything a request needs, built once per Lambda sandbox.
