@@ -9,12 +9,16 @@
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
+mod latency_proxy;
+mod naive;
 mod runtime_api;
 
 use aws_credential_types::Credentials;
 use common::{Stack, get, parts, stack};
+use latency_proxy::LatencyProxy;
+use naive::Naive;
 use read_file::App;
-use read_file::metrics::CallCounter;
+use read_file::storage::{ObjectKey, UserBucket};
 use runtime_api::FakeRuntime;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -28,6 +32,9 @@ use tokio::task::JoinSet;
 const WARM_SAMPLES: usize = 500;
 /// Samples of the cold scenarios (c) and (d); (c) needs one never-seen user per sample.
 const COLD_SAMPLES: usize = 100;
+/// The network round trip the latency proxy adds, and the cold samples taken through it.
+const RTT: Duration = Duration::from_millis(10);
+const RTT_SAMPLES: usize = 40;
 /// Steady state (e): users, then requests per user after one warm-up request each.
 const STEADY_USERS: usize = 100;
 const STEADY_ROUNDS: usize = 20;
@@ -70,29 +77,31 @@ async fn run() -> Result<(), BoxError> {
     let bystander = make_users(stack, 1).await.remove(0);
     expect_own(&cold_app, &bystander).await?;
     // (d) the naive flow.
-    let naive = Arc::new(Naive::new(stack).await);
+    let naive = Arc::new(Naive::new(stack, stack.var("AWS_ENDPOINT_URL")).await);
     assert_eq!(naive.request(&target.token).await?, target.line);
+    // Diagnostic: the S3 read as the app makes it (its client setup), without the handler.
+    let (user_bucket, target_key) = user_bucket(stack, &target).await?;
 
     eprintln!("timing (a)-(d), interleaved...");
     let mut samples: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
+    let mut naive_steps: Vec<[Duration; 5]> = Vec::new();
     for i in 0..WARM_SAMPLES {
-        // Alternate who goes first so that neither side always follows the other.
-        let order: [u8; 2] = if i % 2 == 0 { [0, 1] } else { [1, 0] };
+        // Rotate who goes first so that no side always follows the same other one.
+        let order: [u8; 3] = [[0, 1, 2], [1, 2, 0], [2, 0, 1]][i % 3];
         for which in order {
             let t = Instant::now();
-            match which {
-                0 => {
-                    let line = limit.read().await?;
-                    samples.entry(LIMIT).or_default().push(t.elapsed());
-                    check(&line, &target.line)?;
-                }
-                _ => {
-                    let line = request(&warm_app, &target.token).await?;
-                    samples.entry(WARM).or_default().push(t.elapsed());
-                    check(&line, &target.line)?;
-                }
-            }
+            let (name, line) = match which {
+                0 => (LIMIT, limit.read().await?),
+                1 => (WARM, request(&warm_app, &target.token).await?),
+                _ => (
+                    S3_AS_OURS,
+                    user_bucket.first_line(&target_key).await?.to_string(),
+                ),
+            };
+            samples.entry(name).or_default().push(t.elapsed());
+            check(&line, &target.line)?;
         }
+        let order = [order[0] % 2, 1 - order[0] % 2];
         if let Some(user) = users[..COLD_SAMPLES].get(i) {
             for which in order {
                 let t = Instant::now();
@@ -103,8 +112,9 @@ async fn run() -> Result<(), BoxError> {
                         line
                     }
                     _ => {
-                        let line = naive.request(&user.token).await?;
+                        let (line, steps) = naive.timed(&user.token).await?;
                         samples.entry(NAIVE).or_default().push(t.elapsed());
+                        naive_steps.push(steps);
                         line
                     }
                 };
@@ -112,6 +122,36 @@ async fn run() -> Result<(), BoxError> {
             }
         }
     }
+
+    eprintln!("does the emulator serve concurrent calls in parallel?");
+    let parallel = concurrency_probe(&naive, &target).await?;
+
+    eprintln!("(c) and (d) again with a {RTT:?} network round trip added by a proxy...");
+    let upstream = stack
+        .var("AWS_ENDPOINT_URL")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()?;
+    let proxy = LatencyProxy::start(upstream, RTT).await?;
+    let rtt_app = stack
+        .app_with(&[("AWS_ENDPOINT_URL", proxy.url().as_str())])
+        .await;
+    expect_own(&rtt_app, &bystander).await?;
+    let rtt_naive = Naive::new(stack, &proxy.url()).await;
+    let rtt_users = make_users(stack, RTT_SAMPLES).await;
+    for (i, user) in rtt_users.iter().enumerate() {
+        let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
+        for which in order {
+            let t = Instant::now();
+            let (name, line) = match which {
+                0 => (COLD_RTT, request(&rtt_app, &user.token).await?),
+                _ => (NAIVE_RTT, rtt_naive.request(&user.token).await?),
+            };
+            samples.entry(name).or_default().push(t.elapsed());
+            check(&line, &user.line)?;
+        }
+    }
+    drop(proxy);
 
     eprintln!("counting upstream calls at steady state (e)...");
     let steady_users = &users[..STEADY_USERS];
@@ -137,6 +177,13 @@ async fn run() -> Result<(), BoxError> {
     let summary = json!({
         "warm_over_limit": ratio(stats[WARM].median, stats[LIMIT].median),
         "cold_over_naive": ratio(stats[COLD].median, stats[NAIVE].median),
+        "cold_over_naive_with_rtt": ratio(stats[COLD_RTT].median, stats[NAIVE_RTT].median),
+        "emulated_rtt_ms": ms(RTT),
+        "naive_steps_median_ms": naive::STEPS.iter().enumerate().map(|(i, name)| {
+            let mut step: Vec<Duration> = naive_steps.iter().map(|s| s[i]).collect();
+            (name.to_string(), ms(Stats::of(&mut step).median))
+        }).collect::<BTreeMap<_, _>>(),
+        "emulator_probe_ms": parallel,
         "calls_per_request": ours.at_stack,
         "naive_calls_per_request": naive_calls.at_stack,
         "init_ms": ms(init_stats.median),
@@ -166,6 +213,64 @@ const LIMIT: &str = "a limit: S3 GetObject, prebuilt client";
 const WARM: &str = "b ours: warm request";
 const COLD: &str = "c ours: first request of a new user";
 const NAIVE: &str = "d naive: 4 calls in sequence, new S3 client";
+const S3_AS_OURS: &str = "a2 diagnostic: GetObject via our UserBucket, no handler";
+const COLD_RTT: &str = "c+rtt ours: first request, 10 ms RTT emulated";
+const NAIVE_RTT: &str = "d+rtt naive: 10 ms RTT emulated";
+
+/// AdminGetUser and GetId one after the other, then both at once (medians, ms): on real AWS
+/// the second takes the longer of the two; an emulator that serves one request at a time
+/// takes their sum either way.
+async fn concurrency_probe(naive: &Naive, user: &User) -> Result<Value, BoxError> {
+    let (mut one_by_one, mut together) = (Vec::new(), Vec::new());
+    for _ in 0..40 {
+        let t = Instant::now();
+        naive.check_user(&user.token).await?;
+        naive.identity_id(&user.token).await?;
+        one_by_one.push(t.elapsed());
+        let t = Instant::now();
+        let (checked, id) = tokio::join!(
+            naive.check_user(&user.token),
+            naive.identity_id(&user.token)
+        );
+        checked?;
+        id?;
+        together.push(t.elapsed());
+    }
+    Ok(json!({
+        "AdminGetUser_then_GetId": ms(Stats::of(&mut one_by_one).median),
+        "AdminGetUser_and_GetId_concurrently": ms(Stats::of(&mut together).median),
+    }))
+}
+
+/// The S3 client exactly as the app builds it for `user`, and the user's key.
+async fn user_bucket(stack: &Stack, user: &User) -> Result<(UserBucket, ObjectKey), BoxError> {
+    use read_file::auth::token::TokenVerifier;
+    use read_file::identity::IdentityBroker;
+    let config = stack.config_with(&[]);
+    let creds = Credentials::new(
+        stack.var("AWS_ACCESS_KEY_ID"),
+        stack.var("AWS_SECRET_ACCESS_KEY"),
+        None,
+        None,
+        "lambda-principal",
+    );
+    let sdk = read_file::app::sdk_loader(&config)
+        .credentials_provider(creds)
+        .load()
+        .await;
+    let verifier = TokenVerifier::new(
+        &config.issuer(),
+        &config.client_ids,
+        config.jwks_url.clone(),
+        reqwest::Client::new(),
+    );
+    let token = verifier.verify(&user.token).await?;
+    let broker = IdentityBroker::new(aws_sdk_cognitoidentity::Client::new(&sdk), &config);
+    let id = broker.identity_id(&token).await?;
+    let keys = broker.credentials(&id, &token).await?;
+    let bucket = UserBucket::new(&sdk, config.s3_path_style, &config.bucket, keys, None);
+    Ok((bucket, ObjectKey::data_file(&config.prefix, &id)))
+}
 
 // ------------------------------------------------------------------ users and requests
 
@@ -272,129 +377,6 @@ async fn first_line(body: aws_sdk_s3::primitives::ByteStream) -> Result<String, 
     let bytes = body.collect().await?.into_bytes();
     let text = std::str::from_utf8(&bytes)?;
     Ok(text.lines().next().unwrap_or_default().to_owned())
-}
-
-/// (d): the original flow. Cognito clients built once; per request AdminGetUser, GetId,
-/// GetCredentialsForIdentity, a new S3 client from those keys, GetObject, all in sequence.
-/// Like the original it trusts the token's payload without verifying it (our side verifies).
-struct Naive {
-    sdk: aws_config::SdkConfig,
-    idp: aws_sdk_cognitoidentityprovider::Client,
-    identity: aws_sdk_cognitoidentity::Client,
-    counter: CallCounter,
-    pool: String,
-    account: String,
-    identity_pool: String,
-    provider: String,
-    bucket: String,
-}
-
-impl Naive {
-    async fn new(stack: &Stack) -> Self {
-        let config = stack.config_with(&[]);
-        let creds = Credentials::new(
-            stack.var("AWS_ACCESS_KEY_ID"),
-            stack.var("AWS_SECRET_ACCESS_KEY"),
-            None,
-            None,
-            "lambda-principal",
-        );
-        // What `aws_config::load_from_env()` gives the original: no HTTP client of our choosing,
-        // so each client built from it brings its own (and its own connections).
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(config.region.clone()))
-            .endpoint_url(stack.var("AWS_ENDPOINT_URL"))
-            .credentials_provider(creds)
-            .load()
-            .await;
-        let counter = CallCounter::default();
-        let idp = aws_sdk_cognitoidentityprovider::Client::from_conf(
-            aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
-                .interceptor(counter.clone())
-                .build(),
-        );
-        let identity = aws_sdk_cognitoidentity::Client::from_conf(
-            aws_sdk_cognitoidentity::config::Builder::from(&sdk)
-                .interceptor(counter.clone())
-                .build(),
-        );
-        Naive {
-            sdk,
-            idp,
-            identity,
-            counter,
-            pool: config.user_pool_id.clone(),
-            account: config.account_id.clone(),
-            identity_pool: config.identity_pool_id.clone(),
-            provider: config.login_provider(),
-            bucket: config.bucket,
-        }
-    }
-
-    async fn request(&self, token: &str) -> Result<String, BoxError> {
-        let username = unverified_username(token)?;
-        let user = self
-            .idp
-            .admin_get_user()
-            .user_pool_id(&self.pool)
-            .username(username)
-            .send()
-            .await?;
-        if !user.enabled() {
-            return Err("user disabled".into());
-        }
-        let id = self
-            .identity
-            .get_id()
-            .account_id(&self.account)
-            .identity_pool_id(&self.identity_pool)
-            .logins(&self.provider, token)
-            .send()
-            .await?
-            .identity_id
-            .ok_or("no IdentityId")?;
-        let out = self
-            .identity
-            .get_credentials_for_identity()
-            .identity_id(&id)
-            .logins(&self.provider, token)
-            .send()
-            .await?;
-        let c = out.credentials().ok_or("no credentials")?;
-        let keys = Credentials::new(
-            c.access_key_id().ok_or("no key id")?,
-            c.secret_key().ok_or("no secret")?,
-            c.session_token().map(str::to_owned),
-            None,
-            "naive",
-        );
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&self.sdk)
-                .credentials_provider(keys)
-                .force_path_style(true)
-                .interceptor(self.counter.clone())
-                .build(),
-        );
-        let object = s3
-            .get_object()
-            .bucket(&self.bucket)
-            .key(format!("cognito-test/{id}/data.txt"))
-            .send()
-            .await?;
-        first_line(object.body).await
-    }
-}
-
-/// The `cognito:username` claim read without any check, as the original handler did.
-fn unverified_username(token: &str) -> Result<String, BoxError> {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).ok_or("not a JWT")?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload)?;
-    let claims: Value = serde_json::from_slice(&bytes)?;
-    Ok(claims["cognito:username"]
-        .as_str()
-        .ok_or("no username")?
-        .to_owned())
 }
 
 // ------------------------------------------------------------------ (e) calls per request
@@ -747,6 +729,12 @@ fn print_table(stats: &BTreeMap<&str, Stats>, init: &Stats, summary: &Value) {
         println!("| {name} | {value:.3} | {goal} | {} |", target(ok));
     }
     println!(
+        "| (c)/(d) median, {} ms network round trip emulated | {:.3} | (<= 0.80) | {} |",
+        summary["emulated_rtt_ms"],
+        num("cold_over_naive_with_rtt"),
+        target(num("cold_over_naive_with_rtt") <= 0.80)
+    );
+    println!(
         "| binary size, {} | {:.1} MB ({} bytes) | | |",
         summary["binary_target"].as_str().unwrap_or("?"),
         num("binary_bytes") / 1e6,
@@ -759,5 +747,13 @@ fn print_table(stats: &BTreeMap<&str, Stats>, init: &Stats, summary: &Value) {
     println!(
         "same counted by the SDK interceptor: ours {} calls/request, naive {}",
         summary["calls_per_request_sdk"], summary["naive_calls_per_request_sdk"]
+    );
+    println!(
+        "naive request, median ms per step (no added RTT): {}",
+        summary["naive_steps_median_ms"]
+    );
+    println!(
+        "emulator probe, median ms (no added RTT): {}",
+        summary["emulator_probe_ms"]
     );
 }

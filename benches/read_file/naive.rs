@@ -1,0 +1,167 @@
+//! (d) The original flow, rebuilt for comparison: Cognito clients built once; per request
+//! AdminGetUser, GetId, GetCredentialsForIdentity, a new S3 client from those keys and GetObject,
+//! all in sequence. Like the original it trusts the token's payload without verifying it.
+
+use crate::{BoxError, first_line};
+use aws_credential_types::Credentials;
+use read_file::metrics::CallCounter;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// Where the time of one naive request went, step by step.
+pub const STEPS: [&str; 5] = [
+    "AdminGetUser",
+    "GetId",
+    "GetCredentialsForIdentity",
+    "new S3 client",
+    "GetObject + body",
+];
+
+pub struct Naive {
+    sdk: aws_config::SdkConfig,
+    idp: aws_sdk_cognitoidentityprovider::Client,
+    identity: aws_sdk_cognitoidentity::Client,
+    pub counter: CallCounter,
+    pool: String,
+    account: String,
+    identity_pool: String,
+    provider: String,
+    bucket: String,
+}
+
+impl Naive {
+    /// The naive flow against `endpoint` with the Lambda principal's keys.
+    pub async fn new(stack: &crate::common::Stack, endpoint: &str) -> Self {
+        let config = stack.config_with(&[]);
+        let creds = Credentials::new(
+            stack.var("AWS_ACCESS_KEY_ID"),
+            stack.var("AWS_SECRET_ACCESS_KEY"),
+            None,
+            None,
+            "lambda-principal",
+        );
+        // What `aws_config::load_from_env()` gives the original: no HTTP client of its choosing,
+        // so each client built from it brings its own (and its own connections).
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(config.region.clone()))
+            .endpoint_url(endpoint)
+            .credentials_provider(creds)
+            .load()
+            .await;
+        let counter = CallCounter::default();
+        let idp = aws_sdk_cognitoidentityprovider::Client::from_conf(
+            aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
+                .interceptor(counter.clone())
+                .build(),
+        );
+        let identity = aws_sdk_cognitoidentity::Client::from_conf(
+            aws_sdk_cognitoidentity::config::Builder::from(&sdk)
+                .interceptor(counter.clone())
+                .build(),
+        );
+        Naive {
+            sdk,
+            idp,
+            identity,
+            counter,
+            pool: config.user_pool_id.clone(),
+            account: config.account_id.clone(),
+            identity_pool: config.identity_pool_id.clone(),
+            provider: config.login_provider(),
+            bucket: config.bucket,
+        }
+    }
+
+    pub async fn request(&self, token: &str) -> Result<String, BoxError> {
+        Ok(self.timed(token).await?.0)
+    }
+
+    /// One request, with the time each step took.
+    pub async fn timed(&self, token: &str) -> Result<(String, [Duration; 5]), BoxError> {
+        let mut steps = [Duration::ZERO; 5];
+        let mut t = Instant::now();
+        let mut lap = |i: usize| {
+            steps[i] = t.elapsed();
+            t = Instant::now();
+        };
+        self.check_user(token).await?;
+        lap(0);
+        let id = self.identity_id(token).await?;
+        lap(1);
+        let out = self
+            .identity
+            .get_credentials_for_identity()
+            .identity_id(&id)
+            .logins(&self.provider, token)
+            .send()
+            .await?;
+        let c = out.credentials().ok_or("no credentials")?;
+        let keys = Credentials::new(
+            c.access_key_id().ok_or("no key id")?,
+            c.secret_key().ok_or("no secret")?,
+            c.session_token().map(str::to_owned),
+            None,
+            "naive",
+        );
+        lap(2);
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.sdk)
+                .credentials_provider(keys)
+                .force_path_style(true)
+                .interceptor(self.counter.clone())
+                .build(),
+        );
+        lap(3);
+        let object = s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(format!("cognito-test/{id}/data.txt"))
+            .send()
+            .await?;
+        let line = first_line(object.body).await?;
+        lap(4);
+        Ok((line, steps))
+    }
+
+    /// AdminGetUser on the token's (unverified) username.
+    pub async fn check_user(&self, token: &str) -> Result<(), BoxError> {
+        let user = self
+            .idp
+            .admin_get_user()
+            .user_pool_id(&self.pool)
+            .username(unverified_username(token)?)
+            .send()
+            .await?;
+        if user.enabled() {
+            Ok(())
+        } else {
+            Err("user disabled".into())
+        }
+    }
+
+    /// GetId for the token.
+    pub async fn identity_id(&self, token: &str) -> Result<String, BoxError> {
+        Ok(self
+            .identity
+            .get_id()
+            .account_id(&self.account)
+            .identity_pool_id(&self.identity_pool)
+            .logins(&self.provider, token)
+            .send()
+            .await?
+            .identity_id
+            .ok_or("no IdentityId")?)
+    }
+}
+
+/// The `cognito:username` claim read without any check, as the original handler did.
+fn unverified_username(token: &str) -> Result<String, BoxError> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).ok_or("not a JWT")?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload)?;
+    let claims: Value = serde_json::from_slice(&bytes)?;
+    Ok(claims["cognito:username"]
+        .as_str()
+        .ok_or("no username")?
+        .to_owned())
+}
