@@ -133,6 +133,7 @@ fn attempts(app: &App, before: &std::collections::BTreeMap<String, u64>, op: &st
 async fn the_handler_degrades_cleanly_and_recovers() {
     let faults = FaultGuard::new();
     stack_stopped_mid_run_then_back().await;
+    stack_hung_mid_run_then_back().await;
     cognito_throttling_is_retried_a_bounded_number_of_times(&faults).await;
     faults.clear();
     s3_slower_than_the_budget_is_504(&faults).await;
@@ -184,6 +185,51 @@ async fn stack_stopped_mid_run_then_back() {
         200,
         "ok",
         "recovered, cold sandbox",
+    );
+}
+
+async fn stack_hung_mid_run_then_back() {
+    let stack = stack();
+    let budget_ms: u64 = 1000;
+    let budget = Duration::from_millis(budget_ms);
+    let mut proxy = Proxy::start(stack_addr()).await;
+    let (url, budget_text) = (proxy.url(), budget_ms.to_string());
+    let overrides = [
+        ("AWS_ENDPOINT_URL", url.as_str()),
+        ("UPSTREAM_TIMEOUT_MS", budget_text.as_str()),
+    ];
+    let app = stack.app_with(&overrides).await;
+    let warm = user_with_file("hung-warm").await;
+    let cold = user_with_file("hung-cold").await;
+    expect(&call(&app, &warm).await.0, 200, "ok", "before the hang");
+
+    // Connections are accepted and never answered: only the budget ends the wait.
+    proxy.freeze().await;
+    let fresh = stack.app_with(&overrides).await;
+    for (app, token, what) in [
+        (&app, &warm, "hung, a known user (S3 only)"),
+        (&app, &cold, "hung, a new user (Cognito first)"),
+        (&fresh, &warm, "hung, a cold sandbox (signing keys)"),
+    ] {
+        let (response, took) = call(app, token).await;
+        println!("{what}: {} in {took:?}", response.status());
+        expect(&response, 504, "upstream_timeout", what);
+        assert!(
+            took <= budget + Duration::from_millis(500),
+            "{what}: {took:?} for a {budget:?} budget"
+        );
+    }
+
+    proxy.restart().await;
+    expect(&call(&app, &warm).await.0, 200, "ok", "thawed, known user");
+    expect(&call(&app, &cold).await.0, 200, "ok", "thawed, new user");
+    // The failed key fetch is retried after a second.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    expect(
+        &call(&fresh, &warm).await.0,
+        200,
+        "ok",
+        "thawed, cold sandbox",
     );
 }
 

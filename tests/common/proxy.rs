@@ -2,6 +2,8 @@
 //! while the app under test keeps pointing at the same address.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
@@ -10,6 +12,7 @@ use tokio::task::{JoinHandle, JoinSet};
 pub struct Proxy {
     addr: SocketAddr,
     upstream: SocketAddr,
+    frozen: Arc<AtomicBool>,
     running: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
@@ -21,6 +24,7 @@ impl Proxy {
         let mut proxy = Proxy {
             addr,
             upstream,
+            frozen: Arc::new(AtomicBool::new(false)),
             running: None,
         };
         proxy.serve(listener);
@@ -40,9 +44,16 @@ impl Proxy {
         }
     }
 
-    /// Listens again on the same port.
+    /// Accepts connections but never answers, and cuts the open ones: a hung stack.
+    pub async fn freeze(&mut self) {
+        self.restart().await;
+        self.frozen.store(true, Ordering::SeqCst);
+    }
+
+    /// Listens again on the same port and forwards again.
     pub async fn restart(&mut self) {
         self.stop().await;
+        self.frozen.store(false, Ordering::SeqCst);
         let listener = TcpListener::bind(self.addr)
             .await
             .expect("bind the same port again");
@@ -51,7 +62,7 @@ impl Proxy {
 
     fn serve(&mut self, listener: TcpListener) {
         let (stop, mut stopped) = oneshot::channel();
-        let upstream = self.upstream;
+        let (upstream, frozen) = (self.upstream, Arc::clone(&self.frozen));
         let task = tokio::spawn(async move {
             let mut connections = JoinSet::new();
             loop {
@@ -59,6 +70,13 @@ impl Proxy {
                     _ = &mut stopped => break,
                     accepted = listener.accept() => {
                         let Ok((mut client, _)) = accepted else { continue };
+                        if frozen.load(Ordering::SeqCst) {
+                            connections.spawn(async move {
+                                let _held = client;
+                                std::future::pending::<()>().await;
+                            });
+                            continue;
+                        }
                         connections.spawn(async move {
                             if let Ok(mut server) = TcpStream::connect(upstream).await {
                                 let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
