@@ -1,0 +1,136 @@
+//! Percentiles and the printed report.
+
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+#[derive(Clone, Copy)]
+pub struct Stats {
+    pub n: usize,
+    pub median: Duration,
+    pub p90: Duration,
+    pub p99: Duration,
+}
+
+impl Stats {
+    pub fn of(samples: &mut [Duration]) -> Self {
+        samples.sort_unstable();
+        // Nearest rank.
+        let at = |p: f64| {
+            samples[((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1]
+        };
+        Stats {
+            n: samples.len(),
+            median: at(0.5),
+            p90: at(0.9),
+            p99: at(0.99),
+        }
+    }
+
+    pub fn to_json(self) -> Value {
+        json!({"n": self.n, "median": ms(self.median), "p90": ms(self.p90), "p99": ms(self.p99)})
+    }
+}
+
+pub fn ms(d: Duration) -> f64 {
+    round3(d.as_secs_f64() * 1000.0)
+}
+
+pub fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+pub fn ratio(a: Duration, b: Duration) -> f64 {
+    round3(a.as_secs_f64() / b.as_secs_f64())
+}
+
+pub fn print_table(stats: &BTreeMap<&str, Stats>, init: &Stats, summary: &Value) {
+    println!();
+    println!("| scenario | n | median ms | p90 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |");
+    for (name, s) in stats
+        .iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .chain([("f init: process start to first /next".to_owned(), init)])
+    {
+        println!(
+            "| {name} | {} | {:.2} | {:.2} | {:.2} |",
+            s.n,
+            ms(s.median),
+            ms(s.p90),
+            ms(s.p99)
+        );
+    }
+    let target = |ok: bool| if ok { "holds" } else { "MISSED" };
+    let num = |k: &str| summary[k].as_f64().unwrap_or(f64::NAN);
+    println!();
+    println!("| measure | value | target | |\n| --- | ---: | ---: | --- |");
+    let rows = [
+        (
+            "(b)/(a) median",
+            num("warm_over_limit"),
+            "<= 1.10",
+            num("warm_over_limit") <= 1.10,
+        ),
+        (
+            "(c)/(d) median",
+            num("cold_over_naive"),
+            "<= 0.80",
+            num("cold_over_naive") <= 0.80,
+        ),
+        (
+            "(e) calls/request, ours (at the stack)",
+            num("calls_per_request"),
+            "<= 1.02",
+            num("calls_per_request") <= 1.02,
+        ),
+        (
+            "(e) calls/request, naive (at the stack)",
+            num("naive_calls_per_request"),
+            "4.0",
+            true,
+        ),
+        (
+            "(f) init ms (median)",
+            num("init_ms"),
+            "<= 20",
+            num("init_ms") <= 20.0,
+        ),
+        (
+            "(f) peak RSS MiB after 1,000 events",
+            num("peak_rss_mb"),
+            "<= 24",
+            num("peak_rss_mb") <= 24.0,
+        ),
+    ];
+    for (name, value, goal, ok) in rows {
+        println!("| {name} | {value:.3} | {goal} | {} |", target(ok));
+    }
+    println!(
+        "| (c)/(d) median, {} ms network round trip emulated | {:.3} | (<= 0.80) | {} |",
+        summary["emulated_rtt_ms"],
+        num("cold_over_naive_with_rtt"),
+        target(num("cold_over_naive_with_rtt") <= 0.80)
+    );
+    println!(
+        "| binary size, {} | {:.1} MB ({} bytes) | | |",
+        summary["binary_target"].as_str().unwrap_or("?"),
+        num("binary_bytes") / 1e6,
+        summary["binary_bytes"]
+    );
+    println!(
+        "\ncalls during the 2,000 steady-state requests, at the stack: ours {}, naive {}",
+        summary["calls_by_operation"], summary["naive_calls_by_operation"]
+    );
+    println!(
+        "same counted by the SDK interceptor: ours {} calls/request, naive {}",
+        summary["calls_per_request_sdk"], summary["naive_calls_per_request_sdk"]
+    );
+    println!(
+        "naive request, median ms per step (no added RTT): {}",
+        summary["naive_steps_median_ms"]
+    );
+    println!(
+        "emulator probe, median ms (no added RTT): {}",
+        summary["emulator_probe_ms"]
+    );
+}
