@@ -61,7 +61,7 @@ lint: ## fmt check and clippy with warnings denied
 .PHONY: fuzz
 FUZZ_RUNS ?= 10000000
 fuzz: ## fuzz idToken extraction + verification (cargo-fuzz, nightly; FUZZ_RUNS=10000000 executions)
-	@command -v cargo-fuzz >/dev/null || { echo "cargo-fuzz is missing: cargo install cargo-fuzz --locked"; exit 1; }
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 	@# libFuzzer needs nightly; without a nightly toolchain RUSTC_BOOTSTRAP=1 lets stable build it.
 	@# No ASan (--sanitizer none): the code under test is safe Rust, and it runs about twice as fast.
 	mkdir -p fuzz/corpus/id_token
