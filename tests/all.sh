@@ -15,13 +15,7 @@ log=.local/test-run.log
 run() { "$@" 2>&1 | tee -a "$log"; }
 
 step "local AWS stack"
-if python3 infra/local/stack.py status >/dev/null 2>&1; then
-  echo "using the local stack that is already running (make local-down stops it)"
-else
-  trap 'python3 infra/local/stack.py down' EXIT
-  trap 'exit 130' INT TERM
-  .local/venv/bin/python infra/local/stack.py up --owner-pid $$
-fi
+source tests/stack-for-run.sh
 
 step "Rust: unit, contract, event-shape and integration tests"
 run cargo test --locked

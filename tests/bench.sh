@@ -28,13 +28,7 @@ if [[ "${BENCH_ARM64:-1}" != 0 ]]; then
 fi
 
 step "local AWS stack"
-if python3 infra/local/stack.py status >/dev/null 2>&1; then
-  echo "using the local stack that is already running (make local-down stops it)"
-else
-  trap 'python3 infra/local/stack.py down' EXIT
-  trap 'exit 130' INT TERM
-  .local/venv/bin/python infra/local/stack.py up --owner-pid $$
-fi
+source tests/stack-for-run.sh
 
 step "benchmark"
 cargo bench --locked --bench read_file
