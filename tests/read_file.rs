@@ -3,7 +3,7 @@
 mod common;
 
 use common::jwt::{id_claims, now};
-use common::{error_code, get, parts, stack};
+use common::{error_code, get, parts, read_file, stack};
 use serde_json::json;
 
 #[tokio::test]
@@ -50,10 +50,7 @@ async fn an_expired_token_is_401_without_any_upstream_call() {
     let app = stack.app().await;
     // Warm the key cache first so that only the token's own checks are left to count.
     let good = stack.provisioned_token("admin").await;
-    assert_eq!(
-        parts(&app.handle(get("/read-file", &[("idToken", &good)])).await).0,
-        200
-    );
+    assert_eq!(read_file(&app, &good).await.0, 200);
     let before = app.upstream_calls().total();
 
     let config = stack.config_with(&[]);
@@ -81,17 +78,9 @@ async fn a_user_deleted_after_signing_in_is_401() {
     let stack = stack();
     let user = stack.new_user("deleted").await;
     let token = stack.token(&user.username, &user.password).await;
-    stack
-        .idp()
-        .await
-        .admin_delete_user()
-        .user_pool_id(stack.var("USER_POOL_ID"))
-        .username(&user.username)
-        .send()
-        .await
-        .expect("AdminDeleteUser");
+    stack.delete_user(&user.username).await;
     let app = stack.app().await;
-    let (status, body) = parts(&app.handle(get("/read-file", &[("idToken", &token)])).await);
+    let (status, body) = read_file(&app, &token).await;
     assert_eq!((status, error_code(&body)), (401, "unknown_user"), "{body}");
 }
 
@@ -100,24 +89,16 @@ async fn a_disabled_user_is_403() {
     let stack = stack();
     let user = stack.new_user("disabled").await;
     let token = stack.token(&user.username, &user.password).await;
-    stack
-        .idp()
-        .await
-        .admin_disable_user()
-        .user_pool_id(stack.var("USER_POOL_ID"))
-        .username(&user.username)
-        .send()
-        .await
-        .expect("AdminDisableUser");
+    stack.disable_user(&user.username).await;
     let app = stack.app().await;
-    let (status, body) = parts(&app.handle(get("/read-file", &[("idToken", &token)])).await);
+    let (status, body) = read_file(&app, &token).await;
     assert_eq!(
         (status, error_code(&body)),
         (403, "user_disabled"),
         "{body}"
     );
     // The refusal is remembered like an approval: a disabled user cannot spend the quota.
-    let (status, _) = parts(&app.handle(get("/read-file", &[("idToken", &token)])).await);
+    let (status, _) = read_file(&app, &token).await;
     assert_eq!(status, 403);
     let calls = app.upstream_calls().snapshot();
     assert_eq!(
@@ -133,7 +114,7 @@ async fn a_user_without_a_data_file_gets_404_not_403() {
     let user = stack.new_user("nofile").await;
     let token = stack.token(&user.username, &user.password).await;
     let app = stack.app().await;
-    let (status, body) = parts(&app.handle(get("/read-file", &[("idToken", &token)])).await);
+    let (status, body) = read_file(&app, &token).await;
     assert_eq!(
         (status, error_code(&body)),
         (404, "file_not_found"),
@@ -151,7 +132,7 @@ async fn a_new_users_file_is_served_with_only_its_first_line() {
         .put_data(&identity, "first line\r\nsecond line\n")
         .await;
     let app = stack.app().await;
-    let (status, body) = parts(&app.handle(get("/read-file", &[("idToken", &token)])).await);
+    let (status, body) = read_file(&app, &token).await;
     assert_eq!(
         (status, body["data"].as_str()),
         (200, Some("first line")),
@@ -164,10 +145,7 @@ async fn a_warm_request_makes_a_single_upstream_call() {
     let stack = stack();
     let app = stack.app().await;
     let token = stack.provisioned_token("admin").await;
-    assert_eq!(
-        parts(&app.handle(get("/read-file", &[("idToken", &token)])).await).0,
-        200
-    );
+    assert_eq!(read_file(&app, &token).await.0, 200);
     let cold = app.upstream_calls().snapshot();
     for op in [
         "jwks:GetSigningKeys",
@@ -179,10 +157,7 @@ async fn a_warm_request_makes_a_single_upstream_call() {
         assert_eq!(cold.get(op), Some(&1), "cold path calls: {cold:?}");
     }
     let before = app.upstream_calls().total();
-    assert_eq!(
-        parts(&app.handle(get("/read-file", &[("idToken", &token)])).await).0,
-        200
-    );
+    assert_eq!(read_file(&app, &token).await.0, 200);
     assert_eq!(
         app.upstream_calls().total() - before,
         1,
@@ -199,20 +174,9 @@ async fn with_user_check_ttl_zero_every_request_asks_cognito() {
     let token = stack.token(&user.username, &user.password).await;
     let identity = stack.identity_id(&token).await;
     stack.put_data(&identity, "mine\n").await;
-    assert_eq!(
-        parts(&app.handle(get("/read-file", &[("idToken", &token)])).await).0,
-        200
-    );
-    stack
-        .idp()
-        .await
-        .admin_disable_user()
-        .user_pool_id(stack.var("USER_POOL_ID"))
-        .username(&user.username)
-        .send()
-        .await
-        .expect("AdminDisableUser");
-    let (status, body) = parts(&app.handle(get("/read-file", &[("idToken", &token)])).await);
+    assert_eq!(read_file(&app, &token).await.0, 200);
+    stack.disable_user(&user.username).await;
+    let (status, body) = read_file(&app, &token).await;
     assert_eq!(
         (status, error_code(&body)),
         (403, "user_disabled"),
@@ -273,7 +237,7 @@ async fn a_token_from_a_foreign_client_is_refused_before_cognito() {
         .app_with(&[("USER_POOL_CLIENT_ID", "someotherclient")])
         .await;
     let token = stack.provisioned_token("admin").await;
-    let (status, body) = parts(&app.handle(get("/read-file", &[("idToken", &token)])).await);
+    let (status, body) = read_file(&app, &token).await;
     assert_eq!(
         (status, error_code(&body)),
         (401, "invalid_token"),

@@ -209,6 +209,30 @@ impl Stack {
         TestUser { username, password }
     }
 
+    /// Disables a user in the pool (as an administrator would).
+    pub async fn disable_user(&self, username: &str) {
+        self.idp()
+            .await
+            .admin_disable_user()
+            .user_pool_id(self.var("USER_POOL_ID"))
+            .username(username)
+            .send()
+            .await
+            .expect("AdminDisableUser");
+    }
+
+    /// Deletes a user from the pool (as an administrator would).
+    pub async fn delete_user(&self, username: &str) {
+        self.idp()
+            .await
+            .admin_delete_user()
+            .user_pool_id(self.var("USER_POOL_ID"))
+            .username(username)
+            .send()
+            .await
+            .expect("AdminDeleteUser");
+    }
+
     /// Writes `body` as the data file of `identity_id` (as an operator would).
     pub async fn put_data(&self, identity_id: &str, body: &str) {
         self.s3()
@@ -252,6 +276,11 @@ impl Stack {
 /// A `GET` request for `path` with `headers`, as `lambda_http` hands it to the handler.
 pub fn get(path: &str, headers: &[(&str, &str)]) -> Request {
     request("GET", path, headers)
+}
+
+/// Status and JSON body of `GET /read-file` with `token` in `idToken`, through `app`.
+pub async fn read_file(app: &App, token: &str) -> (u16, Value) {
+    parts(&app.handle(get("/read-file", &[("idToken", token)])).await)
 }
 
 /// A request with any method.
