@@ -29,10 +29,12 @@ run bash tests/e2e.sh
 step "infra: CDK synth offline, template assertions, cdk-nag, cfn-lint"
 run make -C infra test
 
-# cargo: "test result: ok. N passed; M failed"; pytest: "N passed"; e2e: "N passed, M failed";
+# cargo: "test result: ok. N passed; M failed"; pytest: "N passed"; e2e: "e2e: N passed, M failed";
 # node --test: "# pass N" / "# fail N".
-passed=$(grep -hoE '(^test result: [a-z]+\. [0-9]+ passed|^[0-9]+ passed|^e2e: [0-9]+ passed|^# pass [0-9]+)' "$log" |
-  grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }')
-failed=$(grep -hoE '([0-9]+ failed|^# fail [0-9]+)' "$log" | grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }')
+sum() { awk '{ s += $1 } END { print s + 0 }'; }
+passed=$(sed -nE -e 's/^test result: [a-z]+\. ([0-9]+) passed.*/\1/p' -e 's/^([0-9]+) passed.*/\1/p' \
+  -e 's/^e2e: ([0-9]+) passed.*/\1/p' -e 's/^# pass ([0-9]+)$/\1/p' "$log" | sum)
+failed=$(sed -nE -e 's/^test result: .* ([0-9]+) failed;.*/\1/p' -e 's/^e2e: .* ([0-9]+) failed$/\1/p' \
+  -e 's/^# fail ([0-9]+)$/\1/p' "$log" | sum)
 echo
-echo "make test: ${passed:-0} passed, ${failed:-0} failed"
+echo "make test: $passed passed, $failed failed"
