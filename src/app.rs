@@ -169,7 +169,7 @@ impl App {
         response
     }
 
-    /// The user's IdentityId, from the cache or from GetId.
+    /// The user's IdentityId if this sandbox has already asked Cognito for it.
     pub(crate) async fn cached_identity(&self, token: &VerifiedIdToken) -> Option<IdentityId> {
         self.identities.get(token.sub()).await
     }
