@@ -341,14 +341,7 @@ impl LimitClient {
             .logins(stack.login_provider(), &user.token)
             .send()
             .await?;
-        let creds = out.credentials().ok_or("no credentials")?;
-        let keys = Credentials::new(
-            creds.access_key_id().ok_or("no key id")?,
-            creds.secret_key().ok_or("no secret")?,
-            creds.session_token().map(str::to_owned),
-            None,
-            "bench-limit",
-        );
+        let keys = naive::scoped_keys(&out, "bench-limit")?;
         let client = aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&sdk)
                 .credentials_provider(keys)

@@ -95,14 +95,7 @@ impl Naive {
             .logins(&self.provider, token)
             .send()
             .await?;
-        let c = out.credentials().ok_or("no credentials")?;
-        let keys = Credentials::new(
-            c.access_key_id().ok_or("no key id")?,
-            c.secret_key().ok_or("no secret")?,
-            c.session_token().map(str::to_owned),
-            None,
-            "naive",
-        );
+        let keys = scoped_keys(&out, "naive")?;
         lap(2);
         let s3 = aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&self.sdk)
@@ -164,4 +157,19 @@ fn unverified_username(token: &str) -> Result<String, BoxError> {
         .as_str()
         .ok_or("no username")?
         .to_owned())
+}
+
+/// The temporary keys in a GetCredentialsForIdentity answer, as SDK credentials.
+pub fn scoped_keys(
+    out: &aws_sdk_cognitoidentity::operation::get_credentials_for_identity::GetCredentialsForIdentityOutput,
+    label: &'static str,
+) -> Result<Credentials, BoxError> {
+    let c = out.credentials().ok_or("no credentials")?;
+    Ok(Credentials::new(
+        c.access_key_id().ok_or("no key id")?,
+        c.secret_key().ok_or("no secret")?,
+        c.session_token().map(str::to_owned),
+        None,
+        label,
+    ))
 }
