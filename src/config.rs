@@ -42,6 +42,9 @@ pub struct Config {
     pub cache_max_entries: u64,
     /// Origin echoed in `Access-Control-Allow-Origin` (`ALLOWED_ORIGIN`), if any.
     pub allowed_origin: Option<String>,
+    /// Refuse requests that API Gateway did not attribute to an identity-pool identity
+    /// (`REQUIRE_SIGNER`, default false; our CDK app sets it to true).
+    pub require_signer: bool,
 }
 
 /// A variable that is missing or does not parse. Values are never echoed: some are secrets.
@@ -87,6 +90,13 @@ impl Config {
             }
         };
         let bad = |name, problem| ConfigError { name, problem };
+        let flag = |name: &'static str| -> Result<bool, ConfigError> {
+            match get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+                None | Some("false" | "0") => Ok(false),
+                Some("true" | "1") => Ok(true),
+                Some(_) => Err(bad(name, "must be true or false")),
+            }
+        };
 
         let region = required("AWS_REGION")?;
         if !is_region(&region) {
@@ -162,7 +172,8 @@ impl Config {
                 base.trim_end_matches('/')
             ),
             None => format!(
-                "https://cognito-idp.{region}.amazonaws.com/{user_pool_id}/.well-known/jwks.json"
+                "https://cognito-idp.{region}.{}/{user_pool_id}/.well-known/jwks.json",
+                dns_suffix(&region)
             ),
         };
 
@@ -204,23 +215,33 @@ impl Config {
             credentials_margin: Duration::from_secs(credentials_margin),
             cache_max_entries,
             allowed_origin: get("ALLOWED_ORIGIN"),
+            require_signer: flag("REQUIRE_SIGNER")?,
         })
     }
 
     /// The issuer every accepted token must carry; it is the same for real and emulated pools.
     pub fn issuer(&self) -> String {
-        format!(
-            "https://cognito-idp.{}.amazonaws.com/{}",
-            self.region, self.user_pool_id
-        )
+        format!("https://{}", self.login_provider())
     }
 
     /// The `Logins` map key that names this user pool to the identity pool.
     pub fn login_provider(&self) -> String {
         format!(
-            "cognito-idp.{}.amazonaws.com/{}",
-            self.region, self.user_pool_id
+            "cognito-idp.{}.{}/{}",
+            self.region,
+            dns_suffix(&self.region),
+            self.user_pool_id
         )
+    }
+}
+
+/// The DNS suffix of the region's partition, as in the `aws-cn` partition's endpoints
+/// (`amazonaws.com.cn`); `aws` and `aws-us-gov` regions use `amazonaws.com`.
+fn dns_suffix(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
     }
 }
 
@@ -347,6 +368,7 @@ mod tests {
             ("USER_CHECK_TTL_SECONDS", "-1"),
             ("UPSTREAM_TIMEOUT_MS", "0"),
             ("AWS_ENDPOINT_URL", "localhost:5055"),
+            ("REQUIRE_SIGNER", "yes-please"),
         ];
         for (name, value) in cases {
             let mut vars = valid();
@@ -376,6 +398,57 @@ mod tests {
                 .issuer()
                 .starts_with("https://cognito-idp.eu-west-1.amazonaws.com/")
         );
+    }
+
+    #[test]
+    fn china_regions_use_their_partitions_dns_suffix() {
+        let mut vars = valid();
+        vars.insert("AWS_REGION", "cn-north-1");
+        vars.insert("USER_POOL_ID", "cn-north-1_AbC123");
+        vars.insert(
+            "IDENTITY_POOL_ID",
+            "cn-north-1:0f6e1c4a-2b3d-4e5f-8a9b-0c1d2e3f4a5b",
+        );
+        let config = load(&vars).unwrap();
+        assert_eq!(
+            config.issuer(),
+            "https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_AbC123"
+        );
+        assert_eq!(
+            config.login_provider(),
+            "cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_AbC123"
+        );
+        assert_eq!(
+            config.jwks_url,
+            "https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_AbC123/.well-known/jwks.json"
+        );
+        let mut gov = valid();
+        gov.insert("AWS_REGION", "us-gov-west-1");
+        gov.insert("USER_POOL_ID", "us-gov-west-1_AbC123");
+        gov.insert(
+            "IDENTITY_POOL_ID",
+            "us-gov-west-1:0f6e1c4a-2b3d-4e5f-8a9b-0c1d2e3f4a5b",
+        );
+        assert_eq!(
+            load(&gov).unwrap().issuer(),
+            "https://cognito-idp.us-gov-west-1.amazonaws.com/us-gov-west-1_AbC123"
+        );
+    }
+
+    #[test]
+    fn require_signer_is_off_unless_set() {
+        assert!(!load(&valid()).unwrap().require_signer);
+        for (value, expected) in [
+            ("true", true),
+            ("TRUE", true),
+            ("1", true),
+            ("false", false),
+            ("0", false),
+        ] {
+            let mut vars = valid();
+            vars.insert("REQUIRE_SIGNER", value);
+            assert_eq!(load(&vars).unwrap().require_signer, expected, "{value}");
+        }
     }
 
     #[test]
