@@ -205,6 +205,38 @@ impl App {
     }
 }
 
+impl App {
+    /// Runs `op` with the identity's S3 client. When S3 refuses the keys as expired or unknown,
+    /// the cached client is dropped, the token exchanged for fresh keys once, and `op` run again:
+    /// a dead entry must not keep failing requests until it would have expired.
+    pub(crate) async fn with_bucket<T, F, Fut>(
+        &self,
+        id: &IdentityId,
+        token: &VerifiedIdToken,
+        op: F,
+    ) -> Result<T, Arc<ApiError>>
+    where
+        F: Fn(Arc<UserBucket>) -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let bucket = self.bucket(id, token).await?;
+        match op(bucket).await {
+            Err(ApiError::StaleCredentials { .. }) => {
+                tracing::info!(identity_id = %id, "S3 refused the cached keys; exchanging again");
+                self.buckets.invalidate(id).await;
+                let bucket = self.bucket(id, token).await?;
+                op(bucket).await.map_err(Arc::new)
+            }
+            other => other.map_err(Arc::new),
+        }
+    }
+
+    /// Forgets the token's IdentityId after the identity pool said it no longer knows it.
+    pub(crate) async fn forget_identity(&self, token: &VerifiedIdToken) {
+        self.identities.invalidate(token.sub()).await;
+    }
+}
+
 /// Per-entry expiry of cached S3 clients: `margin` before their keys expire.
 struct UntilKeysExpire {
     margin: Duration,
@@ -227,15 +259,19 @@ impl Expiry<IdentityId, Arc<UserBucket>> for UntilKeysExpire {
 
 fn log_cause(err: &ApiError) {
     use ApiError::*;
-    let (Unavailable { upstream, source }
-    | Upstream { upstream, source }
-    | Misconfigured { upstream, source }) = err
-    else {
-        tracing::debug!(code = err.code(), "request refused");
-        return;
+    let (upstream, source) = match err {
+        Unavailable { upstream, source }
+        | Upstream { upstream, source }
+        | StaleCredentials { upstream, source }
+        | Misconfigured { upstream, source } => (*upstream, source),
+        UnknownIdentity { source } => (crate::error::Upstream::IdentityPool, source),
+        _ => {
+            tracing::debug!(code = err.code(), "request refused");
+            return;
+        }
     };
     let cause = DisplayErrorContext(source.as_ref());
-    if matches!(err, Misconfigured { .. }) {
+    if matches!(err, Misconfigured { .. } | UnknownIdentity { .. }) {
         tracing::error!(code = err.code(), %upstream, cause = %cause, "configuration problem");
     } else {
         tracing::warn!(code = err.code(), %upstream, cause = %cause, "upstream failure");

@@ -56,6 +56,8 @@ pub enum ApiError {
     NotAuthorized,
     #[error("the request was signed by another identity than the ID token's")]
     IdentityMismatch,
+    #[error("the request must be signed with the user's identity-pool credentials")]
+    SignerRequired,
     #[error("the file does not exist")]
     FileNotFound,
     #[error("access to the file was denied")]
@@ -72,6 +74,13 @@ pub enum ApiError {
     OutOfTime,
     #[error("{upstream} failed")]
     Upstream { upstream: Upstream, source: Cause },
+    /// The identity's keys were refused as expired or unknown; answered only if fresh keys fail too.
+    #[error("{upstream} failed")]
+    StaleCredentials { upstream: Upstream, source: Cause },
+    /// The identity pool no longer knows the cached IdentityId; answered only if a new GetId
+    /// does not help either.
+    #[error("the service is misconfigured")]
+    UnknownIdentity { source: Cause },
     #[error("the service is misconfigured")]
     Misconfigured { upstream: Upstream, source: Cause },
     #[error("no such route")]
@@ -93,13 +102,17 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED
             }
             TokenTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            UserDisabled | IdentityMismatch | AccessDenied => StatusCode::FORBIDDEN,
+            UserDisabled | IdentityMismatch | SignerRequired | AccessDenied => {
+                StatusCode::FORBIDDEN
+            }
             FileNotFound | RouteNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Throttled(_) | Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Timeout(_) | OutOfTime => StatusCode::GATEWAY_TIMEOUT,
-            Upstream { .. } => StatusCode::BAD_GATEWAY,
-            UnreadableFile | Misconfigured { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            Upstream { .. } | StaleCredentials { .. } => StatusCode::BAD_GATEWAY,
+            UnreadableFile | Misconfigured { .. } | UnknownIdentity { .. } => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -116,14 +129,15 @@ impl ApiError {
             UserDisabled => "user_disabled",
             NotAuthorized => "not_authorized",
             IdentityMismatch => "identity_mismatch",
+            SignerRequired => "signer_required",
             FileNotFound => "file_not_found",
             AccessDenied => "access_denied",
             UnreadableFile => "unreadable_file",
             Throttled(_) => "throttled",
             Unavailable { .. } => "upstream_unavailable",
             Timeout(_) | OutOfTime => "upstream_timeout",
-            Upstream { .. } => "upstream_error",
-            Misconfigured { .. } => "internal_error",
+            Upstream { .. } | StaleCredentials { .. } => "upstream_error",
+            Misconfigured { .. } | UnknownIdentity { .. } => "internal_error",
             RouteNotFound => "not_found",
             MethodNotAllowed => "method_not_allowed",
         }

@@ -121,8 +121,13 @@ impl IdentityBroker {
                     Some(GetCredentialsForIdentityError::NotAuthorizedException(_)) => {
                         ApiError::NotAuthorized
                     }
-                    Some(GetCredentialsForIdentityError::ResourceNotFoundException(_))
-                    | Some(
+                    // The identity was deleted (or the pool is gone, which GetId will tell).
+                    Some(GetCredentialsForIdentityError::ResourceNotFoundException(_)) => {
+                        ApiError::UnknownIdentity {
+                            source: Box::new(err),
+                        }
+                    }
+                    Some(
                         GetCredentialsForIdentityError::InvalidIdentityPoolConfigurationException(
                             _,
                         ),

@@ -77,6 +77,12 @@ impl UserBucket {
                     Some(e) if e.meta().code() == Some("AccessDenied") => {
                         self.explain_denied(key).await
                     }
+                    Some(e) if is_stale_credentials(e.meta().code()) => {
+                        ApiError::StaleCredentials {
+                            upstream: Upstream::S3,
+                            source: Box::new(err),
+                        }
+                    }
                     _ => ApiError::from_sdk(Upstream::S3, err),
                 });
             }
@@ -124,12 +130,22 @@ impl UserBucket {
                 ApiError::FileNotFound
             }
             Ok(_) => ApiError::AccessDenied,
-            Err(err)
-                if err.as_service_error().and_then(|e| e.meta().code()) == Some("AccessDenied") =>
-            {
-                ApiError::AccessDenied
-            }
-            Err(err) => ApiError::from_sdk(Upstream::S3, err),
+            Err(err) => match err.as_service_error().and_then(|e| e.meta().code()) {
+                Some("AccessDenied") => ApiError::AccessDenied,
+                code if is_stale_credentials(code) => ApiError::StaleCredentials {
+                    upstream: Upstream::S3,
+                    source: Box::new(err),
+                },
+                _ => ApiError::from_sdk(Upstream::S3, err),
+            },
         }
     }
+}
+
+/// S3's answers to keys that expired or that it no longer knows: fresh keys may succeed.
+fn is_stale_credentials(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("ExpiredToken" | "InvalidToken" | "InvalidAccessKeyId" | "TokenRefreshRequired")
+    )
 }

@@ -2,7 +2,7 @@
 
 use super::Served;
 use crate::app::App;
-use crate::auth::token::MAX_TOKEN_BYTES;
+use crate::auth::token::{MAX_TOKEN_BYTES, VerifiedIdToken};
 use crate::error::ApiError;
 use crate::identity::IdentityId;
 use crate::storage::ObjectKey;
@@ -11,37 +11,68 @@ use lambda_http::{Request, RequestExt};
 use std::sync::Arc;
 
 /// Runs the use case. Upstream calls happen only after the token verified locally; on a warm
-/// request the only call is the S3 read (plus the user check when its cached answer is due).
+/// request the only call is the S3 read (plus the user check when its remembered verdict is due).
 pub async fn handle(app: &App, req: &Request) -> Result<Served, Arc<ApiError>> {
+    let signer = signer_identity(req);
+    if signer.is_none() && app.config.require_signer {
+        return Err(Arc::new(ApiError::SignerRequired));
+    }
     let raw = id_token(req)?;
     let token = app.verifier.verify(raw).await?;
 
-    let (id, user_checked) = match app.cached_identity(&token).await {
-        Some(id) => (id, false),
+    // Only a remembered approval skips the check; a remembered refusal is the answer.
+    let mut checked = match app.users.remembered(&token).await {
+        Some(outcome) => outcome.map(|()| true)?,
+        None => false,
+    };
+    let id = match app.cached_identity(&token).await {
+        Some(id) => id,
+        None if checked => app.identity(&token).await?,
         None => {
             // First sight of this user: the user check and GetId are independent, run both.
-            let (checked, id) =
-                tokio::join!(app.users.check(token.username()), app.identity(&token));
-            checked?;
-            (id?, true)
+            let (passed, id) = tokio::join!(app.users.check(&token), app.identity(&token));
+            passed?;
+            checked = true;
+            id?
         }
     };
-    cross_check(req, &id)?;
+    cross_check(signer, &id)?;
 
-    let key = ObjectKey::data_file(&app.config.prefix, &id);
     let read = async {
-        let bucket = app.bucket(&id, &token).await?;
-        bucket.first_line(&key).await.map_err(Arc::new)
+        match read_data_file(app, &id, &token).await {
+            Err(err) if matches!(*err, ApiError::UnknownIdentity { .. }) => {
+                // The identity was deleted since it was cached: ask GetId once more.
+                app.forget_identity(&token).await;
+                let id = app.identity(&token).await?;
+                cross_check(signer, &id)?;
+                Ok((read_data_file(app, &id, &token).await?, id))
+            }
+            other => other.map(|data| (data, id.clone())),
+        }
     };
-    let data = if user_checked || app.users.is_fresh(token.username()) {
+    let (data, identity) = if checked {
         read.await?
     } else {
         // The check is due: read meanwhile, but release the file only if the check passes.
-        let (checked, data) = tokio::join!(app.users.check(token.username()), read);
-        checked?;
-        data?
+        let (passed, read) = tokio::join!(app.users.check(&token), read);
+        passed?;
+        read?
     };
-    Ok(Served { data, identity: id })
+    Ok(Served { data, identity })
+}
+
+/// The first line of the identity's data file, read with the identity's own keys.
+async fn read_data_file(
+    app: &App,
+    id: &IdentityId,
+    token: &VerifiedIdToken,
+) -> Result<String, Arc<ApiError>> {
+    let key = ObjectKey::data_file(&app.config.prefix, id);
+    app.with_bucket(id, token, |bucket| {
+        let key = &key;
+        async move { bucket.first_line(key).await }
+    })
+    .await
 }
 
 /// The one `idToken` header (any case), refusing duplicates and oversized values.
@@ -70,13 +101,14 @@ pub fn id_token(req: &Request) -> Result<&str, ApiError> {
 
 /// With `AWS_IAM` authorization API Gateway names the identity that signed the request; it must
 /// be the token's own identity, so one user's keys cannot carry another user's token.
-fn cross_check(req: &Request, id: &IdentityId) -> Result<(), ApiError> {
-    match signer_identity(req) {
+fn cross_check(signer: Option<&str>, id: &IdentityId) -> Result<(), ApiError> {
+    match signer {
         Some(signer) if signer != id.as_str() => Err(ApiError::IdentityMismatch),
         _ => Ok(()),
     }
 }
 
+/// The identity-pool identity API Gateway says signed the request, if any.
 fn signer_identity(req: &Request) -> Option<&str> {
     let signer = match req.request_context_ref()? {
         RequestContext::ApiGatewayV1(ctx) => ctx.identity.cognito_identity_id.as_deref(),
