@@ -67,7 +67,10 @@ async fn a_token_is_expired_from_the_second_of_its_exp_on() {
     let mut c = claims();
     c["exp"] = json!(now());
     let (code, _) = rejection(&verifier(&key), &key.sign(&c)).await;
-    assert_eq!(code, "expired_token", "exp == now is not accepted (no leeway)");
+    assert_eq!(
+        code, "expired_token",
+        "exp == now is not accepted (no leeway)"
+    );
 }
 
 #[tokio::test]
