@@ -55,10 +55,13 @@ describe('the policy source', () => {
   it('user-files.json scopes every resource and the list prefix to the caller\'s own folder', () => {
     const doc = renderPolicy('user-files', { PARTITION: 'aws', BUCKET: 'bkt', PREFIX: 'cognito-test' });
     const own = 'cognito-test/${cognito-identity.amazonaws.com:sub}';
-    const objects = doc.Statement.find((s) => s.Sid === 'OwnObjects')!;
+    const objects = doc.Statement.find((s) => s.Sid === 'ReadOwnObjects')!;
     assert.deepEqual(objects.Resource, [`arn:aws:s3:::bkt/${own}`, `arn:aws:s3:::bkt/${own}/*`]);
     const list = doc.Statement.find((s) => s.Sid === 'ListOwnPrefix')!;
     assert.equal(list.Resource, 'arn:aws:s3:::bkt');
+    // Exactly what GET /read-file uses: the read, and the listing that tells 404 from 403.
+    assert.deepEqual(doc.Statement.map((s) => [s.Effect, s.Action]),
+      [['Allow', 's3:GetObject'], ['Allow', 's3:ListBucket']]);
     assert.deepEqual(list.Condition, { StringLike: { 's3:prefix': [`${own}/`, `${own}/*`] } });
   });
 });

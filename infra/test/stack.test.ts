@@ -153,6 +153,7 @@ describe('the Lambda', () => {
       ALLOWED_ORIGIN: 'http://localhost:3000',
       // the function's request budget stays 2 s under its 10 s timeout
       REQUEST_TIMEOUT_MS: '8000',
+      REQUIRE_SIGNER: 'true',
     });
   });
 
@@ -347,7 +348,7 @@ describe('least privilege across the whole template', () => {
     {
       what: "authenticated role: objects below the caller's own folder",
       why: "the object keys are the user's to choose; ${cognito-identity.amazonaws.com:sub} pins the folder to the caller",
-      matches: (st, where) => where === `${ids.authRole}.Policies.UserFiles` && st.Sid === 'OwnObjects',
+      matches: (st, where) => where === `${ids.authRole}.Policies.UserFiles` && st.Sid === 'ReadOwnObjects',
     },
     {
       what: 'S3 server access log delivery into the log bucket',

@@ -47,11 +47,17 @@ def test_missing_own_key_is_access_denied_unless_caller_may_list(user_s3, identi
     assert error_of(admin["s3"].get_object, Bucket=env["S3_BUCKET"], Key=key) == ("NoSuchKey", 404)
 
 
-def test_user_may_write_and_delete_own_objects_only(user_s3, identity_ids, env):
+def test_user_may_neither_write_nor_delete_objects_even_own(user_s3, identity_ids, admin, env):
+    """The role grants what the product uses (GetObject, ListBucket on the own prefix), nothing more."""
     s3, bucket = user_s3["user"], env["S3_BUCKET"]
     own = data_key(identity_ids["user"], "scratch.txt")
-    s3.put_object(Bucket=bucket, Key=own, Body=b"x")
-    s3.delete_object(Bucket=bucket, Key=own)
+    assert error_of(s3.put_object, Bucket=bucket, Key=own, Body=b"x") == ("AccessDenied", 403)
+    admin["s3"].put_object(Bucket=bucket, Key=own, Body=b"x")
+    try:
+        assert error_of(s3.delete_object, Bucket=bucket, Key=own) == ("AccessDenied", 403)
+        assert s3.get_object(Bucket=bucket, Key=own)["Body"].read() == b"x"
+    finally:
+        admin["s3"].delete_object(Bucket=bucket, Key=own)
     other = data_key(identity_ids["admin"], "scratch.txt")
     assert error_of(s3.put_object, Bucket=bucket, Key=other, Body=b"x") == ("AccessDenied", 403)
 
