@@ -6,7 +6,8 @@ returns fixed fake keys; Set/GetIdentityPoolRoles are missing. Here:
   configured for that provider, token_use = id, exp/nbf, and with ServerSideTokenCheck the user
   must exist and be enabled) and returns an IdentityId that is stable per (pool, provider, sub).
 - GetCredentialsForIdentity verifies Logins the same way, requires that they map to the given
-  IdentityId, checks the authenticated role's trust policy (aud, amr), assumes the role through
+  IdentityId, checks the authenticated role's trust policy (Principal
+  {"Federated": "cognito-identity.amazonaws.com"}, aud, amr), assumes the role through
   moto's STS and records which identity the keys belong to, for IAM policy variables.
 Errors are JSON with AWS's codes, status 400.
 """
@@ -171,7 +172,8 @@ def get_credentials_for_identity(self):
     }
     trust = role.assume_role_policy_document
     trust = json.loads(trust) if isinstance(trust, str) else trust
-    if evaluate([trust], "sts:AssumeRoleWithWebIdentity", None, context, "cognito-identity.amazonaws.com") != ALLOW:
+    caller = ("Federated", "cognito-identity.amazonaws.com")  # a web identity session principal
+    if evaluate([trust], "sts:AssumeRoleWithWebIdentity", None, context, caller) != ALLOW:
         raise _invalid_configuration()
 
     assumed = sts_backends[account_id]["aws"].assume_role(
