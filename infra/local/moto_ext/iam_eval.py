@@ -497,11 +497,23 @@ def _validating(original, kind):
     return validate_too
 
 
+def _create_role_validating(create_role):
+    """Moto's CreateRole stores the trust policy unchecked (UpdateAssumeRolePolicy checks it)."""
+
+    def create_role_checked(self, role_name, assume_role_policy_document, *args, **kwargs):
+        IAMTrustPolicyDocumentValidator(assume_role_policy_document).validate()
+        return create_role(self, role_name, assume_role_policy_document, *args, **kwargs)
+
+    return create_role_checked
+
+
 def apply():
     from moto.cognitoidp.responses import CognitoIdpResponse
+    from moto.iam.models import IAMBackend
 
     IAMPolicyDocumentValidator.validate = _validating(IAMPolicyDocumentValidator.validate, "identity")
     IAMTrustPolicyDocumentValidator.validate = _validating(IAMTrustPolicyDocumentValidator.validate, "trust")
+    IAMBackend.create_role = _create_role_validating(IAMBackend.create_role)
 
     IAMRequestBase.__init__ = _iam_request_init_unsigned
     IAMRequestBase.check_action_permitted = check_action_permitted

@@ -1,0 +1,154 @@
+"""The local stack is not more permissive than AWS (issue 9, section 6), end to end through boto3.
+
+Each case names the AWS documentation it follows; where AWS does not document the behaviour, the
+choice is written down in infra/local/README.md ("Faithfulness choices"). The evaluator's finer
+rules (policy Version, literal variable values, NotAction/NotResource) are pinned in
+infra/local/tests/test_iam_eval.py.
+"""
+
+import json
+
+import pytest
+from support import error_of, make_client, render_policy, unique
+
+# ---------------------------------------------------------------- resource wildcards
+
+# "IAM JSON policy elements: Resource", Using wildcards in resource ARNs: `*` and `?` match within
+# one colon-separated segment; only a `*` that ends a segment may expand past a colon. Object keys
+# here contain colons, as every IdentityId does.
+KEYS = {
+    "plain": "plain/data.txt",
+    "colon": "us-east-1:abc/data.txt",
+    "dash": "us-east-1-abc/data.txt",
+    "two-colons": "us-east-1:abc:def/data.txt",
+}
+WILDCARD_CASES = [
+    # resource pattern under the test prefix, {key: readable?}
+    ("*/data.txt", {"plain": True, "colon": False, "two-colons": False}),
+    ("*", {"plain": True, "colon": True, "two-colons": True}),
+    ("us-east-1*", {"colon": True, "dash": True, "plain": False}),
+    ("us-east-1?abc/data.txt", {"dash": True, "colon": False}),
+    ("us-east-1:*/data.txt", {"colon": True, "two-colons": False, "dash": False}),
+    ("us-east-1:*:*/data.txt", {"two-colons": True, "colon": False}),
+]
+
+
+@pytest.fixture(scope="module")
+def wildcard_prefix(admin, env):
+    """Objects with and without colons in their keys, put by the fixture principal."""
+    prefix, s3 = unique("wildcards"), admin["s3"]
+    for key in KEYS.values():
+        s3.put_object(Bucket=env["S3_BUCKET"], Key=f"{prefix}/{key}", Body=b"x")
+    yield prefix
+    for key in KEYS.values():
+        s3.delete_object(Bucket=env["S3_BUCKET"], Key=f"{prefix}/{key}")
+
+
+@pytest.fixture
+def iam_user(admin):
+    """iam_user(policy document) -> (S3 client, user name) of a new IAM user with that inline policy."""
+    iam, created = admin["iam"], []
+
+    def make(document):
+        name = unique("user")
+        iam.create_user(UserName=name)
+        created.append(name)
+        iam.put_user_policy(UserName=name, PolicyName="policy", PolicyDocument=json.dumps(document))
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        return make_client("s3", key["AccessKeyId"], key["SecretAccessKey"]), name
+
+    yield make
+    for name in created:
+        for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
+            iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+        for policy_name in iam.list_user_policies(UserName=name)["PolicyNames"]:
+            iam.delete_user_policy(UserName=name, PolicyName=policy_name)
+        iam.delete_user(UserName=name)
+
+
+@pytest.mark.parametrize("pattern, expected", WILDCARD_CASES, ids=[case[0] for case in WILDCARD_CASES])
+def test_resource_wildcards_stay_in_their_arn_segment(pattern, expected, iam_user, wildcard_prefix, env):
+    bucket = env["S3_BUCKET"]
+    s3, _ = iam_user({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/{wildcard_prefix}/{pattern}"}]})
+    for name, readable in expected.items():
+        key = f"{wildcard_prefix}/{KEYS[name]}"
+        if readable:
+            assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"x", key
+        else:
+            assert error_of(s3.get_object, Bucket=bucket, Key=key) == ("AccessDenied", 403), key
+
+
+# ---------------------------------------------------------------- invalid policies fail loudly
+
+# "IAM JSON policy elements: Effect" (Allow or Deny, case-sensitive), "Action" / "Resource"
+# (a statement must include one of Action/NotAction and of Resource/NotResource), "Principal"
+# (not in an identity-based policy; required in a role trust policy, which has no Resource).
+ALLOW_ALL = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+INVALID_IDENTITY = {
+    "effect-lower-case": {**ALLOW_ALL, "Effect": "allow"},
+    "no-action": {"Effect": "Allow", "Resource": "*"},
+    "no-resource": {"Effect": "Allow", "Action": "s3:GetObject"},
+    "principal": {**ALLOW_ALL, "Principal": "*"},
+}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID_IDENTITY))
+def test_invalid_identity_policy_is_refused_when_stored(case, admin, iam_user):
+    _, name = iam_user({"Version": "2012-10-17", "Statement": [ALLOW_ALL]})  # a user; a valid control
+    document = json.dumps({"Version": "2012-10-17", "Statement": [INVALID_IDENTITY[case]]})
+    assert error_of(admin["iam"].put_user_policy, UserName=name, PolicyName="bad",
+                    PolicyDocument=document) == ("MalformedPolicyDocument", 400)
+
+
+FEDERATED = {"Federated": "cognito-identity.amazonaws.com"}
+INVALID_TRUST = {
+    "no-principal": {"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity"},
+    "resource": {"Effect": "Allow", "Principal": FEDERATED, "Action": "sts:AssumeRoleWithWebIdentity",
+                 "Resource": "*"},
+}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID_TRUST))
+def test_invalid_trust_policy_is_refused_when_stored(case, admin):
+    document = json.dumps({"Version": "2012-10-17", "Statement": [INVALID_TRUST[case]]})
+    assert error_of(admin["iam"].create_role, RoleName=unique("role"),
+                    AssumeRolePolicyDocument=document) == ("MalformedPolicyDocument", 400)
+
+
+# ---------------------------------------------------------------- trust policy principal type
+
+
+@pytest.fixture
+def other_identity_pool(admin, env):
+    """A second identity pool on our user pool, with a role of its own: (pool id, role name)."""
+    cognito_identity, iam = admin["cognito-identity"], admin["iam"]
+    ours = cognito_identity.describe_identity_pool(IdentityPoolId=env["IDENTITY_POOL_ID"])
+    pool_id = cognito_identity.create_identity_pool(
+        IdentityPoolName=unique("pool").replace("-", "_"), AllowUnauthenticatedIdentities=False,
+        CognitoIdentityProviders=ours["CognitoIdentityProviders"])["IdentityPoolId"]
+    role_name = unique("role")
+    trust = render_policy("authenticated-trust.json", IDENTITY_POOL_ID=pool_id)
+    role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    cognito_identity.set_identity_pool_roles(IdentityPoolId=pool_id, Roles={"authenticated": role_arn})
+    yield pool_id, role_name, trust
+    cognito_identity.delete_identity_pool(IdentityPoolId=pool_id)
+    iam.delete_role(RoleName=role_name)
+
+
+@pytest.mark.parametrize("principal", [{"Service": "cognito-identity.amazonaws.com"}, {"AWS": "*"}])
+def test_trust_principal_must_be_the_federated_cognito_identity(
+    principal, other_identity_pool, admin, identity, provider, fresh_token
+):
+    """"AWS JSON policy elements: Principal": Cognito's callers are web identity session
+    principals, `{"Federated": "cognito-identity.amazonaws.com"}`; the same name under another
+    principal type is someone else. (`{"AWS": "*"}`: undocumented for web identities, stricter.)"""
+    pool_id, role_name, trust = other_identity_pool
+    token = fresh_token()
+    call = dict(IdentityId=identity.get_id(IdentityPoolId=pool_id, Logins={provider: token})["IdentityId"],
+                Logins={provider: token})
+    assert identity.get_credentials_for_identity(**call)["Credentials"]["AccessKeyId"]  # control: Federated
+    wrong = {**trust, "Statement": [{**trust["Statement"][0], "Principal": principal}]}
+    admin["iam"].update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(wrong))
+    assert error_of(identity.get_credentials_for_identity, **call)[0] == "InvalidIdentityPoolConfigurationException"
+
