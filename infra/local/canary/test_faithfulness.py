@@ -9,7 +9,7 @@ infra/local/tests/test_iam_eval.py.
 import json
 
 import pytest
-from support import error_of, make_client, render_policy, unique
+from support import auth_result, error_of, jwt_parts, make_client, render_policy, unique
 
 # ---------------------------------------------------------------- resource wildcards
 
@@ -152,3 +152,71 @@ def test_trust_principal_must_be_the_federated_cognito_identity(
     admin["iam"].update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(wrong))
     assert error_of(identity.get_credentials_for_identity, **call)[0] == "InvalidIdentityPoolConfigurationException"
 
+
+# ---------------------------------------------------------------- disabled and deleted users
+
+
+@pytest.fixture
+def pool_user(admin, env):
+    """pool_user() -> (username, password, token): a new user of our user pool, deleted at the end."""
+    idp, pool, names = admin["cognito-idp"], env["USER_POOL_ID"], []
+
+    def make(name=None, password="Canary-Passw0rd!"):
+        name = name or unique("person")
+        idp.admin_create_user(UserPoolId=pool, Username=name, MessageAction="SUPPRESS")
+        idp.admin_set_user_password(UserPoolId=pool, Username=name, Password=password, Permanent=True)
+        names.append(name)
+        return name, password, auth_result(idp, pool, env["USER_POOL_CLIENT_ID"], name, password)["IdToken"]
+
+    yield make
+    for name in names:
+        try:
+            idp.admin_delete_user(UserPoolId=pool, Username=name)
+        except idp.exceptions.UserNotFoundException:
+            pass
+
+
+def test_disabled_users_still_valid_token_is_not_refused_by_the_identity_pool(
+    pool_user, admin, lambda_principal, identity, provider, env
+):
+    """Undocumented (ServerSideTokenCheck names signed-out and deleted users, not disabled ones),
+    and our Lambda checks `Enabled` itself (AdminGetUser): the emulator takes the permissive side,
+    so that the Lambda's tests prove its own check. AdminGetUser answers Enabled=False."""
+    name, _, token = pool_user()
+    logins = {provider: token}
+    identity_id = identity.get_id(IdentityPoolId=env["IDENTITY_POOL_ID"], Logins=logins)["IdentityId"]
+    admin["cognito-idp"].admin_disable_user(UserPoolId=env["USER_POOL_ID"], Username=name)
+    user = lambda_principal["cognito-idp"].admin_get_user(UserPoolId=env["USER_POOL_ID"], Username=name)
+    assert user["Enabled"] is False
+    assert identity.get_id(IdentityPoolId=env["IDENTITY_POOL_ID"], Logins=logins)["IdentityId"] == identity_id
+    credentials = identity.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)["Credentials"]
+    assert credentials["AccessKeyId"].startswith("ASIA")
+
+
+def test_deleted_user(pool_user, admin, lambda_principal, identity, provider, env):
+    """GetId (no credentials, undocumented, checked by our Lambda): accepts a deleted user's
+    still-valid token. GetCredentialsForIdentity with ServerSideTokenCheck: refuses it, as the
+    Cognito API reference documents (CognitoIdentityProvider.ServerSideTokenCheck). A user created
+    again under the same username is a new user: a new sub, hence a new IdentityId."""
+    idp, pool = admin["cognito-idp"], env["USER_POOL_ID"]
+    name, password, old_token = pool_user()
+    old_logins = {provider: old_token}
+    old_id = identity.get_id(IdentityPoolId=env["IDENTITY_POOL_ID"], Logins=old_logins)["IdentityId"]
+    idp.admin_delete_user(UserPoolId=pool, Username=name)
+    assert error_of(lambda_principal["cognito-idp"].admin_get_user, UserPoolId=pool,
+                    Username=name)[0] == "UserNotFoundException"
+    assert identity.get_id(IdentityPoolId=env["IDENTITY_POOL_ID"], Logins=old_logins)["IdentityId"] == old_id
+    assert error_of(identity.get_credentials_for_identity, IdentityId=old_id,
+                    Logins=old_logins) == ("NotAuthorizedException", 400)
+
+    _, _, new_token = pool_user(name, password)
+    new_sub, old_sub = jwt_parts(new_token)[1]["sub"], jwt_parts(old_token)[1]["sub"]
+    assert new_sub != old_sub
+    attributes = lambda_principal["cognito-idp"].admin_get_user(UserPoolId=pool, Username=name)["UserAttributes"]
+    assert {"Name": "sub", "Value": new_sub} in attributes
+    new_logins = {provider: new_token}
+    new_id = identity.get_id(IdentityPoolId=env["IDENTITY_POOL_ID"], Logins=new_logins)["IdentityId"]
+    assert new_id != old_id
+    assert identity.get_credentials_for_identity(IdentityId=new_id, Logins=new_logins)["Credentials"]
+    assert error_of(identity.get_credentials_for_identity, IdentityId=old_id,
+                    Logins=old_logins) == ("NotAuthorizedException", 400)

@@ -3,15 +3,26 @@
 Stock moto's GetId ignores Logins and returns a random id per call; GetCredentialsForIdentity
 returns fixed fake keys; Set/GetIdentityPoolRoles are missing. Here:
 - GetId verifies the Logins token (signature with the user pool's key, iss, aud = the client id
-  configured for that provider, token_use = id, exp/nbf, and with ServerSideTokenCheck the user
-  must exist and be enabled) and returns an IdentityId that is stable per (pool, provider, sub).
+  configured for that provider, token_use = id, exp/nbf) and returns an IdentityId that is stable
+  per (pool, provider, sub). It does not look the user up (see "User state" below).
 - GetCredentialsForIdentity verifies Logins the same way, requires that they map to the given
-  IdentityId, checks the authenticated role's trust policy (Principal
-  {"Federated": "cognito-identity.amazonaws.com"}, aud, amr), assumes the role through
-  moto's STS and records which identity the keys belong to, for IAM policy variables.
+  IdentityId, with ServerSideTokenCheck refuses a user who was deleted, checks the authenticated
+  role's trust policy (Principal {"Federated": "cognito-identity.amazonaws.com"}, aud, amr),
+  assumes the role through moto's STS and records which identity the keys belong to, for IAM
+  policy variables.
 Errors are JSON with AWS's codes, status 400.
-"""
 
+User state (infra/local/README.md, "Faithfulness choices"). AWS documents ServerSideTokenCheck as:
+the identity pool checks "that the user has not been globally signed out or deleted before the
+identity pool provides an OIDC token or AWS credentials", else 400 NotAuthorized (API reference,
+CognitoIdentityProvider). So:
+- deleted user (no user with the token's sub), ServerSideTokenCheck on: GetCredentialsForIdentity
+  refuses (documented);
+- GetId provides neither an OIDC token nor credentials: whether it checks is not documented, and
+  our Lambda checks the user itself (AdminGetUser), so GetId does not (permissive);
+- disabled user: not documented for either call, and checked by our Lambda: both accept the
+  still-valid token (permissive), so that tests prove the Lambda's own check refuses it.
+"""
 import json
 import re
 import threading
@@ -94,14 +105,21 @@ def _verified_sub(account_id, provider, token):
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise _not_authorized("Invalid login token. Missing sub.")
-    if provider.get("ServerSideTokenCheck"):
-        if not any(user.id == sub and user.enabled for user in user_pool.users.values()):
-            raise _not_authorized("Invalid login token. User is disabled or does not exist.")
     return sub
 
 
-def _verified_login(account_id, pool, logins):
-    """(provider name, sub) of the first configured provider in Logins; every login must verify."""
+def _check_user_not_deleted(account_id, provider, sub):
+    """ServerSideTokenCheck before credentials are provided: the user must still exist (enabled
+    or not: a disabled user is not refused, see the module docstring)."""
+    match = _USER_POOL_PROVIDER.fullmatch(provider["ProviderName"])
+    user_pool = cognitoidp_backends[account_id][match[1]].user_pools.get(match[2])
+    if not any(user.id == sub for user in user_pool.users.values()):
+        raise _not_authorized("Invalid login token. User does not exist.")
+
+
+def _verified_login(account_id, pool, logins, providing_credentials=False):
+    """(provider name, sub) of the first configured provider in Logins; every login must verify.
+    `providing_credentials`: apply ServerSideTokenCheck (GetCredentialsForIdentity)."""
     if not logins:
         raise _not_authorized("Unauthenticated access is not supported for this identity pool.")
     providers = {p["ProviderName"]: p for p in pool.cognito_identity_providers or []}
@@ -109,7 +127,10 @@ def _verified_login(account_id, pool, logins):
     for name, token in logins.items():
         if name not in providers:
             raise _not_authorized("Token is not from a supported provider of this identity pool.")
-        verified.append((name, _verified_sub(account_id, providers[name], token)))
+        sub = _verified_sub(account_id, providers[name], token)
+        if providing_credentials and providers[name].get("ServerSideTokenCheck"):
+            _check_user_not_deleted(account_id, providers[name], sub)
+        verified.append((name, sub))
     return min(verified)  # deterministic choice when several logins are given
 
 
@@ -152,7 +173,7 @@ def get_credentials_for_identity(self):
     if pool_id is None:
         raise _error("ResourceNotFoundException", f"Identity '{identity_id}' not found.")
     pool = _pool(account_id, pool_id)
-    provider, sub = _verified_login(account_id, pool, self._get_param("Logins"))
+    provider, sub = _verified_login(account_id, pool, self._get_param("Logins"), providing_credentials=True)
     if _identity_id(pool_id, provider, sub) != identity_id:
         raise _not_authorized("Logins don't match. Please include at least one valid login for this identity or identity pool.")
 
