@@ -220,3 +220,20 @@ def test_deleted_user(pool_user, admin, lambda_principal, identity, provider, en
     assert identity.get_credentials_for_identity(IdentityId=new_id, Logins=new_logins)["Credentials"]
     assert error_of(identity.get_credentials_for_identity, IdentityId=old_id,
                     Logins=old_logins) == ("NotAuthorizedException", 400)
+
+
+def test_globally_signed_out_users_old_token_gets_no_credentials(pool_user, admin, identity, provider, env):
+    """ServerSideTokenCheck (documented, as for deleted users): after AdminUserGlobalSignOut the
+    identity pool refuses credentials for a token issued before it; GetId (no credentials,
+    undocumented) still answers; a token issued after the sign-out works."""
+    idp, pool = admin["cognito-idp"], env["USER_POOL_ID"]
+    name, password, old_token = pool_user()
+    old_logins = {provider: old_token}
+    identity_id = identity.get_id(IdentityPoolId=env["IDENTITY_POOL_ID"], Logins=old_logins)["IdentityId"]
+    assert identity.get_credentials_for_identity(IdentityId=identity_id, Logins=old_logins)["Credentials"]
+    idp.admin_user_global_sign_out(UserPoolId=pool, Username=name)
+    assert identity.get_id(IdentityPoolId=env["IDENTITY_POOL_ID"], Logins=old_logins)["IdentityId"] == identity_id
+    assert error_of(identity.get_credentials_for_identity, IdentityId=identity_id,
+                    Logins=old_logins) == ("NotAuthorizedException", 400)
+    new_logins = {provider: auth_result(idp, pool, env["USER_POOL_CLIENT_ID"], name, password)["IdToken"]}
+    assert identity.get_credentials_for_identity(IdentityId=identity_id, Logins=new_logins)["Credentials"]

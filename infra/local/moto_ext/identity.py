@@ -16,13 +16,15 @@ User state (infra/local/README.md, "Faithfulness choices"). AWS documents Server
 the identity pool checks "that the user has not been globally signed out or deleted before the
 identity pool provides an OIDC token or AWS credentials", else 400 NotAuthorized (API reference,
 CognitoIdentityProvider). So:
-- deleted user (no user with the token's sub), ServerSideTokenCheck on: GetCredentialsForIdentity
-  refuses (documented);
+- deleted user (no user with the token's sub), or a token issued before the user's last global
+  sign-out (AdminUserGlobalSignOut / GlobalSignOut), ServerSideTokenCheck on:
+  GetCredentialsForIdentity refuses (documented);
 - GetId provides neither an OIDC token nor credentials: whether it checks is not documented, and
   our Lambda checks the user itself (AdminGetUser), so GetId does not (permissive);
 - disabled user: not documented for either call, and checked by our Lambda: both accept the
   still-valid token (permissive), so that tests prove the Lambda's own check refuses it.
 """
+import base64
 import json
 import re
 import threading
@@ -36,7 +38,7 @@ from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import JsonRESTError
 from moto.cognitoidentity.models import cognitoidentity_backends
 from moto.cognitoidentity.responses import CognitoIdentityResponse
-from moto.cognitoidp.models import cognitoidp_backends
+from moto.cognitoidp.models import CognitoIdpUserPool, cognitoidp_backends
 from moto.iam.models import iam_backends
 from moto.sts.models import sts_backends
 
@@ -105,16 +107,31 @@ def _verified_sub(account_id, provider, token):
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise _not_authorized("Invalid login token. Missing sub.")
-    return sub
+    return sub, claims
 
 
-def _check_user_not_deleted(account_id, provider, sub):
+def _check_user_not_deleted_nor_signed_out(account_id, provider, sub, claims):
     """ServerSideTokenCheck before credentials are provided: the user must still exist (enabled
-    or not: a disabled user is not refused, see the module docstring)."""
+    or not: a disabled user is not refused, see the module docstring) and the token must not
+    predate the user's last global sign-out."""
     match = _USER_POOL_PROVIDER.fullmatch(provider["ProviderName"])
     user_pool = cognitoidp_backends[account_id][match[1]].user_pools.get(match[2])
-    if not any(user.id == sub for user in user_pool.users.values()):
+    user = next((u for u in user_pool.users.values() if u.id == sub), None)
+    if user is None:
         raise _not_authorized("Invalid login token. User does not exist.")
+    signed_out_at = getattr(user, "moto_ext_signed_out_at", None)
+    if signed_out_at is not None and _issued_at(user_pool, claims) <= signed_out_at:
+        raise _not_authorized("Invalid login token. Token has been revoked.")
+
+
+def _issued_at(user_pool, claims):
+    """When the token was issued: precisely for tokens moto minted (by jti; `iat` has whole
+    seconds only), else `iat` (a token of the same second as the sign-out counts as before it)."""
+    issued = getattr(user_pool, "moto_ext_issued", {}).get(claims.get("jti"))
+    if issued is not None:
+        return issued
+    iat = claims.get("iat")
+    return iat + 0.999999 if isinstance(iat, (int, float)) else float("-inf")
 
 
 def _verified_login(account_id, pool, logins, providing_credentials=False):
@@ -127,9 +144,9 @@ def _verified_login(account_id, pool, logins, providing_credentials=False):
     for name, token in logins.items():
         if name not in providers:
             raise _not_authorized("Token is not from a supported provider of this identity pool.")
-        sub = _verified_sub(account_id, providers[name], token)
+        sub, claims = _verified_sub(account_id, providers[name], token)
         if providing_credentials and providers[name].get("ServerSideTokenCheck"):
-            _check_user_not_deleted(account_id, providers[name], sub)
+            _check_user_not_deleted_nor_signed_out(account_id, providers[name], sub, claims)
         verified.append((name, sub))
     return min(verified)  # deterministic choice when several logins are given
 
@@ -237,6 +254,37 @@ def get_identity_pool_roles(self):
     )
 
 
+def _recording_issue_time(create_jwt):
+    """Remember when each token was minted (by jti), to order tokens and global sign-outs."""
+
+    def create_jwt_recorded(self, *args, **kwargs):
+        token, expires_in = create_jwt(self, *args, **kwargs)
+        jti = json.loads(_b64url_decode(token.split(".")[1])).get("jti")
+        if not hasattr(self, "moto_ext_issued"):
+            self.moto_ext_issued = {}
+        self.moto_ext_issued[jti] = time.time()
+        return token, expires_in
+
+    return create_jwt_recorded
+
+
+def _recording_sign_out(sign_out):
+    """AdminUserGlobalSignOut / GlobalSignOut: moto drops the user's access and refresh tokens;
+    also remember when, for ServerSideTokenCheck on ID tokens."""
+
+    def sign_out_recorded(self, username):
+        sign_out(self, username)
+        user = self.users.get(username) or self._get_user(username)
+        if user is not None:
+            user.moto_ext_signed_out_at = time.time()
+
+    return sign_out_recorded
+
+
+def _b64url_decode(part):
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
 def apply():
     # The SDKs send GetCredentialsForIdentity unsigned, like GetId (already public in moto).
     public = "AWSCognitoIdentityService.GetCredentialsForIdentity"
@@ -246,3 +294,5 @@ def apply():
     CognitoIdentityResponse.get_credentials_for_identity = get_credentials_for_identity
     CognitoIdentityResponse.set_identity_pool_roles = set_identity_pool_roles
     CognitoIdentityResponse.get_identity_pool_roles = get_identity_pool_roles
+    CognitoIdpUserPool.create_jwt = _recording_issue_time(CognitoIdpUserPool.create_jwt)
+    CognitoIdpUserPool.sign_out = _recording_sign_out(CognitoIdpUserPool.sign_out)
