@@ -168,8 +168,7 @@ def evaluate(documents, action, resource, context, principal=None):
 
 
 def _statement_applies(statement, action, resource, context, principal, variables):
-    # Action names: wildcards anywhere, case-insensitive; no variables ("IAM JSON policy elements: Action").
-    if not _element_matches(statement, "Action", lambda p: _glob(_literal_tokens(p), action, ignore_case=True)):
+    if not _element_matches(statement, "Action", lambda p: _action_matches(p, action)):
         return False
     if resource is not None and not _element_matches(
         statement, "Resource", lambda p: _arn_glob(_tokens(p, context, variables), resource)
@@ -189,6 +188,16 @@ def _element_matches(statement, name, matches):
     negated = "Not" + name in statement
     hit = any(matches(p) for p in _as_list(statement["Not" + name if negated else name]))
     return hit != negated
+
+
+def _action_matches(pattern, action):
+    """"IAM JSON policy elements: Action": `service:action`, case-insensitive, wildcards in the
+    name, no variables; `*` alone is every action. Whether a wildcard may span the colon
+    ("s3*", "*Object") is not documented: here it may not (stricter)."""
+    if pattern == "*":
+        return True
+    regex = _regex(_literal_tokens(pattern), "[^:]*", "[^:]")
+    return re.fullmatch(regex, action, re.IGNORECASE | re.DOTALL) is not None
 
 
 def _principal_matches(statement, principal):
@@ -255,12 +264,11 @@ def _regex(tokens, star, one):
     return "".join(star if t is _STAR else one if t is _ONE else re.escape(t) for t in tokens)
 
 
-def _glob(tokens, value, ignore_case=False):
-    """`*`/`?` match any characters (String conditions, action names)."""
+def _glob(tokens, value):
+    """`*`/`?` match any characters, colons included (String conditions, one ARN component)."""
     if tokens is None:
         return False
-    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-    return re.fullmatch(_regex(tokens, ".*", "."), value, flags) is not None
+    return re.fullmatch(_regex(tokens, ".*", "."), value, re.DOTALL) is not None
 
 
 def _arn_glob(tokens, value):

@@ -379,3 +379,17 @@ def test_arn_like_compares_components(pattern, value, expected):
 
 def test_arn_condition_on_a_non_arn_denies():
     assert decide(cond("ArnLike", "aws:SourceArn", "*"), {"aws:sourcearn": [API]}) == DENY
+
+
+@pytest.mark.parametrize("pattern, expected", [
+    ("*", ALLOW),
+    ("s3:*", ALLOW),
+    ("S3:get*", ALLOW),
+    ("s3:Get?bject", ALLOW),
+    ("*:GetObject", ALLOW),
+    ("s3*", IMPLICIT_DENY),  # a wildcard spanning the colon: undocumented, the stricter side
+    ("*Object", IMPLICIT_DENY),
+    ("s3?GetObject", IMPLICIT_DENY),
+])
+def test_action_wildcards_stay_on_their_side_of_the_colon(pattern, expected):
+    assert decide(allow(action=pattern)) == expected
