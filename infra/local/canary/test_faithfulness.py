@@ -7,9 +7,10 @@ infra/local/tests/test_iam_eval.py.
 """
 
 import json
+import time
 
 import pytest
-from support import auth_result, error_of, jwt_parts, make_client, render_policy, unique
+from support import auth_result, error_of, jwt_parts, make_client, render_policy, sign_rs256, unique
 
 # ---------------------------------------------------------------- resource wildcards
 
@@ -222,7 +223,9 @@ def test_deleted_user(pool_user, admin, lambda_principal, identity, provider, en
                     Logins=old_logins) == ("NotAuthorizedException", 400)
 
 
-def test_globally_signed_out_users_old_token_gets_no_credentials(pool_user, admin, identity, provider, env):
+def test_globally_signed_out_users_old_token_gets_no_credentials(
+    pool_user, admin, identity, provider, env, stack_signing_key
+):
     """ServerSideTokenCheck (documented, as for deleted users): after AdminUserGlobalSignOut the
     identity pool refuses credentials for a token issued before it; GetId (no credentials,
     undocumented) still answers; a token issued after the sign-out works."""
@@ -231,9 +234,22 @@ def test_globally_signed_out_users_old_token_gets_no_credentials(pool_user, admi
     old_logins = {provider: old_token}
     identity_id = identity.get_id(IdentityPoolId=env["IDENTITY_POOL_ID"], Logins=old_logins)["IdentityId"]
     assert identity.get_credentials_for_identity(IdentityId=identity_id, Logins=old_logins)["Credentials"]
+    before = int(time.time())
     idp.admin_user_global_sign_out(UserPoolId=pool, Username=name)
+    after = int(time.time())
     assert identity.get_id(IdentityPoolId=env["IDENTITY_POOL_ID"], Logins=old_logins)["IdentityId"] == identity_id
     assert error_of(identity.get_credentials_for_identity, IdentityId=identity_id,
                     Logins=old_logins) == ("NotAuthorizedException", 400)
     new_logins = {provider: auth_result(idp, pool, env["USER_POOL_CLIENT_ID"], name, password)["IdToken"]}
     assert identity.get_credentials_for_identity(IdentityId=identity_id, Logins=new_logins)["Credentials"]
+
+    # Tokens moto did not mint (unknown jti) are ordered by `iat`, whole seconds: the sign-out's
+    # own second counts as before it (stricter), a later second as after it.
+    header, claims, _ = jwt_parts(old_token)
+    for iat, refused in ((before, True), (after + 1, False)):
+        token = sign_rs256(header, {**claims, "jti": unique("jti"), "iat": iat}, stack_signing_key)
+        call = dict(IdentityId=identity_id, Logins={provider: token})
+        if refused:
+            assert error_of(identity.get_credentials_for_identity, **call) == ("NotAuthorizedException", 400)
+        else:
+            assert identity.get_credentials_for_identity(**call)["Credentials"]

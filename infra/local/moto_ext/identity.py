@@ -131,7 +131,7 @@ def _issued_at(user_pool, claims):
     if issued is not None:
         return issued
     iat = claims.get("iat")
-    return iat + 0.999999 if isinstance(iat, (int, float)) else float("-inf")
+    return iat if isinstance(iat, (int, float)) else float("-inf")
 
 
 def _verified_login(account_id, pool, logins, providing_credentials=False):
