@@ -227,8 +227,9 @@ def test_globally_signed_out_users_old_token_gets_no_credentials(
     pool_user, admin, identity, provider, env, stack_signing_key
 ):
     """ServerSideTokenCheck (documented, as for deleted users): after AdminUserGlobalSignOut the
-    identity pool refuses credentials for a token issued before it; GetId (no credentials,
-    undocumented) still answers; a token issued after the sign-out works."""
+    identity pool refuses credentials for a token issued before it. GetId (no credentials:
+    undocumented, and our Lambda does not check sign-outs itself) refuses it too, the stricter
+    side. A token issued after the sign-out works."""
     idp, pool = admin["cognito-idp"], env["USER_POOL_ID"]
     name, password, old_token = pool_user()
     old_logins = {provider: old_token}
@@ -237,10 +238,12 @@ def test_globally_signed_out_users_old_token_gets_no_credentials(
     before = int(time.time())
     idp.admin_user_global_sign_out(UserPoolId=pool, Username=name)
     after = int(time.time())
-    assert identity.get_id(IdentityPoolId=env["IDENTITY_POOL_ID"], Logins=old_logins)["IdentityId"] == identity_id
+    assert error_of(identity.get_id, IdentityPoolId=env["IDENTITY_POOL_ID"],
+                    Logins=old_logins) == ("NotAuthorizedException", 400)
     assert error_of(identity.get_credentials_for_identity, IdentityId=identity_id,
                     Logins=old_logins) == ("NotAuthorizedException", 400)
     new_logins = {provider: auth_result(idp, pool, env["USER_POOL_CLIENT_ID"], name, password)["IdToken"]}
+    assert identity.get_id(IdentityPoolId=env["IDENTITY_POOL_ID"], Logins=new_logins)["IdentityId"] == identity_id
     assert identity.get_credentials_for_identity(IdentityId=identity_id, Logins=new_logins)["Credentials"]
 
     # Tokens moto did not mint (unknown jti) are ordered by `iat`, whole seconds: the sign-out's

@@ -3,10 +3,11 @@
 Stock moto's GetId ignores Logins and returns a random id per call; GetCredentialsForIdentity
 returns fixed fake keys; Set/GetIdentityPoolRoles are missing. Here:
 - GetId verifies the Logins token (signature with the user pool's key, iss, aud = the client id
-  configured for that provider, token_use = id, exp/nbf) and returns an IdentityId that is stable
-  per (pool, provider, sub). It does not look the user up (see "User state" below).
+  configured for that provider, token_use = id, exp/nbf; with ServerSideTokenCheck not issued
+  before the user's last global sign-out) and returns an IdentityId that is stable per (pool,
+  provider, sub) (see "User state" below).
 - GetCredentialsForIdentity verifies Logins the same way, requires that they map to the given
-  IdentityId, with ServerSideTokenCheck refuses a user who was deleted, checks the authenticated
+  IdentityId, with ServerSideTokenCheck also refuses a user who was deleted, checks the authenticated
   role's trust policy (Principal {"Federated": "cognito-identity.amazonaws.com"}, aud, amr),
   assumes the role through moto's STS and records which identity the keys belong to, for IAM
   policy variables.
@@ -19,11 +20,13 @@ CognitoIdentityProvider). So:
 - deleted user (no user with the token's sub), or a token issued before the user's last global
   sign-out (AdminUserGlobalSignOut / GlobalSignOut), ServerSideTokenCheck on:
   GetCredentialsForIdentity refuses (documented);
-- GetId provides neither an OIDC token nor credentials: whether it checks is not documented, and
-  our Lambda checks the user itself (AdminGetUser), so GetId does not (permissive);
+- GetId provides neither an OIDC token nor credentials, so whether it checks is not documented:
+  for a deleted user, which our Lambda checks itself (AdminGetUser), it does not (permissive); for
+  a token issued before a global sign-out, which our Lambda does not check, it refuses (stricter);
 - disabled user: not documented for either call, and checked by our Lambda: both accept the
   still-valid token (permissive), so that tests prove the Lambda's own check refuses it.
 """
+
 import base64
 import json
 import re
@@ -110,15 +113,17 @@ def _verified_sub(account_id, provider, token):
     return sub, claims
 
 
-def _check_user_not_deleted_nor_signed_out(account_id, provider, sub, claims):
-    """ServerSideTokenCheck before credentials are provided: the user must still exist (enabled
-    or not: a disabled user is not refused, see the module docstring) and the token must not
-    predate the user's last global sign-out."""
+def _server_side_token_check(account_id, provider, sub, claims, providing_credentials):
+    """The token must not predate the user's last global sign-out; when credentials are provided
+    the user must also still exist (enabled or not: a disabled user is not refused). See the
+    module docstring."""
     match = _USER_POOL_PROVIDER.fullmatch(provider["ProviderName"])
     user_pool = cognitoidp_backends[account_id][match[1]].user_pools.get(match[2])
     user = next((u for u in user_pool.users.values() if u.id == sub), None)
     if user is None:
-        raise _not_authorized("Invalid login token. User does not exist.")
+        if providing_credentials:
+            raise _not_authorized("Invalid login token. User does not exist.")
+        return
     signed_out_at = getattr(user, "moto_ext_signed_out_at", None)
     if signed_out_at is not None and _issued_at(user_pool, claims) <= signed_out_at:
         raise _not_authorized("Invalid login token. Token has been revoked.")
@@ -136,7 +141,7 @@ def _issued_at(user_pool, claims):
 
 def _verified_login(account_id, pool, logins, providing_credentials=False):
     """(provider name, sub) of the first configured provider in Logins; every login must verify.
-    `providing_credentials`: apply ServerSideTokenCheck (GetCredentialsForIdentity)."""
+    `providing_credentials`: GetCredentialsForIdentity (ServerSideTokenCheck also wants the user)."""
     if not logins:
         raise _not_authorized("Unauthenticated access is not supported for this identity pool.")
     providers = {p["ProviderName"]: p for p in pool.cognito_identity_providers or []}
@@ -145,8 +150,8 @@ def _verified_login(account_id, pool, logins, providing_credentials=False):
         if name not in providers:
             raise _not_authorized("Token is not from a supported provider of this identity pool.")
         sub, claims = _verified_sub(account_id, providers[name], token)
-        if providing_credentials and providers[name].get("ServerSideTokenCheck"):
-            _check_user_not_deleted_nor_signed_out(account_id, providers[name], sub, claims)
+        if providers[name].get("ServerSideTokenCheck"):
+            _server_side_token_check(account_id, providers[name], sub, claims, providing_credentials)
         verified.append((name, sub))
     return min(verified)  # deterministic choice when several logins are given
 
