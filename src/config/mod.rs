@@ -1,26 +1,45 @@
 //! Typed configuration from environment variables; a bad value names its variable.
+//!
+//! Each value has its own type with a `parse` constructor (`aws`, `cognito`, `s3`, `numbers`);
+//! `Config::from_lookup` only reads each variable and hands it to the matching parser.
+
+#[macro_use]
+mod macros;
+mod aws;
+mod cognito;
+mod numbers;
+mod s3;
+mod vars;
+
+pub use aws::{AccountId, AccountIdError, EndpointUrl, EndpointUrlError, Region, RegionError};
+pub use cognito::{
+    ClientIds, ClientIdsError, IdentityPoolId, IdentityPoolIdError, UserPoolId, UserPoolIdError,
+};
+pub use numbers::{FlagError, NumberError};
+pub use s3::{BucketName, BucketNameError, S3Prefix, S3PrefixError};
 
 use std::time::Duration;
+use vars::Vars;
 
 /// What the function needs to know about its AWS resources and its limits.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// AWS Region of every resource (`AWS_REGION`).
-    pub region: String,
+    pub region: Region,
     /// Account that owns the identity pool (`ACCOUNT_ID`), passed to GetId.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Cognito user pool id (`USER_POOL_ID`), e.g. `eu-west-1_AbC123`.
-    pub user_pool_id: String,
+    pub user_pool_id: UserPoolId,
     /// App client ids whose tokens are accepted (`USER_POOL_CLIENT_ID`, comma-separated).
-    pub client_ids: Vec<String>,
+    pub client_ids: ClientIds,
     /// Cognito identity pool id (`IDENTITY_POOL_ID`).
-    pub identity_pool_id: String,
+    pub identity_pool_id: IdentityPoolId,
     /// Bucket holding the users' files (`S3_BUCKET`).
-    pub bucket: String,
+    pub bucket: BucketName,
     /// Key prefix above the per-identity folders (`S3_PREFIX`, default `cognito-test`).
-    pub prefix: String,
+    pub prefix: S3Prefix,
     /// Endpoint override for every service (`AWS_ENDPOINT_URL`), as the SDK reads it.
-    pub endpoint_url: Option<String>,
+    pub endpoint_url: Option<EndpointUrl>,
     /// Where the user pool's signing keys are fetched from.
     pub jwks_url: String,
     /// Whether S3 must use path-style addressing (an S3 endpoint override is set).
@@ -65,157 +84,49 @@ impl Config {
 
     /// Reads configuration through `lookup`, so tests can pass a map instead of the environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &'static str| -> Option<String> {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let required = |name: &'static str| {
-            get(name).ok_or(ConfigError {
-                name,
-                problem: "is not set",
-            })
-        };
-        let number = |name: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
-            match get(name) {
-                None => Ok(default),
-                Some(v) => v
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| *n <= max)
-                    .ok_or(ConfigError {
-                        name,
-                        problem: "must be a whole number in range",
-                    }),
-            }
-        };
-        let bad = |name, problem| ConfigError { name, problem };
-        let flag = |name: &'static str| -> Result<bool, ConfigError> {
-            match get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
-                None | Some("false" | "0") => Ok(false),
-                Some("true" | "1") => Ok(true),
-                Some(_) => Err(bad(name, "must be true or false")),
-            }
-        };
+        let vars = Vars::new(lookup);
+        let region = vars.required("AWS_REGION", Region::parse)?;
+        let account_id = vars.required("ACCOUNT_ID", AccountId::parse)?;
+        let user_pool_id = vars.required("USER_POOL_ID", |v| UserPoolId::parse(v, &region))?;
+        let client_ids = vars.required("USER_POOL_CLIENT_ID", ClientIds::parse)?;
+        let identity_pool_id =
+            vars.required("IDENTITY_POOL_ID", |v| IdentityPoolId::parse(v, &region))?;
+        let bucket = vars.required("S3_BUCKET", BucketName::parse)?;
+        let prefix = vars.optional("S3_PREFIX", S3Prefix::parse)?;
 
-        let region = required("AWS_REGION")?;
-        if !is_region(&region) {
-            return Err(bad("AWS_REGION", "is not a region name like eu-west-1"));
-        }
-        let account_id = required("ACCOUNT_ID")?;
-        if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad("ACCOUNT_ID", "must be 12 digits"));
-        }
-        let user_pool_id = required("USER_POOL_ID")?;
-        match user_pool_id.split_once('_') {
-            Some((pool_region, id))
-                if pool_region == region
-                    && !id.is_empty()
-                    && id.bytes().all(|b| b.is_ascii_alphanumeric()) => {}
-            _ => {
-                return Err(bad(
-                    "USER_POOL_ID",
-                    "must look like <AWS_REGION>_<id> and be in AWS_REGION",
-                ));
-            }
-        }
-        let client_ids: Vec<String> = required("USER_POOL_CLIENT_ID")?
-            .split(',')
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect();
-        if client_ids.is_empty()
-            || client_ids
-                .iter()
-                .any(|c| !c.bytes().all(|b| b.is_ascii_alphanumeric()))
-        {
-            return Err(bad(
-                "USER_POOL_CLIENT_ID",
-                "must be one or more alphanumeric client ids, comma-separated",
-            ));
-        }
-        let identity_pool_id = required("IDENTITY_POOL_ID")?;
-        match identity_pool_id.split_once(':') {
-            Some((pool_region, uuid)) if pool_region == region && is_uuid(uuid) => {}
-            _ => {
-                return Err(bad(
-                    "IDENTITY_POOL_ID",
-                    "must look like <AWS_REGION>:<uuid> and be in AWS_REGION",
-                ));
-            }
-        }
-        let bucket = required("S3_BUCKET")?;
-        if !is_bucket_name(&bucket) {
-            return Err(bad("S3_BUCKET", "is not a valid bucket name"));
-        }
-        let prefix = get("S3_PREFIX").unwrap_or_else(|| "cognito-test".to_owned());
-        if prefix.starts_with('/')
-            || prefix.ends_with('/')
-            || prefix
-                .split('/')
-                .any(|s| s.is_empty() || s == "." || s == "..")
-        {
-            return Err(bad(
-                "S3_PREFIX",
-                "must be a key prefix without leading or trailing '/'",
-            ));
-        }
-
-        let endpoint_url = endpoint("AWS_ENDPOINT_URL", &get)?;
-        let idp_endpoint =
-            endpoint("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", &get)?.or(endpoint_url.clone());
-        let s3_endpoint = endpoint("AWS_ENDPOINT_URL_S3", &get)?.or(endpoint_url.clone());
-        // Cognito serves the keys under the issuer; an emulator serves them under its endpoint.
-        let jwks_url = match idp_endpoint {
-            Some(base) => format!(
-                "{}/{user_pool_id}/.well-known/jwks.json",
-                base.trim_end_matches('/')
-            ),
-            None => format!(
-                "https://cognito-idp.{region}.{}/{user_pool_id}/.well-known/jwks.json",
-                dns_suffix(&region)
-            ),
+        let endpoint_url = vars.optional("AWS_ENDPOINT_URL", EndpointUrl::parse)?;
+        let endpoint_for = |name| -> Result<_, ConfigError> {
+            Ok(vars
+                .optional(name, EndpointUrl::parse)?
+                .or(endpoint_url.clone()))
         };
-
-        let user_check_ttl = number("USER_CHECK_TTL_SECONDS", 60, 3600)?;
-        let credentials_margin = number("CREDENTIALS_REFRESH_MARGIN_SECONDS", 300, 3000)?;
-        let upstream_timeout = number("UPSTREAM_TIMEOUT_MS", 3000, 60_000)?;
-        let connect_timeout = number("CONNECT_TIMEOUT_MS", 1000, 60_000)?;
-        let request_timeout = number("REQUEST_TIMEOUT_MS", 8000, 900_000)?;
-        let max_attempts = number("UPSTREAM_MAX_ATTEMPTS", 3, 10)?;
-        let cache_max_entries = number("CACHE_MAX_ENTRIES", 10_000, 10_000_000)?;
-        if upstream_timeout == 0
-            || connect_timeout == 0
-            || request_timeout == 0
-            || max_attempts == 0
-            || cache_max_entries == 0
-        {
-            return Err(bad(
-                "UPSTREAM_TIMEOUT_MS, REQUEST_TIMEOUT_MS, CONNECT_TIMEOUT_MS, UPSTREAM_MAX_ATTEMPTS or CACHE_MAX_ENTRIES",
-                "must be greater than zero",
-            ));
-        }
+        let idp_endpoint = endpoint_for("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")?;
+        let s3_endpoint = endpoint_for("AWS_ENDPOINT_URL_S3")?;
 
         Ok(Config {
+            jwks_url: jwks_url(idp_endpoint.as_ref(), &region, &user_pool_id),
+            s3_path_style: s3_endpoint.is_some(),
             region,
             account_id,
             user_pool_id,
             client_ids,
             identity_pool_id,
             bucket,
-            prefix,
+            prefix: prefix.unwrap_or_default(),
             endpoint_url,
-            jwks_url,
-            s3_path_style: s3_endpoint.is_some(),
-            upstream_timeout: Duration::from_millis(upstream_timeout),
-            connect_timeout: Duration::from_millis(connect_timeout),
-            request_timeout: Duration::from_millis(request_timeout),
-            max_attempts: max_attempts as u32,
-            user_check_ttl: Duration::from_secs(user_check_ttl),
-            credentials_margin: Duration::from_secs(credentials_margin),
-            cache_max_entries,
-            allowed_origin: get("ALLOWED_ORIGIN"),
-            require_signer: flag("REQUIRE_SIGNER")?,
+            user_check_ttl: vars.seconds("USER_CHECK_TTL_SECONDS", 60, 0..=3600)?,
+            credentials_margin: vars.seconds(
+                "CREDENTIALS_REFRESH_MARGIN_SECONDS",
+                300,
+                0..=3000,
+            )?,
+            upstream_timeout: vars.millis("UPSTREAM_TIMEOUT_MS", 3000, 1..=60_000)?,
+            connect_timeout: vars.millis("CONNECT_TIMEOUT_MS", 1000, 1..=60_000)?,
+            request_timeout: vars.millis("REQUEST_TIMEOUT_MS", 8000, 1..=900_000)?,
+            max_attempts: vars.number("UPSTREAM_MAX_ATTEMPTS", 3, 1..=10)? as u32,
+            cache_max_entries: vars.number("CACHE_MAX_ENTRIES", 10_000, 1..=10_000_000)?,
+            allowed_origin: vars.get("ALLOWED_ORIGIN"),
+            require_signer: vars.flag("REQUIRE_SIGNER")?,
         })
     }
 
@@ -229,64 +140,21 @@ impl Config {
         format!(
             "cognito-idp.{}.{}/{}",
             self.region,
-            dns_suffix(&self.region),
+            self.region.dns_suffix(),
             self.user_pool_id
         )
     }
 }
 
-/// The DNS suffix of the region's partition, as in the `aws-cn` partition's endpoints
-/// (`amazonaws.com.cn`); `aws` and `aws-us-gov` regions use `amazonaws.com`.
-fn dns_suffix(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
+/// Cognito serves the keys under the issuer; an emulator serves them under its endpoint.
+fn jwks_url(idp_endpoint: Option<&EndpointUrl>, region: &Region, pool: &UserPoolId) -> String {
+    match idp_endpoint {
+        Some(base) => format!("{}/{pool}/.well-known/jwks.json", base.base()),
+        None => format!(
+            "https://cognito-idp.{region}.{}/{pool}/.well-known/jwks.json",
+            region.dns_suffix()
+        ),
     }
-}
-
-fn endpoint(
-    name: &'static str,
-    get: &impl Fn(&'static str) -> Option<String>,
-) -> Result<Option<String>, ConfigError> {
-    match get(name) {
-        None => Ok(None),
-        Some(url) if url.starts_with("http://") || url.starts_with("https://") => Ok(Some(url)),
-        Some(_) => Err(ConfigError {
-            name,
-            problem: "must be an http:// or https:// URL",
-        }),
-    }
-}
-
-fn is_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
-        && parts
-            .last()
-            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
-}
-
-fn is_uuid(s: &str) -> bool {
-    let groups: Vec<&str> = s.split('-').collect();
-    groups.len() == 5
-        && groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
-        && groups
-            .iter()
-            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-fn is_bucket_name(s: &str) -> bool {
-    (3..=63).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-        && s.as_bytes()[0].is_ascii_alphanumeric()
-        && s.as_bytes()[s.len() - 1].is_ascii_alphanumeric()
 }
 
 #[cfg(test)]
@@ -461,5 +329,62 @@ mod tests {
             "http://idp:1/eu-west-1_AbC123/.well-known/jwks.json"
         );
         assert!(!config.s3_path_style);
+    }
+
+    #[test]
+    fn a_zero_budget_or_limit_names_its_own_variable() {
+        for name in [
+            "UPSTREAM_TIMEOUT_MS",
+            "REQUEST_TIMEOUT_MS",
+            "CONNECT_TIMEOUT_MS",
+            "UPSTREAM_MAX_ATTEMPTS",
+            "CACHE_MAX_ENTRIES",
+        ] {
+            let mut vars = valid();
+            vars.insert(name, "0");
+            assert_eq!(load(&vars).expect_err(name).name, name);
+        }
+        let mut vars = valid();
+        vars.insert("USER_CHECK_TTL_SECONDS", "0");
+        vars.insert("CREDENTIALS_REFRESH_MARGIN_SECONDS", "0");
+        let config = load(&vars).expect("zero is allowed for these two");
+        assert_eq!(config.user_check_ttl, Duration::ZERO);
+        assert_eq!(config.credentials_margin, Duration::ZERO);
+    }
+
+    #[test]
+    fn the_problem_is_the_parsers_reason() {
+        let mut vars = valid();
+        vars.insert("USER_POOL_ID", "us-east-1_AbC123");
+        let err = load(&vars).unwrap_err();
+        assert_eq!(err.problem, UserPoolIdError::OtherRegion.reason());
+        assert_eq!(
+            err.to_string(),
+            "configuration: USER_POOL_ID must be in AWS_REGION"
+        );
+    }
+
+    #[test]
+    fn blank_values_count_as_unset_and_values_are_trimmed() {
+        let mut vars = valid();
+        vars.insert("S3_PREFIX", "   ");
+        vars.insert("S3_BUCKET", "  my-bucket\n");
+        let config = load(&vars).unwrap();
+        assert_eq!(config.prefix, "cognito-test");
+        assert_eq!(config.bucket, "my-bucket");
+        vars.insert("ACCOUNT_ID", " ");
+        assert_eq!(load(&vars).unwrap_err().problem, "is not set");
+    }
+
+    #[test]
+    fn the_typed_values_read_as_text_where_text_is_expected() {
+        let config = load(&valid()).unwrap();
+        let bucket: &str = &config.bucket;
+        assert_eq!(bucket, "my-bucket");
+        let audience: &[String] = &config.client_ids;
+        assert_eq!(audience, ["abc123", "def456"]);
+        assert_eq!(config.region.as_str(), "eu-west-1");
+        assert_eq!(config.account_id.to_string(), "123456789012");
+        assert_eq!(config.prefix.as_ref(), "cognito-test");
     }
 }
