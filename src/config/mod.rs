@@ -21,6 +21,19 @@ pub use s3::{BucketName, BucketNameError, S3Prefix, S3PrefixError};
 use std::time::Duration;
 use vars::Vars;
 
+/// Largest `MAX_UPLOAD_BYTES`: 4 MiB.
+///
+/// An upload through the function arrives inside the Lambda event, and a synchronous invocation
+/// carries at most 6 MB (the binding limit: API Gateway's own 10 MB never gets to apply). API
+/// Gateway base64-encodes a binary body, 4 bytes for every 3, so 4 MiB becomes 5,592,408 bytes,
+/// which leaves about 400 KB of the 6 MB (read as 6,000,000) for headers and request context.
+/// This holds for bodies API Gateway treats as binary media; a text body is JSON-escaped instead,
+/// which can grow it more, so the file API should declare its upload types binary.
+pub const MAX_UPLOAD_BYTES_LIMIT: u64 = 4 * 1024 * 1024;
+
+/// Largest `MAX_PRESIGNED_UPLOAD_BYTES`: 5 GiB, the most one S3 PUT accepts.
+pub const MAX_PRESIGNED_UPLOAD_BYTES_LIMIT: u64 = 5 * 1024 * 1024 * 1024;
+
 /// What the function needs to know about its AWS resources and its limits.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -59,6 +72,12 @@ pub struct Config {
     pub credentials_margin: Duration,
     /// Upper bound of entries per cache (`CACHE_MAX_ENTRIES`).
     pub cache_max_entries: u64,
+    /// Largest file body accepted through the function itself (`MAX_UPLOAD_BYTES`, default and
+    /// maximum 4 MiB: see [`MAX_UPLOAD_BYTES_LIMIT`] for why not more).
+    pub max_upload_bytes: u64,
+    /// Largest file a presigned upload URL allows (`MAX_PRESIGNED_UPLOAD_BYTES`, default and
+    /// maximum 5 GiB, S3's single-PUT limit).
+    pub max_presigned_upload_bytes: u64,
     /// Origin echoed in `Access-Control-Allow-Origin` (`ALLOWED_ORIGIN`), if any.
     pub allowed_origin: Option<String>,
     /// Refuse requests that API Gateway did not attribute to an identity-pool identity
@@ -125,6 +144,16 @@ impl Config {
             request_timeout: vars.millis("REQUEST_TIMEOUT_MS", 8000, 1..=900_000)?,
             max_attempts: vars.number("UPSTREAM_MAX_ATTEMPTS", 3, 1..=10)? as u32,
             cache_max_entries: vars.number("CACHE_MAX_ENTRIES", 10_000, 1..=10_000_000)?,
+            max_upload_bytes: vars.number(
+                "MAX_UPLOAD_BYTES",
+                MAX_UPLOAD_BYTES_LIMIT,
+                1..=MAX_UPLOAD_BYTES_LIMIT,
+            )?,
+            max_presigned_upload_bytes: vars.number(
+                "MAX_PRESIGNED_UPLOAD_BYTES",
+                MAX_PRESIGNED_UPLOAD_BYTES_LIMIT,
+                1..=MAX_PRESIGNED_UPLOAD_BYTES_LIMIT,
+            )?,
             allowed_origin: vars.get("ALLOWED_ORIGIN"),
             require_signer: vars.flag("REQUIRE_SIGNER")?,
         })
@@ -329,6 +358,53 @@ mod tests {
             "http://idp:1/eu-west-1_AbC123/.well-known/jwks.json"
         );
         assert!(!config.s3_path_style);
+    }
+
+    #[test]
+    fn upload_limits_default_to_their_maximum() {
+        let config = load(&valid()).unwrap();
+        assert_eq!(config.max_upload_bytes, 4_194_304);
+        assert_eq!(config.max_presigned_upload_bytes, 5_368_709_120);
+    }
+
+    #[test]
+    fn upload_limits_can_be_set_anywhere_from_one_byte_to_their_maximum() {
+        for (max_upload, max_presigned) in [("1", "1"), ("4194304", "5368709120")] {
+            let mut vars = valid();
+            vars.insert("MAX_UPLOAD_BYTES", max_upload);
+            vars.insert("MAX_PRESIGNED_UPLOAD_BYTES", max_presigned);
+            let config = load(&vars).unwrap();
+            assert_eq!(config.max_upload_bytes.to_string(), max_upload);
+            assert_eq!(config.max_presigned_upload_bytes.to_string(), max_presigned);
+        }
+    }
+
+    #[test]
+    fn upload_limits_outside_their_bounds_are_rejected_by_name() {
+        for (name, value) in [
+            ("MAX_UPLOAD_BYTES", "0"),
+            ("MAX_UPLOAD_BYTES", "4194305"),
+            ("MAX_PRESIGNED_UPLOAD_BYTES", "0"),
+            ("MAX_PRESIGNED_UPLOAD_BYTES", "5368709121"),
+        ] {
+            let mut vars = valid();
+            vars.insert(name, value);
+            let err = load(&vars).expect_err(value);
+            assert_eq!(
+                (err.name, err.problem),
+                (name, "must be a whole number in range")
+            );
+        }
+    }
+
+    #[test]
+    fn the_largest_upload_still_fits_a_lambda_event_once_base64_encoded() {
+        let encoded = 4 * MAX_UPLOAD_BYTES_LIMIT.div_ceil(3);
+        let room_for_the_rest_of_the_event = 6_000_000 - encoded;
+        assert!(
+            room_for_the_rest_of_the_event > 256 * 1024,
+            "{room_for_the_rest_of_the_event}"
+        );
     }
 
     #[test]
