@@ -107,7 +107,7 @@ impl App {
         .with_counter(counter.clone());
         let users = UserCheck::new(
             idp,
-            config.user_pool_id.clone(),
+            config.user_pool_id.to_string(),
             config.user_check_ttl,
             config.cache_max_entries,
         );

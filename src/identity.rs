@@ -71,8 +71,8 @@ impl IdentityBroker {
     pub fn new(client: Client, config: &Config) -> Self {
         IdentityBroker {
             client,
-            account_id: config.account_id.clone(),
-            identity_pool_id: config.identity_pool_id.clone(),
+            account_id: config.account_id.to_string(),
+            identity_pool_id: config.identity_pool_id.to_string(),
             login_provider: config.login_provider(),
         }
     }
