@@ -171,6 +171,7 @@ def verify_sigv4_query(
     now: Optional[datetime] = None,
     payload_hash: str = UNSIGNED_PAYLOAD,
     has_authorization_header: bool = False,
+    double_encode_path: bool = False,
 ) -> Verified:
     """Verify a SigV4 presigned (query-string) request; return what was verified or raise
     `QueryAuthError`.
@@ -183,6 +184,9 @@ def verify_sigv4_query(
       ("unknown-key" / "invalid-token").
     payload_hash: S3 presigned requests use UNSIGNED-PAYLOAD; other services pass the hex
       SHA-256 of the body.
+    has_authorization_header: the request also has an Authorization header (S3 refuses both).
+    double_encode_path: False for S3 (the decoded path is URI-encoded once); True for the other
+      services (API Gateway...), whose canonical URI is the received encoded path encoded again.
     """
     now = now or datetime.now(timezone.utc)
     if has_authorization_header:
@@ -247,7 +251,10 @@ def verify_sigv4_query(
         raise QueryAuthError("unsigned-header", 403, "AccessDenied", MSG_NOT_SIGNED,
                              HeadersNotSigned=", ".join(unsigned))
 
-    canonical_uri = _uri_encode(unquote(path), keep_slash=True) or "/"
+    if double_encode_path:
+        canonical_uri = _uri_encode(_uri_encode(unquote(path), keep_slash=True), keep_slash=True) or "/"
+    else:
+        canonical_uri = _uri_encode(unquote(path), keep_slash=True) or "/"
     request_text = canonical_request(method, canonical_uri, pairs, headers, signed_headers, payload_hash)
     auth = SigV4Auth(Credentials(access_key_id, keys.secret_key), service, region)
     signing_request = AWSRequest(method=method, url="http://unused/")
