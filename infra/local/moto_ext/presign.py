@@ -19,12 +19,14 @@ Order of the checks (S3's, as far as known; see infra/local/README.md):
   2. X-Amz-Algorithm other than AWS4-HMAC-SHA256                400 AuthorizationQueryParametersError
   3. a required parameter missing or empty                      400 AuthorizationQueryParametersError
   4. X-Amz-Credential malformed / wrong region, service, date   400 AuthorizationQueryParametersError
-  5. X-Amz-Date malformed; X-Amz-Expires not a number, < 0, > 604800 (0 also refused)   400 same
+  5. X-Amz-Date malformed; X-Amz-Expires not a number, < 0, > 604800  400 same (0 passes here
+     and is expired at once, by rule 7)
   6. X-Amz-Date more than 15 minutes in the future              403 AccessDenied "Request is not yet valid"
   7. now >= X-Amz-Date + X-Amz-Expires                          403 AccessDenied "Request has expired"
   8. unknown access key (or session key without its token)      403 InvalidAccessKeyId
      session token that is not the key's                       400 InvalidToken
-  9. host not signed; x-amz-* header sent but not signed        403 AccessDenied / 400 per S3
+  9. host not in X-Amz-SignedHeaders                            403 SignatureDoesNotMatch
+     an x-amz-* header sent but not signed                     403 AccessDenied (HeadersNotSigned)
  10. signature mismatch                                         403 SignatureDoesNotMatch
  11. temporary keys past their expiration                       400 ExpiredToken
  12. IAM: the signer's policies (same evaluator as headers)     403 AccessDenied
@@ -229,8 +231,6 @@ def verify_sigv4_query(
         raise _malformed(MSG_EXPIRES_NEGATIVE)
     if expires_in > MAX_EXPIRES:
         raise _malformed(MSG_EXPIRES_WEEK)
-    if expires_in == 0:  # AWS documents 1..604800; a zero lifetime is expired on arrival
-        raise _malformed(MSG_EXPIRES_NEGATIVE)
 
     if signed_at - now > MAX_SKEW:
         raise QueryAuthError("not-yet-valid", 403, "AccessDenied", MSG_NOT_YET_VALID, **{

@@ -197,10 +197,13 @@ def test_the_algorithm():
                "less than 604800 seconds"),
     ("abc", "X-Amz-Expires should be a number"),
     ("-1", "X-Amz-Expires must be non-negative"),
-    ("0", "X-Amz-Expires must be non-negative"),
 ])
 def test_expires_out_of_range(value, message):
     assert refusal(with_param(presign(), "X-Amz-Expires", value)) == (400, "AuthorizationQueryParametersError", message)
+
+
+def test_a_zero_lifetime_is_expired_on_arrival():
+    assert refusal(presign(expires=0)) == (403, "AccessDenied", "Request has expired")
 
 
 def test_a_week_is_allowed():
