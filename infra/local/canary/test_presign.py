@@ -4,6 +4,7 @@ with plain curl: verified as S3 does, then authorized by IAM like header-signed 
 The URLs are made by botocore (an independent SigV4 implementation, as the Lambda's Rust SDK is
 another); every request is sent by curl, with no SDK in between."""
 
+import json
 import re
 import subprocess
 import time
@@ -208,3 +209,36 @@ def test_presigned_put_goes_through_when_iam_allows_it(admin, identity_ids, env)
         assert (stored["Body"].read(), stored["ContentType"]) == (b"hello", "text/plain")
     finally:
         admin["s3"].delete_object(Bucket=env["S3_BUCKET"], Key=key)
+
+
+# ---------------------------------------------------------------- the signing keys' own expiry
+
+
+def test_a_url_stops_working_when_its_session_keys_expire(admin, identity_ids, env):
+    """S3 refuses a presigned URL once the temporary keys that signed it have expired, whatever its
+    X-Amz-Expires. Identity-pool keys last an hour, so a test role's keys are made to last 2 s
+    (moto's STS does not enforce AWS's 900 s minimum; botocore's check is switched off)."""
+    iam, name = admin["iam"], f"canary-short-keys-{int(time.time() * 1000)}"
+    caller = admin["sts"].get_caller_identity()["Arn"]
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": caller}, "Action": "sts:AssumeRole"}]}
+    read = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{env['S3_BUCKET']}/*"}]}
+    role_arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    try:
+        iam.put_role_policy(RoleName=name, PolicyName="read", PolicyDocument=json.dumps(read))
+        sts = boto3.client("sts", region_name=env["AWS_REGION"], endpoint_url=env["AWS_ENDPOINT_URL"],
+                           aws_access_key_id=env["FIXTURE_AWS_ACCESS_KEY_ID"],
+                           aws_secret_access_key=env["FIXTURE_AWS_SECRET_ACCESS_KEY"],
+                           config=Config(parameter_validation=False))
+        keys = sts.assume_role(RoleArn=role_arn, RoleSessionName="short", DurationSeconds=2)["Credentials"]
+        client = presigner(keys["AccessKeyId"], keys["SecretAccessKey"], keys["SessionToken"])
+        url = get_url(client, data_key(identity_ids["admin"]), expires=900)
+        assert curl(url) == (200, "admin\n")
+        time.sleep(3)
+        status, body = curl(url)
+        assert (status, element(body, "Code"), element(body, "Message")) == \
+            (400, "ExpiredToken", "The provided token has expired.")
+    finally:
+        iam.delete_role_policy(RoleName=name, PolicyName="read")
+        iam.delete_role(RoleName=name)
