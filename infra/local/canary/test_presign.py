@@ -113,6 +113,19 @@ def test_presigned_get_stops_working_after_its_expiry(signer, identity_ids):
     assert element(body, "ServerTime") > element(body, "Expires")
 
 
+def test_presigned_list_is_held_to_the_s3_prefix_condition(signer, identity_ids):
+    """The same IAM evaluation as header-signed requests, conditions included: ListBucket only
+    with s3:prefix under the signer's own IdentityId."""
+    def list_url(prefix):
+        return signer["admin"].generate_presigned_url(
+            "list_objects_v2", Params={"Bucket": ENV["S3_BUCKET"], "Prefix": prefix}, ExpiresIn=900)
+
+    status, body = curl(list_url(f"cognito-test/{identity_ids['admin']}/"))
+    assert (status, element(body, "KeyCount")) == (200, "1")  # keys come URL-encoded (EncodingType=url)
+    assert error(list_url(f"cognito-test/{identity_ids['user']}/")) == (403, "AccessDenied")
+    assert error(list_url("cognito-test/")) == (403, "AccessDenied")
+
+
 def test_tampering_with_any_query_parameter_is_refused(signer, user_keys, identity_ids):
     url = get_url(signer["admin"], data_key(identity_ids["admin"]))
     other = user_keys["user"]

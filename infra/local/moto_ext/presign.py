@@ -125,6 +125,8 @@ def query_pairs(raw_query: str):
     canonicalization encodes a space as %20, never `+`)."""
     pairs = []
     for part in raw_query.split("&") if raw_query else []:
+        if not part:  # "a=1&&b=2"
+            continue
         name, _, value = part.partition("=")
         pairs.append((unquote(name), unquote(value)))
     return pairs
