@@ -28,14 +28,20 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
   policies match), cognitoidp_backends[account][region].user_pools[id] (json_web_key, users,
   CognitoIdpUser.id), CognitoIdpUserPool.create_jwt (wrapped: issue time per jti) and
   CognitoIdpUserPool.sign_out (wrapped: time of the user's last global sign-out), _get_user.
+- presign.py (SigV4 presigned S3 URLs): ActionAuthenticatorMixin._authenticate_and_authorize_action
+  (wrapped: S3 requests with X-Amz-Algorithm/X-Amz-Signature in the query use a subclass of
+  S3IAMRequest that reads the query), moto.iam.access_control.create_access_key /
+  CreateAccessKeyFailure, sts_backends[account]["aws"].assumed_roles[].expiration, the WSGI
+  environ behind request.headers (RAW_URI, QUERY_STRING).
 """
 
-from . import control, iam_eval, identity
+from . import control, iam_eval, identity, presign
 
 
 def apply() -> None:
     iam_eval.apply()
     identity.apply()
+    presign.apply()
 
 
 def wrap(app):
