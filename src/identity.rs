@@ -37,6 +37,12 @@ impl IdentityId {
         }
     }
 
+    /// An id for unit tests, checked like Cognito's answers.
+    #[cfg(test)]
+    pub(crate) fn for_tests(id: &str) -> Self {
+        Self::from_cognito(Some(id)).expect("a well-formed IdentityId")
+    }
+
     /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
