@@ -1,12 +1,14 @@
 //! Wiring: clients and caches built once at init, and the request -> route -> response step.
 
+use crate::auth::Caller;
 use crate::auth::token::{TokenVerifier, VerifiedIdToken};
 use crate::auth::user::UserCheck;
 use crate::config::Config;
-use crate::error::{ApiError, success};
+use crate::error::ApiError;
 use crate::identity::{IdentityBroker, IdentityId};
 use crate::metrics::CallCounter;
-use crate::routes;
+use crate::response::Reply;
+use crate::routes::{Limits, Route, files, read_file};
 use crate::storage::UserBucket;
 use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_smithy_types::error::display::DisplayErrorContext;
@@ -142,9 +144,23 @@ impl App {
     /// Answers one HTTP request; never fails, every error becomes a JSON response.
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let started = Instant::now();
-        let (route, outcome) = routes::dispatch(self, &req).await;
+        let limits = Limits {
+            max_upload_bytes: self.config.max_upload_bytes,
+            max_presigned_upload_bytes: self.config.max_presigned_upload_bytes,
+        };
+        let route = Route::of(&req, limits);
+        let route_name = route.as_ref().map_or("unknown", Route::name);
+        let outcome = match route {
+            Ok(route) => {
+                // Answer before Lambda's own timeout would cut the request off with no JSON at all.
+                tokio::time::timeout(self.config.request_timeout, self.run(&route, &req))
+                    .await
+                    .unwrap_or_else(|_| Err(Arc::new(ApiError::OutOfTime)))
+            }
+            Err(err) => Err(Arc::new(err)),
+        };
         let (mut response, identity) = match outcome {
-            Ok(served) => (success(&served.data), Some(served.identity)),
+            Ok((reply, identity)) => (reply.into_response(), Some(identity)),
             Err(err) => {
                 log_cause(&err);
                 (err.to_response(), None)
@@ -160,13 +176,31 @@ impl App {
         let request_id = req.lambda_context_ref().map(|c| c.request_id.as_str());
         tracing::info!(
             request_id,
-            route,
+            route = route_name,
             status = response.status().as_u16(),
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
             identity_id = identity.as_ref().map(IdentityId::as_str),
             "request"
         );
         response
+    }
+
+    /// Authenticates the caller, then runs the route's use case.
+    async fn run(
+        &self,
+        route: &Route<'_>,
+        req: &Request,
+    ) -> Result<(Reply, IdentityId), Arc<ApiError>> {
+        let caller = Caller::authenticate(self, req).await?;
+        let reply = match route {
+            Route::ReadFile => read_file::handle(&caller).await,
+            Route::ListFiles(query) => files::list(&caller, query).await,
+            Route::GetFile(name, expires_in) => files::get(&caller, name, *expires_in).await,
+            Route::PutFile(name, upload) => files::put(&caller, name, upload).await,
+            Route::DeleteFile(name) => files::delete(&caller, name).await,
+            Route::CreateUploadUrl(ask) => files::create_upload_url(&caller, ask).await,
+        }?;
+        Ok((reply, caller.identity().clone()))
     }
 
     /// The user's IdentityId if this sandbox has already asked Cognito for it.
@@ -196,7 +230,8 @@ impl App {
                 Ok(Arc::new(UserBucket::new(
                     &self.sdk,
                     self.config.s3_path_style,
-                    &self.config.bucket,
+                    (&self.config.bucket, &self.config.prefix),
+                    id.clone(),
                     creds,
                     Some(self.counter.clone()),
                 )))
@@ -213,7 +248,7 @@ impl App {
         &self,
         id: &IdentityId,
         token: &VerifiedIdToken,
-        op: F,
+        op: &F,
     ) -> Result<T, Arc<ApiError>>
     where
         F: Fn(Arc<UserBucket>) -> Fut,

@@ -55,13 +55,14 @@ describe('the policy source', () => {
   it('user-files.json scopes every resource and the list prefix to the caller\'s own folder', () => {
     const doc = renderPolicy('user-files', { PARTITION: 'aws', BUCKET: 'bkt', PREFIX: 'cognito-test' });
     const own = 'cognito-test/${cognito-identity.amazonaws.com:sub}';
-    const objects = doc.Statement.find((s) => s.Sid === 'ReadOwnObjects')!;
+    const objects = doc.Statement.find((s) => s.Sid === 'OwnObjects')!;
     assert.deepEqual(objects.Resource, [`arn:aws:s3:::bkt/${own}`, `arn:aws:s3:::bkt/${own}/*`]);
     const list = doc.Statement.find((s) => s.Sid === 'ListOwnPrefix')!;
     assert.equal(list.Resource, 'arn:aws:s3:::bkt');
-    // Exactly what GET /read-file uses: the read, and the listing that tells 404 from 403.
+    // Exactly what the routes use: read (GET /read-file, GET /files/{name+} and its signed URL),
+    // write (PUT, signed upload URLs), delete, and the own-prefix listing (GET /files, 404 vs 403).
     assert.deepEqual(doc.Statement.map((s) => [s.Effect, s.Action]),
-      [['Allow', 's3:GetObject'], ['Allow', 's3:ListBucket']]);
+      [['Allow', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']], ['Allow', 's3:ListBucket']]);
     assert.deepEqual(list.Condition, { StringLike: { 's3:prefix': [`${own}/`, `${own}/*`] } });
   });
 });

@@ -348,7 +348,7 @@ describe('least privilege across the whole template', () => {
     {
       what: "authenticated role: objects below the caller's own folder",
       why: "the object keys are the user's to choose; ${cognito-identity.amazonaws.com:sub} pins the folder to the caller",
-      matches: (st, where) => where === `${ids.authRole}.Policies.UserFiles` && st.Sid === 'ReadOwnObjects',
+      matches: (st, where) => where === `${ids.authRole}.Policies.UserFiles` && st.Sid === 'OwnObjects',
     },
     {
       what: 'S3 server access log delivery into the log bucket',

@@ -187,6 +187,13 @@ impl UserBucket {
             .await;
         let out = match answer {
             Ok(out) => out,
+            // S3's answer to a continuation token it did not issue (an edited `next`).
+            Err(err) if code_of(&err) == Some("InvalidArgument") => {
+                return Err(ApiError::InvalidParameter(
+                    "next",
+                    "a value from a previous listing",
+                ));
+            }
             Err(err) => return Err(self.failed(err, None).await),
         };
         let files = out
@@ -293,10 +300,7 @@ impl UserBucket {
         Ok(signed(request, expires_at))
     }
 
-    fn presigning(
-        &self,
-        expires_in: Duration,
-    ) -> Result<(PresigningConfig, SystemTime), ApiError> {
+    fn presigning(&self, expires_in: Duration) -> Result<(PresigningConfig, SystemTime), ApiError> {
         let left = self
             .expires_at
             .duration_since(SystemTime::now())
@@ -395,10 +399,7 @@ where
     }
 }
 
-fn signed(
-    request: aws_sdk_s3::presigning::PresignedRequest,
-    expires_at: SystemTime,
-) -> SignedUrl {
+fn signed(request: aws_sdk_s3::presigning::PresignedRequest, expires_at: SystemTime) -> SignedUrl {
     SignedUrl {
         url: request.uri().to_owned(),
         headers: request

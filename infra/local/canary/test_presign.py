@@ -198,15 +198,23 @@ def put_url(client, key, length, content_type="text/plain"):
 
 def test_presigned_put_signs_length_and_type(signer, identity_ids, admin):
     """Wrong Content-Length or Content-Type: SignatureDoesNotMatch, before any authorization. A
-    correctly signed PUT of the user's own key is then refused by IAM: the role grants no
-    s3:PutObject today (infra/policies/user-files.json), which is what AWS answers too."""
+    correctly signed PUT of the user's own key stores it (the role grants s3:PutObject in the
+    user's own folder, infra/policies/user-files.json); of another user's key, IAM refuses it."""
     key = data_key(identity_ids["user"], "upload.txt")
     url = put_url(signer["user"], key, 5)
     assert "content-length%3Bcontent-type%3Bhost" in url
     assert error(url, method="PUT", data="hello!", headers=["Content-Type: text/plain"]) == SIGNATURE
     assert error(url, method="PUT", data="hello", headers=["Content-Type: text/html"]) == SIGNATURE
+    try:
+        assert curl(url, method="PUT", data="hello", headers=["Content-Type: text/plain"])[0] == 200
+        stored = admin["s3"].get_object(Bucket=ENV["S3_BUCKET"], Key=key)
+        assert (stored["Body"].read(), stored["ContentType"]) == (b"hello", "text/plain")
+    finally:
+        admin["s3"].delete_object(Bucket=ENV["S3_BUCKET"], Key=key)
+    other = data_key(identity_ids["admin"], "upload.txt")
+    url = put_url(signer["user"], other, 5)
     assert error(url, method="PUT", data="hello", headers=["Content-Type: text/plain"]) == (403, "AccessDenied")
-    assert admin["s3"].list_objects_v2(Bucket=ENV["S3_BUCKET"], Prefix=key).get("KeyCount") == 0
+    assert admin["s3"].list_objects_v2(Bucket=ENV["S3_BUCKET"], Prefix=other).get("KeyCount") == 0
 
 
 def test_presigned_put_goes_through_when_iam_allows_it(admin, identity_ids, env):

@@ -33,15 +33,18 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
   S3IAMRequest that reads the query), moto.iam.access_control.create_access_key /
   CreateAccessKeyFailure, sts_backends[account]["aws"].assumed_roles[].expiration, the WSGI
   environ behind request.headers (RAW_URI, QUERY_STRING).
+- s3_fixes.py: S3Backend.list_objects_v2 (wrapped: an unknown continuation token is S3's 400
+  InvalidArgument, not a 500), S3Backend._pagination_tokens, moto.s3.exceptions.InvalidContinuationToken.
 """
 
-from . import control, iam_eval, identity, presign
+from . import control, iam_eval, identity, presign, s3_fixes
 
 
 def apply() -> None:
     iam_eval.apply()
     identity.apply()
     presign.apply()
+    s3_fixes.apply()
 
 
 def wrap(app):
