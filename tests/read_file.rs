@@ -215,7 +215,14 @@ async fn a_scoped_identity_is_denied_on_another_users_file() {
     assert_ne!(user_id, admin_id);
 
     let user_creds = broker.credentials(&user_id, &user_token).await.unwrap();
-    let as_user = UserBucket::new(&sdk, true, &config.bucket, user_creds, None);
+    let as_user = UserBucket::new(
+        &sdk,
+        true,
+        (&config.bucket, &config.prefix),
+        user_id.clone(),
+        user_creds,
+        None,
+    );
     assert_eq!(
         as_user
             .first_line(&ObjectKey::data_file(&config.prefix, &user_id))
