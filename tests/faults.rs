@@ -4,6 +4,11 @@
 //! stack's test-only control endpoint (`/moto-ext/faults`), which is global to the stack: the
 //! scenarios run one after the other in a single test, and the faults are cleared before,
 //! between and after them, also when a scenario panics.
+//!
+//! A binary of its own, and not a module of `tests/api`: the faults it injects are global to the
+//! stack, so every other test running beside it (the `api` binary runs its tests in parallel)
+//! would see S3 failing or Cognito throttling. Cargo runs test binaries one after the other, so
+//! here nothing else talks to the stack meanwhile.
 
 mod common;
 

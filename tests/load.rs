@@ -1,6 +1,10 @@
 //! Load through one `App`, as one warm Lambda sandbox would see it: many users, many concurrent
 //! requests, the same users in flight together. Every response must carry its own user's data,
 //! none may be a 5xx, and memory must stay bounded (the peak is printed).
+//!
+//! A binary of its own, and not a module of `tests/api`: it reads this process's peak resident set
+//! (`VmHWM`), which any test running in the same process would inflate, and its 5,000 requests
+//! would slow the tests beside it.
 
 mod common;
 

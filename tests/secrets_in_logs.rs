@@ -2,6 +2,11 @@
 //! success, each refusal, upstream failures) runs with logs captured through the production
 //! layers at TRACE level, with plain and span-scoped filter strings, then every token, secret key and session token the stack ever issued is
 //! looked for, whole or as any 16-character piece.
+//!
+//! A binary of its own, and not a module of `tests/api`: it installs the process-wide tracing
+//! subscriber, at TRACE, and scans everything the process logs. In a shared process every other
+//! test would log through it (slowed down), and their lines would be scanned without the ID
+//! tokens they used being among the secrets looked for.
 
 mod common;
 

@@ -2,12 +2,10 @@
 //! and signed, where a signature matters, with the stack's real pool key. Each case must end in
 //! a 4xx with its stable code, without a panic and without one call to Cognito or S3.
 
-mod common;
-
+use crate::common::jwt::{TestKey, id_claims, now, segment, tamper};
+use crate::common::{error_code, parts, stack};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use common::jwt::{TestKey, id_claims, now, segment, tamper};
-use common::{error_code, parts, stack};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use lambda_http::http::HeaderValue;
 use lambda_http::{Body, Request};

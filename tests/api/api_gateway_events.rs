@@ -1,9 +1,7 @@
 //! The handler on the event shapes AWS sends: a REST API (v1) proxy event with a stage and
 //! `AWS_IAM` identity, and a function URL / HTTP API (v2) event, parsed by `lambda_http`.
 
-mod common;
-
-use common::{error_code, event, parts, stack};
+use crate::common::{error_code, event, parts, stack};
 
 struct Ids {
     admin_token: String,

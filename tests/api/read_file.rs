@@ -1,9 +1,7 @@
 //! `GET /read-file` end to end through the real handler, the real SDK clients and the local stack.
 
-mod common;
-
-use common::jwt::{id_claims, now};
-use common::{error_code, get, parts, read_file, stack};
+use crate::common::jwt::{id_claims, now};
+use crate::common::{error_code, get, parts, read_file, stack};
 use serde_json::json;
 
 #[tokio::test]
@@ -252,7 +250,7 @@ async fn a_token_from_a_foreign_client_is_refused_before_cognito() {
 }
 
 /// A user with a data file, warm in `app` (identity and keys cached, the user check passed).
-async fn warm_user(app: &read_file::App, label: &str) -> (common::TestUser, String) {
+async fn warm_user(app: &read_file::App, label: &str) -> (crate::common::TestUser, String) {
     let stack = stack();
     let user = stack.new_user(label).await;
     let token = stack.token(&user.username, &user.password).await;

@@ -5,9 +5,7 @@
 //! line proves the request used the requester's IdentityId (the key) and keys that IAM accepts on
 //! it (another identity's keys get AccessDenied), so a swapped cache entry cannot go unnoticed.
 
-mod common;
-
-use common::{get, parts, stack};
+use crate::common::{get, parts, stack};
 use read_file::App;
 use std::collections::BTreeMap;
 use std::sync::Arc;

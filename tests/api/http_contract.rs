@@ -1,12 +1,10 @@
 //! The HTTP contract that needs no AWS at all: routing, methods, the header rules and the
 //! error body. The app points at a closed port: any upstream call would fail the test.
 
-mod common;
-
 /// Request headers, expected status, expected error code.
 type Case<'a> = (&'a [(&'a str, &'a str)], u16, &'a str);
 
-use common::{error_code, get, parts, request};
+use crate::common::{error_code, get, parts, request};
 use read_file::{App, Config, app::sdk_loader};
 
 async fn offline_app() -> App {
@@ -116,7 +114,7 @@ async fn unknown_paths_are_404_and_other_methods_405_with_allow() {
 #[tokio::test]
 async fn an_unreachable_key_source_is_503_with_retry_after() {
     let app = offline_app().await;
-    let token = common::jwt::TestKey::generate("k1").sign(&common::jwt::id_claims(
+    let token = crate::common::jwt::TestKey::generate("k1").sign(&crate::common::jwt::id_claims(
         "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
         "client1",
         "s",
@@ -151,7 +149,7 @@ async fn a_request_that_runs_out_of_time_is_a_json_504() {
         ],
     )
     .await;
-    let token = common::jwt::TestKey::generate("k1").sign(&common::jwt::id_claims(
+    let token = crate::common::jwt::TestKey::generate("k1").sign(&crate::common::jwt::id_claims(
         "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
         "client1",
         "s",
