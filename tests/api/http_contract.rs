@@ -4,15 +4,15 @@
 /// Request headers, expected status, expected error code.
 type Case<'a> = (&'a [(&'a str, &'a str)], u16, &'a str);
 
-use crate::common::{error_code, get, parts, request};
+use crate::common::{TestApp, error_code, get, parts, request};
 use read_file::{App, Config, app::sdk_loader};
 
-async fn offline_app() -> App {
+async fn offline_app() -> TestApp {
     offline_app_at("http://127.0.0.1:9", &[]).await
 }
 
 /// An app whose every upstream is `endpoint`, with extra settings.
-async fn offline_app_at(endpoint: &str, extra: &[(&str, &str)]) -> App {
+async fn offline_app_at(endpoint: &str, extra: &[(&str, &str)]) -> TestApp {
     let base = [
         ("AWS_REGION", "eu-west-1"),
         ("ACCOUNT_ID", "123456789012"),
@@ -36,7 +36,7 @@ async fn offline_app_at(endpoint: &str, extra: &[(&str, &str)]) -> App {
     .unwrap();
     let creds = aws_credential_types::Credentials::new("AKIDEXAMPLE", "secret", None, None, "t");
     let sdk = sdk_loader(&config).credentials_provider(creds).load().await;
-    App::new(config, sdk).unwrap()
+    TestApp::from_app(App::new(config, sdk).unwrap())
 }
 
 #[tokio::test]
@@ -75,7 +75,7 @@ async fn header_rules_are_enforced_before_anything_else() {
         (&[("idToken", "not a jwt")], 401, "invalid_token"),
     ];
     for (headers, status, code) in cases {
-        let (got, body) = parts(&app.handle(get("/read-file", headers)).await);
+        let (got, body) = app.call(get("/read-file", headers)).await;
         assert_eq!((got, error_code(&body)), (status, code), "{body}");
     }
     let mut non_ascii = get("/read-file", &[]);
@@ -83,7 +83,7 @@ async fn header_rules_are_enforced_before_anything_else() {
         "idtoken",
         lambda_http::http::HeaderValue::from_bytes(b"eyJ\xc3\xa9.e30.sig").unwrap(),
     );
-    let (status, body) = parts(&app.handle(non_ascii).await);
+    let (status, body) = app.call(non_ascii).await;
     assert_eq!(
         (status, error_code(&body)),
         (401, "invalid_token"),
@@ -96,7 +96,7 @@ async fn header_rules_are_enforced_before_anything_else() {
 async fn unknown_paths_are_404_and_other_methods_405_with_allow() {
     let app = offline_app().await;
     for path in ["/", "/read-files", "/v1/other", "/a/b/read-file"] {
-        let (status, body) = parts(&app.handle(get(path, &[])).await);
+        let (status, body) = app.call(get(path, &[])).await;
         assert_eq!((status, error_code(&body)), (404, "not_found"), "{path}");
     }
     for method in ["POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"] {
