@@ -15,7 +15,7 @@ else
 TOKEN_USER := admin
 endif
 
-.PHONY: help venv local-up local-down token canary infra-test dev test bench fmt lint
+.PHONY: help venv local-up local-down token creds canary infra-test dev test bench fmt lint
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -27,7 +27,7 @@ $(VENV)/.ready: infra/local/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements.txt
 	touch $@
 
-local-up: venv ## start the local AWS stack and provision it (settings in .local/stack.env)
+local-up: venv ## start the local AWS stack + API gateway and provision it (settings in .local/stack.env)
 	$(VENV)/bin/python infra/local/stack.py up
 
 local-down: ## stop the local AWS stack
@@ -35,6 +35,9 @@ local-down: ## stop the local AWS stack
 
 token: ## print a fresh ID token for USER (default admin), nothing else
 	@$(VENV)/bin/python infra/local/stack.py token $(TOKEN_USER)
+
+creds: ## print shell `export` lines for USER (default admin): ID_TOKEN, the identity's AWS keys, IDENTITY_ID, API_URL
+	@$(VENV)/bin/python infra/local/stack.py creds $(TOKEN_USER)
 
 canary: venv ## the local stack's own faithfulness suite (boto3), against a running stack
 	$(VENV)/bin/python -m pytest -q infra/local/tests infra/local/canary

@@ -33,5 +33,6 @@ def apply() -> None:
     identity.apply()
 
 
-def wrap(app):
-    return control.ControlMiddleware(app)
+def wrap(app, extra=None):
+    """`extra`: more control endpoints, {(method, path): handler(body) -> (status, value)}."""
+    return control.ControlMiddleware(app, extra)
