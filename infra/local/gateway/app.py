@@ -56,12 +56,14 @@ class Gateway:
         self.bucket = TokenBucket(api.rate_limit, api.burst_limit)
         self.lock = threading.Lock()
         self.counters = {"requests": 0, "invocations": 0}
+        self.last_event_shape = None  # keys and value types of the last event sent, never values
 
     # ------------------------------------------------------------ control (test-only endpoints)
 
     def stats(self):
         with self.lock:
-            return {**self.counters, "function_url": self.function_url, "timeout": self.timeout}
+            return {**self.counters, "function_url": self.function_url, "timeout": self.timeout,
+                    "last_event_shape": self.last_event_shape}
 
     def reset(self):
         with self.lock:
@@ -134,6 +136,7 @@ class Gateway:
                                               headers={"Content-Type": "application/json"})
         with self.lock:
             self.counters["invocations"] += 1
+            self.last_event_shape = shape(proxy_event)
         started = time.monotonic()
         try:
             with urllib.request.urlopen(http_request, timeout=self.timeout) as response:
@@ -177,6 +180,15 @@ class Gateway:
     @staticmethod
     def _standard_headers(request_id):
         return [("x-amzn-RequestId", request_id), ("x-amz-apigw-id", request_id.replace("-", "")[:16])]
+
+
+def shape(value):
+    """`value` with every leaf replaced by its JSON type name: dict keys survive, values do not."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(item) for item in value[:1]]
+    return {str: "string", bool: "boolean", int: "number", float: "number", type(None): "null"}[type(value)]
 
 
 class _Answer(Exception):

@@ -15,11 +15,11 @@ REGION = "us-east-1"
 
 def signed(method="GET", url="http://127.0.0.1:5056/v1/read-file", headers=(), body=b"", *,
            region=REGION, service="execute-api", token=SESSION_TOKEN, secret=SECRET_KEY, query_auth=False,
-           expires=300):
+           expires=300, access_key=ACCESS_KEY):
     request = AWSRequest(method=method, url=url, data=body)
     for name, value in headers:
         request.headers[name] = value  # HTTPHeaders: a repeated name is appended, not replaced
-    credentials = Credentials(ACCESS_KEY, secret, token)
+    credentials = Credentials(access_key, secret, token)
     if query_auth:
         SigV4QueryAuth(credentials, service, region, expires=expires).add_auth(request)
     else:
