@@ -16,6 +16,8 @@ from urllib.parse import unquote
 from . import event, sigv4
 from .sigv4 import AuthError, Request
 
+# The function is local: never through an HTTP proxy from the environment (http_proxy...).
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 INTEGRATION_TIMEOUT = 29.0  # seconds: API Gateway's maximum integration timeout (REST, default)
 FUNCTION_NAME = "read-file"  # cargo lambda watch names the function after the binary
 
@@ -139,7 +141,7 @@ class Gateway:
             self.last_event_shape = shape(proxy_event)
         started = time.monotonic()
         try:
-            with urllib.request.urlopen(http_request, timeout=self.timeout) as response:
+            with _DIRECT.open(http_request, timeout=self.timeout) as response:
                 payload = response.read()
                 failed = response.headers.get("X-Amz-Function-Error")
         except (TimeoutError, OSError) as error:
