@@ -4,20 +4,18 @@ Invoke API (`cargo lambda watch`), and API Gateway's own answers. See infra/loca
 """
 
 import datetime
+import http.client
 import json
+import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from . import event, sigv4
 from .sigv4 import AuthError, Request
 
-# The function is local: never through an HTTP proxy from the environment (http_proxy...).
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 INTEGRATION_TIMEOUT = 29.0  # seconds: API Gateway's maximum integration timeout (REST, default)
 FUNCTION_NAME = "read-file"  # cargo lambda watch names the function after the binary
 
@@ -58,6 +56,7 @@ class Gateway:
         self.bucket = TokenBucket(api.rate_limit, api.burst_limit)
         self.lock = threading.Lock()
         self.counters = {"requests": 0, "invocations": 0}
+        self.connections = threading.local()  # one keep-alive connection to the function per thread
         self.last_event_shape = None  # keys and value types of the last event sent, never values
 
     # ------------------------------------------------------------ control (test-only endpoints)
@@ -132,29 +131,67 @@ class Gateway:
             raise _Answer(403, error.error_type, error.message) from None
 
     def _invoke(self, proxy_event, accept):
-        url = f"{self.function_url}/2015-03-31/functions/{self.function_name}/invocations"
         data = json.dumps(proxy_event).encode()
-        http_request = urllib.request.Request(url, data=data, method="POST",
-                                              headers={"Content-Type": "application/json"})
         with self.lock:
             self.counters["invocations"] += 1
             self.last_event_shape = shape(proxy_event)
         started = time.monotonic()
         try:
-            with _DIRECT.open(http_request, timeout=self.timeout) as response:
-                payload = response.read()
-                failed = response.headers.get("X-Amz-Function-Error")
-        except (TimeoutError, OSError) as error:
+            status, failed, payload = self._post(data)
+        except (TimeoutError, OSError, http.client.HTTPException) as error:
             timed_out = isinstance(error, TimeoutError) or "timed out" in str(error)
             if timed_out or time.monotonic() - started >= self.timeout:
                 raise _Answer(504, "IntegrationTimeout", "Endpoint request timed out") from None
             raise _Answer(502, "InternalServerErrorException", "Internal server error") from None
-        if failed:
+        if status != 200 or failed:
             raise _Answer(502, "InternalServerErrorException", "Internal server error")
         try:
             return event.map_response(payload, api=self.api, accept=accept)
         except event.BadProxyResponse:
             raise _Answer(502, "InternalServerErrorException", "Internal server error") from None
+
+    def _post(self, data):
+        """POST the event to the function's Invoke API over this thread's keep-alive connection
+        (never through a proxy from the environment): (status, X-Amz-Function-Error, payload)."""
+        target = urlsplit(self.function_url)
+        path = f"{target.path}/2015-03-31/functions/{self.function_name}/invocations"
+        headers = {"Content-Type": "application/json"}
+        for attempt in (1, 2):
+            connection, reused = self._connection(target)
+            try:
+                connection.request("POST", path, body=data, headers=headers)
+                response = connection.getresponse()
+                payload = response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                connection.close()
+                self.connections.current = None
+                if reused and attempt == 1:
+                    continue  # the function's end closed an idle keep-alive connection: a new one
+                raise
+            except BaseException:
+                connection.close()
+                self.connections.current = None
+                raise
+            if response.will_close:
+                connection.close()
+                self.connections.current = None
+            return response.status, response.getheader("X-Amz-Function-Error"), payload
+        raise AssertionError("unreachable")
+
+    def _connection(self, target):
+        current = getattr(self.connections, "current", None)
+        key = (target.hostname, target.port, self.timeout)
+        if current is not None and current[0] == key:
+            return current[1], True
+        if current is not None:
+            current[1].close()
+        connection = http.client.HTTPConnection(target.hostname, target.port or 80, timeout=self.timeout)
+        connection.connect()
+        # http.client sends the headers and the body in two writes: with Nagle's algorithm the body
+        # waits for the function's delayed ACK (~40 ms).
+        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.connections.current = (key, connection)
+        return connection, False
 
     def _preflight(self, request_id):
         # What CDK's addCorsPreflight MOCK integration answers (one origin: Vary: Origin).
@@ -204,6 +241,9 @@ class _Answer(Exception):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as API Gateway
+    # Headers and body leave in separate writes: without TCP_NODELAY, Nagle's algorithm and the
+    # client's delayed ACK add ~40 ms to every keep-alive response.
+    disable_nagle_algorithm = True
     server_version, sys_version = "local-apigateway", ""
     gateway: Gateway = None  # set on the subclass made by serve()
 

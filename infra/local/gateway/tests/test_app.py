@@ -47,11 +47,18 @@ def principal(documents):
 class FakeFunction:
     """The Lambda Invoke API of `cargo lambda watch`, answering what the test says."""
 
-    def __init__(self):
+    def __init__(self, keep_alive=False):
         self.events, self.answer = [], lambda event: (200, {}, {"statusCode": 200, "body": "ok"})
+        self.connections = 0
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
+            def setup(self):
+                outer.connections += 1
+                super().setup()
+
             def do_POST(self):
                 event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.events.append((self.path, event))
@@ -174,6 +181,19 @@ def test_function_failures_are_502_and_slowness_504(function):
     function.answer = lambda e: (time.sleep(1), (200, {}, {"statusCode": 200}))[1]
     slow = gateway_for(function.url, timeout=0.3)
     assert slow.handle(signed())[0:3:2] == (504, b'{"message":"Endpoint request timed out"}')
+
+
+def test_the_function_is_invoked_over_a_keep_alive_connection_and_a_closed_one_is_replaced():
+    fake = FakeFunction(keep_alive=True)
+    try:
+        gateway = gateway_for(fake.url)
+        assert [gateway.handle(signed())[0] for _ in range(3)] == [200, 200, 200]
+        assert fake.connections == 1
+        gateway.connections.current[1].sock.shutdown(2)  # as if the function's end closed it
+        assert gateway.handle(signed())[0] == 200 and fake.connections == 2
+        assert gateway.stats()["invocations"] == 4
+    finally:
+        fake.close()
 
 
 def test_a_function_that_is_not_running_is_502():
