@@ -6,6 +6,10 @@ PYTHON ?= python3
 VENV ?= .local/venv
 LOCAL_STACK_PORT ?= 5055
 export LOCAL_STACK_PORT
+# `make dev`'s cargo lambda watch port; the stack's API gateway invokes the function there.
+DEV_PORT ?= 9000
+LOCAL_FUNCTION_URL ?= http://127.0.0.1:$(DEV_PORT)
+export LOCAL_FUNCTION_URL
 
 # `make token USER=alice`: USER is also the login name in the environment; only a value given on the
 # command line (or in make's own environment override) selects the Cognito user. Default: admin.
@@ -45,8 +49,8 @@ canary: venv ## the local stack's own faithfulness suite (boto3), against a runn
 infra-test: ## CDK app: synth offline, template assertions, cdk-nag, cfn-lint
 	$(MAKE) -C infra test
 
-dev: local-up ## run the Lambda locally with cargo lambda watch against the local stack
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda watch --invoke-address 127.0.0.1 --env-file .local/stack.env
+dev: local-up ## run the Lambda with cargo lambda watch (DEV_PORT, default 9000) behind the local stack's API gateway
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda watch --invoke-address 127.0.0.1 --invoke-port $(DEV_PORT) --env-file .local/stack.env
 
 test: venv ## every test: Rust unit + integration + e2e, local stack canary, infra
 	bash tests/all.sh

@@ -93,6 +93,14 @@ def health(port):
         return None
 
 
+def gateway_report(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-ext/gateway", timeout=2) as response:
+            return json.load(response)
+    except (OSError, ValueError):
+        return None
+
+
 def port_is_free(port):
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # ignore TIME_WAIT leftovers
@@ -182,6 +190,11 @@ def cmd_up(args):
         if running[1] != port:
             fail(f"already running on port {running[1]}, not {port}: run `make local-down` first")
         print(f"local stack: already up on http://127.0.0.1:{port} (pid {running[0]}); nothing to do")
+        wanted = args.function_url or default_function_url()
+        current = (gateway_report(port) or {}).get("function_url")
+        if current and current != wanted.rstrip("/"):
+            print(f"  note: its API gateway invokes the function at {current}, not {wanted}; "
+                  f"`make local-down` first to change it", file=sys.stderr)
         return
     pid = read_pid()
     if pid and is_our_server(pid):  # alive but unhealthy or half provisioned: start afresh
