@@ -232,3 +232,11 @@ def test_the_cors_preflight_is_answered_unsigned_as_the_deployed_mock_integratio
 def test_gateway_errors_carry_the_cors_headers_of_the_default_gateway_responses(function):
     _, headers, _ = gateway_for(function.url).handle(Request("GET", "/v1/read-file", "", [("Host", "h")]))
     assert header(headers, "Access-Control-Allow-Origin") == api_source.load().cors["allowOrigins"]
+
+
+def test_a_failure_inside_the_gateway_is_api_gateways_500_not_a_dropped_connection(function):
+    def broken(key, token):
+        raise RuntimeError("bug")
+
+    status, headers, body = gateway_for(function.url, resolve=broken).handle(signed())
+    assert (status, body) == (500, b'{"message":"Internal server error"}') and function.events == []
