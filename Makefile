@@ -4,6 +4,7 @@ SHELL := bash
 
 PYTHON ?= python3
 VENV ?= .local/venv
+LINT_VENV ?= .local/lint-venv
 LOCAL_STACK_PORT ?= 5055
 export LOCAL_STACK_PORT
 # `make dev`'s cargo lambda watch port; the stack's API gateway invokes the function there.
@@ -19,7 +20,7 @@ else
 TOKEN_USER := admin
 endif
 
-.PHONY: help venv local-up local-down token creds canary infra-test dev test bench fmt lint
+.PHONY: help venv local-up local-down token creds canary infra-test dev test bench fmt lint lint-workflows
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -61,9 +62,20 @@ bench: venv ## benchmark against the local stack; writes target/bench/summary.js
 fmt: ## format the Rust code
 	cargo fmt
 
-lint: ## fmt check and clippy with warnings denied
+lint: lint-workflows ## zizmor on the workflows, fmt check and clippy with warnings denied
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
+
+# zizmor exits 0 only with no finding (10-14 = findings by highest severity, 1 = error), so any
+# finding fails `make lint`. --offline: no GitHub API, no token, works with only PyPI reachable.
+lint-workflows: $(LINT_VENV)/.ready ## zizmor (offline): GitHub Actions security audit of the repo
+	$(LINT_VENV)/bin/zizmor --offline .
+
+# A venv of its own, so that linting does not install the local AWS stack's packages.
+$(LINT_VENV)/.ready: .ci/lint-requirements.txt
+	$(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/pip install --quiet --disable-pip-version-check -r .ci/lint-requirements.txt
+	touch $@
 
 .PHONY: fuzz
 FUZZ_RUNS ?= 10000000

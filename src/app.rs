@@ -1,12 +1,14 @@
 //! Wiring: clients and caches built once at init, and the request -> route -> response step.
 
+use crate::auth::Caller;
 use crate::auth::token::{TokenVerifier, VerifiedIdToken};
 use crate::auth::user::UserCheck;
 use crate::config::Config;
-use crate::error::{ApiError, success};
+use crate::error::ApiError;
 use crate::identity::{IdentityBroker, IdentityId};
 use crate::metrics::CallCounter;
-use crate::routes;
+use crate::response::Reply;
+use crate::routes::{Limits, Route, files, read_file};
 use crate::storage::UserBucket;
 use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_smithy_types::error::display::DisplayErrorContext;
@@ -107,7 +109,7 @@ impl App {
         .with_counter(counter.clone());
         let users = UserCheck::new(
             idp,
-            config.user_pool_id.clone(),
+            config.user_pool_id.to_string(),
             config.user_check_ttl,
             config.cache_max_entries,
         );
@@ -142,9 +144,23 @@ impl App {
     /// Answers one HTTP request; never fails, every error becomes a JSON response.
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let started = Instant::now();
-        let (route, outcome) = routes::dispatch(self, &req).await;
+        let limits = Limits {
+            max_upload_bytes: self.config.max_upload_bytes,
+            max_presigned_upload_bytes: self.config.max_presigned_upload_bytes,
+        };
+        let route = Route::of(&req, limits);
+        let route_name = route.as_ref().map_or("unknown", Route::name);
+        let outcome = match route {
+            Ok(route) => {
+                // Answer before Lambda's own timeout would cut the request off with no JSON at all.
+                tokio::time::timeout(self.config.request_timeout, self.run(&route, &req))
+                    .await
+                    .unwrap_or_else(|_| Err(Arc::new(ApiError::OutOfTime)))
+            }
+            Err(err) => Err(Arc::new(err)),
+        };
         let (mut response, identity) = match outcome {
-            Ok(served) => (success(&served.data), Some(served.identity)),
+            Ok((reply, identity)) => (reply.into_response(), Some(identity)),
             Err(err) => {
                 log_cause(&err);
                 (err.to_response(), None)
@@ -160,13 +176,31 @@ impl App {
         let request_id = req.lambda_context_ref().map(|c| c.request_id.as_str());
         tracing::info!(
             request_id,
-            route,
+            route = route_name,
             status = response.status().as_u16(),
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
             identity_id = identity.as_ref().map(IdentityId::as_str),
             "request"
         );
         response
+    }
+
+    /// Authenticates the caller, then runs the route's use case.
+    async fn run(
+        &self,
+        route: &Route<'_>,
+        req: &Request,
+    ) -> Result<(Reply, IdentityId), Arc<ApiError>> {
+        let caller = Caller::authenticate(self, req).await?;
+        let reply = match route {
+            Route::ReadFile => read_file::handle(&caller).await,
+            Route::ListFiles(query) => files::list(&caller, query).await,
+            Route::GetFile(name, expires_in) => files::get(&caller, name, *expires_in).await,
+            Route::PutFile(name, upload) => files::put(&caller, name, upload).await,
+            Route::DeleteFile(name) => files::delete(&caller, name).await,
+            Route::CreateUploadUrl(ask) => files::create_upload_url(&caller, ask).await,
+        }?;
+        Ok((reply, caller.identity().clone()))
     }
 
     /// The user's IdentityId if this sandbox has already asked Cognito for it.
@@ -196,12 +230,45 @@ impl App {
                 Ok(Arc::new(UserBucket::new(
                     &self.sdk,
                     self.config.s3_path_style,
-                    &self.config.bucket,
+                    (&self.config.bucket, &self.config.prefix),
+                    id.clone(),
                     creds,
                     Some(self.counter.clone()),
                 )))
             })
             .await
+    }
+}
+
+impl App {
+    /// Runs `op` with the identity's S3 client. When S3 refuses the keys as expired or unknown,
+    /// the cached client is dropped, the token exchanged for fresh keys once, and `op` run again:
+    /// a dead entry must not keep failing requests until it would have expired.
+    pub(crate) async fn with_bucket<T, F, Fut>(
+        &self,
+        id: &IdentityId,
+        token: &VerifiedIdToken,
+        op: &F,
+    ) -> Result<T, Arc<ApiError>>
+    where
+        F: Fn(Arc<UserBucket>) -> Fut,
+        Fut: Future<Output = Result<T, ApiError>>,
+    {
+        let bucket = self.bucket(id, token).await?;
+        match op(bucket).await {
+            Err(ApiError::StaleCredentials { .. }) => {
+                tracing::info!(identity_id = %id, "S3 refused the cached keys; exchanging again");
+                self.buckets.invalidate(id).await;
+                let bucket = self.bucket(id, token).await?;
+                op(bucket).await.map_err(Arc::new)
+            }
+            other => other.map_err(Arc::new),
+        }
+    }
+
+    /// Forgets the token's IdentityId after the identity pool said it no longer knows it.
+    pub(crate) async fn forget_identity(&self, token: &VerifiedIdToken) {
+        self.identities.invalidate(token.sub()).await;
     }
 }
 
@@ -227,15 +294,19 @@ impl Expiry<IdentityId, Arc<UserBucket>> for UntilKeysExpire {
 
 fn log_cause(err: &ApiError) {
     use ApiError::*;
-    let (Unavailable { upstream, source }
-    | Upstream { upstream, source }
-    | Misconfigured { upstream, source }) = err
-    else {
-        tracing::debug!(code = err.code(), "request refused");
-        return;
+    let (upstream, source) = match err {
+        Unavailable { upstream, source }
+        | Upstream { upstream, source }
+        | StaleCredentials { upstream, source }
+        | Misconfigured { upstream, source } => (*upstream, source),
+        UnknownIdentity { source } => (crate::error::Upstream::IdentityPool, source),
+        _ => {
+            tracing::debug!(code = err.code(), "request refused");
+            return;
+        }
     };
     let cause = DisplayErrorContext(source.as_ref());
-    if matches!(err, Misconfigured { .. }) {
+    if matches!(err, Misconfigured { .. } | UnknownIdentity { .. }) {
         tracing::error!(code = err.code(), %upstream, cause = %cause, "configuration problem");
     } else {
         tracing::warn!(code = err.code(), %upstream, cause = %cause, "upstream failure");

@@ -56,8 +56,18 @@ pub enum ApiError {
     NotAuthorized,
     #[error("the request was signed by another identity than the ID token's")]
     IdentityMismatch,
+    #[error("the request must be signed with the user's identity-pool credentials")]
+    SignerRequired,
     #[error("the file does not exist")]
     FileNotFound,
+    #[error("invalid file name: {0}")]
+    InvalidFileName(&'static str),
+    #[error("a file of that name exists (If-None-Match: *)")]
+    FileExists,
+    #[error("the body is larger than {0} bytes")]
+    PayloadTooLarge(u64),
+    #[error("invalid {0}: {1}")]
+    InvalidParameter(&'static str, &'static str),
     #[error("access to the file was denied")]
     AccessDenied,
     #[error("the file is not a readable text file")]
@@ -72,12 +82,19 @@ pub enum ApiError {
     OutOfTime,
     #[error("{upstream} failed")]
     Upstream { upstream: Upstream, source: Cause },
+    /// The identity's keys were refused as expired or unknown; answered only if fresh keys fail too.
+    #[error("{upstream} failed")]
+    StaleCredentials { upstream: Upstream, source: Cause },
+    /// The identity pool no longer knows the cached IdentityId; answered only if a new GetId
+    /// does not help either.
+    #[error("the service is misconfigured")]
+    UnknownIdentity { source: Cause },
     #[error("the service is misconfigured")]
     Misconfigured { upstream: Upstream, source: Cause },
     #[error("no such route")]
     RouteNotFound,
-    #[error("only GET is allowed")]
-    MethodNotAllowed,
+    #[error("method not allowed; allowed: {0}")]
+    MethodNotAllowed(&'static str),
 }
 
 /// Seconds a client should wait after a 503.
@@ -88,18 +105,24 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         use ApiError::*;
         match self {
-            MultipleTokens => StatusCode::BAD_REQUEST,
+            MultipleTokens | InvalidFileName(_) | InvalidParameter(..) => StatusCode::BAD_REQUEST,
+            FileExists => StatusCode::PRECONDITION_FAILED,
+            PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             MissingToken | InvalidToken(_) | ExpiredToken | UnknownUser | NotAuthorized => {
                 StatusCode::UNAUTHORIZED
             }
             TokenTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            UserDisabled | IdentityMismatch | AccessDenied => StatusCode::FORBIDDEN,
+            UserDisabled | IdentityMismatch | SignerRequired | AccessDenied => {
+                StatusCode::FORBIDDEN
+            }
             FileNotFound | RouteNotFound => StatusCode::NOT_FOUND,
-            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Throttled(_) | Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Timeout(_) | OutOfTime => StatusCode::GATEWAY_TIMEOUT,
-            Upstream { .. } => StatusCode::BAD_GATEWAY,
-            UnreadableFile | Misconfigured { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            Upstream { .. } | StaleCredentials { .. } => StatusCode::BAD_GATEWAY,
+            UnreadableFile | Misconfigured { .. } | UnknownIdentity { .. } => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -116,16 +139,21 @@ impl ApiError {
             UserDisabled => "user_disabled",
             NotAuthorized => "not_authorized",
             IdentityMismatch => "identity_mismatch",
+            SignerRequired => "signer_required",
             FileNotFound => "file_not_found",
+            InvalidFileName(_) => "invalid_file_name",
+            FileExists => "file_exists",
+            PayloadTooLarge(_) => "payload_too_large",
+            InvalidParameter(..) => "invalid_parameter",
             AccessDenied => "access_denied",
             UnreadableFile => "unreadable_file",
             Throttled(_) => "throttled",
             Unavailable { .. } => "upstream_unavailable",
             Timeout(_) | OutOfTime => "upstream_timeout",
-            Upstream { .. } => "upstream_error",
-            Misconfigured { .. } => "internal_error",
+            Upstream { .. } | StaleCredentials { .. } => "upstream_error",
+            Misconfigured { .. } | UnknownIdentity { .. } => "internal_error",
             RouteNotFound => "not_found",
-            MethodNotAllowed => "method_not_allowed",
+            MethodNotAllowed(_) => "method_not_allowed",
         }
     }
 
@@ -135,15 +163,14 @@ impl ApiError {
             "status": "error",
             "error": { "code": self.code(), "message": self.to_string() },
         });
-        let mut builder = json_response(self.status());
-        match self {
-            ApiError::MethodNotAllowed => builder = builder.header("allow", "GET"),
+        let extra = match self {
+            ApiError::MethodNotAllowed(allow) => Some(("allow", *allow)),
             ApiError::Throttled(_) | ApiError::Unavailable { .. } => {
-                builder = builder.header("retry-after", RETRY_AFTER_SECONDS)
+                Some(("retry-after", RETRY_AFTER_SECONDS))
             }
-            _ => {}
-        }
-        finish(builder, body)
+            _ => None,
+        };
+        crate::response::json(self.status(), &body, extra)
     }
 
     /// Maps an SDK failure whose service error the caller did not recognise: transport problems,
@@ -205,29 +232,6 @@ fn is_throttling(code: Option<&str>) -> bool {
                 | "RequestLimitExceeded"
         )
     )
-}
-
-/// A 200 with the success body the frontend reads.
-pub fn success(data: &str) -> Response<Body> {
-    let body = json!({ "status": "success", "type": "common", "data": data });
-    finish(json_response(StatusCode::OK), body)
-}
-
-fn json_response(status: StatusCode) -> lambda_http::http::response::Builder {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        // The body is one user's private data or an error about their credentials.
-        .header("cache-control", "no-store")
-}
-
-fn finish(
-    builder: lambda_http::http::response::Builder,
-    body: serde_json::Value,
-) -> Response<Body> {
-    builder
-        .body(Body::Text(body.to_string()))
-        .unwrap_or_else(|_| Response::new(Body::Empty))
 }
 
 #[cfg(test)]
@@ -302,9 +306,9 @@ mod tests {
             "cognito-identity is throttling requests; retry later"
         );
 
-        let response = ApiError::MethodNotAllowed.to_response();
+        let response = ApiError::MethodNotAllowed("GET, PUT, DELETE").to_response();
         assert_eq!(response.status(), 405);
-        assert_eq!(response.headers()["allow"], "GET");
+        assert_eq!(response.headers()["allow"], "GET, PUT, DELETE");
     }
 
     #[test]

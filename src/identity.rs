@@ -37,6 +37,12 @@ impl IdentityId {
         }
     }
 
+    /// An id for unit tests, checked like Cognito's answers.
+    #[cfg(test)]
+    pub(crate) fn for_tests(id: &str) -> Self {
+        Self::from_cognito(Some(id)).expect("a well-formed IdentityId")
+    }
+
     /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -71,8 +77,8 @@ impl IdentityBroker {
     pub fn new(client: Client, config: &Config) -> Self {
         IdentityBroker {
             client,
-            account_id: config.account_id.clone(),
-            identity_pool_id: config.identity_pool_id.clone(),
+            account_id: config.account_id.to_string(),
+            identity_pool_id: config.identity_pool_id.to_string(),
             login_provider: config.login_provider(),
         }
     }
@@ -121,8 +127,13 @@ impl IdentityBroker {
                     Some(GetCredentialsForIdentityError::NotAuthorizedException(_)) => {
                         ApiError::NotAuthorized
                     }
-                    Some(GetCredentialsForIdentityError::ResourceNotFoundException(_))
-                    | Some(
+                    // The identity was deleted (or the pool is gone, which GetId will tell).
+                    Some(GetCredentialsForIdentityError::ResourceNotFoundException(_)) => {
+                        ApiError::UnknownIdentity {
+                            source: Box::new(err),
+                        }
+                    }
+                    Some(
                         GetCredentialsForIdentityError::InvalidIdentityPoolConfigurationException(
                             _,
                         ),

@@ -8,6 +8,7 @@ pub mod error;
 pub mod event;
 pub mod identity;
 pub mod metrics;
+pub mod response;
 pub mod routes;
 pub mod storage;
 pub mod telemetry;

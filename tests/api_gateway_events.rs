@@ -138,3 +138,64 @@ async fn a_function_url_event_with_joined_duplicate_tokens_is_400() {
         "{body}"
     );
 }
+
+/// A REST event signed by a plain IAM principal of the account: API Gateway names no
+/// identity-pool identity (`cognitoIdentityId` is null).
+fn rest_signed_by_an_iam_user(token: &str) -> lambda_http::Request {
+    let values = format!("\"{token}\"");
+    event(
+        "rest-v1-iam.json",
+        &[
+            ("\"{{COGNITO_IDENTITY_ID}}\"", "null"),
+            ("\"{{IDENTITY_POOL_ID}}\"", "null"),
+            ("{{ID_TOKEN_VALUES}}", &values),
+            ("{{ID_TOKEN}}", token),
+        ],
+    )
+}
+
+#[tokio::test]
+async fn with_require_signer_a_request_no_identity_signed_is_403_before_any_call() {
+    let ids = ids().await;
+    let app = stack().app_with(&[("REQUIRE_SIGNER", "true")]).await;
+    for (what, request) in [
+        (
+            "REST, IAM user",
+            rest_signed_by_an_iam_user(&ids.admin_token),
+        ),
+        ("function URL", function_url(&ids.admin_token, "")),
+    ] {
+        let (status, body) = parts(&app.handle(request).await);
+        assert_eq!(
+            (status, error_code(&body)),
+            (403, "signer_required"),
+            "{what}: {body}"
+        );
+    }
+    assert_eq!(app.upstream_calls().total(), 0, "refused before any call");
+    // The token's own identity as signer is still served.
+    let (status, body) = parts(
+        &app.handle(rest(&ids.admin_token, &ids.admin_identity))
+            .await,
+    );
+    assert_eq!(
+        (status, body["data"].as_str()),
+        (200, Some("admin")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn without_require_signer_the_token_alone_decides_for_an_iam_user_signer() {
+    let ids = ids().await;
+    let app = stack().app().await;
+    let (status, body) = parts(
+        &app.handle(rest_signed_by_an_iam_user(&ids.admin_token))
+            .await,
+    );
+    assert_eq!(
+        (status, body["data"].as_str()),
+        (200, Some("admin")),
+        "{body}"
+    );
+}

@@ -1,5 +1,6 @@
 //! The handler when its upstreams misbehave: the stack stopped mid-run (then back), Cognito
-//! throttling, S3 slow beyond the budget, S3 failing. Faults are injected through the local
+//! throttling, S3 slow beyond the budget, S3 failing, S3 refusing cached keys, Cognito no longer
+//! knowing a cached identity. Faults are injected through the local
 //! stack's test-only control endpoint (`/moto-ext/faults`), which is global to the stack: the
 //! scenarios run one after the other in a single test, and the faults are cleared before,
 //! between and after them, also when a scenario panics.
@@ -139,6 +140,12 @@ async fn the_handler_degrades_cleanly_and_recovers() {
     s3_slower_than_the_budget_is_504(&faults).await;
     faults.clear();
     s3_failing_is_502(&faults).await;
+    faults.clear();
+    keys_s3_refuses_are_exchanged_once_more(&faults).await;
+    faults.clear();
+    keys_refused_again_after_the_exchange_are_502(&faults).await;
+    faults.clear();
+    an_identity_cognito_no_longer_knows_is_asked_for_again(&faults).await;
     faults.clear();
 }
 
@@ -348,4 +355,130 @@ async fn s3_failing_is_502(faults: &FaultGuard) {
         faults.clear();
         expect(&call(&app, &token).await.0, 200, "ok", "S3 healthy again");
     }
+}
+
+/// What S3 answers to keys it no longer accepts (status, code).
+const STALE_KEY_ANSWERS: [(u16, &str); 4] = [
+    (400, "ExpiredToken"),
+    (400, "InvalidToken"),
+    (403, "InvalidAccessKeyId"),
+    (400, "TokenRefreshRequired"),
+];
+
+async fn keys_s3_refuses_are_exchanged_once_more(faults: &FaultGuard) {
+    let app = stack().app().await;
+    let token = user_with_file("stale-keys").await;
+    expect(&call(&app, &token).await.0, 200, "ok", "warm up");
+    for (status, code) in STALE_KEY_ANSWERS {
+        faults
+            .inject(
+                json!({"target": "s3:GetObject", "kind": "error", "status": status,
+                           "code": code, "count": 1}),
+            )
+            .await;
+        let before = app.upstream_calls().snapshot();
+        expect(&call(&app, &token).await.0, 200, "ok", code);
+        assert_eq!(
+            attempts(&app, &before, "Cognito Identity:GetCredentialsForIdentity"),
+            1,
+            "{code}: one new exchange"
+        );
+        assert_eq!(attempts(&app, &before, "S3:GetObject"), 2, "{code}");
+        // The fresh keys are the ones cached from now on.
+        let before = app.upstream_calls().snapshot();
+        expect(&call(&app, &token).await.0, 200, "ok", code);
+        assert_eq!(
+            app.upstream_calls().snapshot().values().sum::<u64>() - before.values().sum::<u64>(),
+            1,
+            "{code}: warm again"
+        );
+    }
+}
+
+async fn keys_refused_again_after_the_exchange_are_502(faults: &FaultGuard) {
+    let app = stack().app().await;
+    let token = user_with_file("stale-keys-twice").await;
+    expect(&call(&app, &token).await.0, 200, "ok", "warm up");
+    faults
+        .inject(
+            json!({"target": "s3:GetObject", "kind": "error", "status": 400,
+                       "code": "ExpiredToken"}),
+        )
+        .await;
+    let before = app.upstream_calls().snapshot();
+    expect(
+        &call(&app, &token).await.0,
+        502,
+        "upstream_error",
+        "refused twice",
+    );
+    assert_eq!(
+        attempts(&app, &before, "Cognito Identity:GetCredentialsForIdentity"),
+        1,
+        "exchanged once, not in a loop"
+    );
+    assert_eq!(attempts(&app, &before, "S3:GetObject"), 2);
+    faults.clear();
+    expect(
+        &call(&app, &token).await.0,
+        200,
+        "ok",
+        "S3 accepts the keys again",
+    );
+}
+
+async fn an_identity_cognito_no_longer_knows_is_asked_for_again(faults: &FaultGuard) {
+    let app = stack().app().await;
+    let token = user_with_file("stale-identity").await;
+    expect(&call(&app, &token).await.0, 200, "ok", "warm up");
+    // The cached keys are refused, and the exchange says the cached IdentityId is gone.
+    faults
+        .inject(
+            json!({"target": "s3:GetObject", "kind": "error", "status": 400,
+                       "code": "ExpiredToken", "count": 1}),
+        )
+        .await;
+    faults
+        .inject(
+            json!({"target": "cognito-identity:GetCredentialsForIdentity", "kind": "error",
+                       "status": 400, "code": "ResourceNotFoundException", "count": 1}),
+        )
+        .await;
+    let before = app.upstream_calls().snapshot();
+    expect(
+        &call(&app, &token).await.0,
+        200,
+        "ok",
+        "identity asked for again",
+    );
+    assert_eq!(attempts(&app, &before, "Cognito Identity:GetId"), 1);
+    assert_eq!(
+        attempts(&app, &before, "Cognito Identity:GetCredentialsForIdentity"),
+        2
+    );
+    // When GetId does not help either, the answer is the configuration error it was before.
+    faults
+        .inject(
+            json!({"target": "s3:GetObject", "kind": "error", "status": 400,
+                       "code": "ExpiredToken", "count": 1}),
+        )
+        .await;
+    faults
+        .inject(
+            json!({"target": "cognito-identity:GetCredentialsForIdentity", "kind": "error",
+                       "status": 400, "code": "ResourceNotFoundException"}),
+        )
+        .await;
+    let before = app.upstream_calls().snapshot();
+    expect(
+        &call(&app, &token).await.0,
+        500,
+        "internal_error",
+        "still unknown",
+    );
+    assert_eq!(
+        attempts(&app, &before, "Cognito Identity:GetId"),
+        1,
+        "asked once, no loop"
+    );
 }

@@ -215,7 +215,14 @@ async fn a_scoped_identity_is_denied_on_another_users_file() {
     assert_ne!(user_id, admin_id);
 
     let user_creds = broker.credentials(&user_id, &user_token).await.unwrap();
-    let as_user = UserBucket::new(&sdk, true, &config.bucket, user_creds, None);
+    let as_user = UserBucket::new(
+        &sdk,
+        true,
+        (&config.bucket, &config.prefix),
+        user_id.clone(),
+        user_creds,
+        None,
+    );
     assert_eq!(
         as_user
             .first_line(&ObjectKey::data_file(&config.prefix, &user_id))
@@ -248,5 +255,96 @@ async fn a_token_from_a_foreign_client_is_refused_before_cognito() {
         calls.keys().collect::<Vec<_>>(),
         ["jwks:GetSigningKeys"],
         "{calls:?}"
+    );
+}
+
+/// A user with a data file, warm in `app` (identity and keys cached, the user check passed).
+async fn warm_user(app: &read_file::App, label: &str) -> (common::TestUser, String) {
+    let stack = stack();
+    let user = stack.new_user(label).await;
+    let token = stack.token(&user.username, &user.password).await;
+    stack
+        .put_data(&stack.identity_id(&token).await, "mine\n")
+        .await;
+    for _ in 0..2 {
+        let (status, body) = read_file(app, &token).await;
+        assert_eq!(
+            (status, body["data"].as_str()),
+            (200, Some("mine")),
+            "{body}"
+        );
+    }
+    (user, token)
+}
+
+/// Longer than the 1 s `USER_CHECK_TTL_SECONDS` these tests use.
+const PAST_THE_TTL: std::time::Duration = std::time::Duration::from_millis(1300);
+
+/// After the check is due, every request is refused with `expected`, the later ones from the
+/// remembered verdict alone (no upstream call at all).
+async fn every_request_is_refused(app: &read_file::App, token: &str, expected: (u16, &str)) {
+    let (status, body) = read_file(app, token).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        expected,
+        "first request: {body}"
+    );
+    let before = app.upstream_calls().total();
+    for attempt in 2..=6 {
+        let (status, body) = read_file(app, token).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            expected,
+            "request {attempt} after the check was due: {body}"
+        );
+    }
+    assert_eq!(
+        app.upstream_calls().total(),
+        before,
+        "a remembered refusal costs no call: {:?}",
+        app.upstream_calls().snapshot()
+    );
+}
+
+#[tokio::test]
+async fn a_warm_user_disabled_later_is_refused_on_every_request_once_the_check_is_due() {
+    let stack = stack();
+    let app = stack.app_with(&[("USER_CHECK_TTL_SECONDS", "1")]).await;
+    let (user, token) = warm_user(&app, "revoked-disabled").await;
+    stack.disable_user(&user.username).await;
+    tokio::time::sleep(PAST_THE_TTL).await;
+    every_request_is_refused(&app, &token, (403, "user_disabled")).await;
+    // Past the next TTL the check runs again and still refuses.
+    tokio::time::sleep(PAST_THE_TTL).await;
+    every_request_is_refused(&app, &token, (403, "user_disabled")).await;
+}
+
+#[tokio::test]
+async fn a_warm_user_deleted_later_is_refused_on_every_request_once_the_check_is_due() {
+    let stack = stack();
+    let app = stack.app_with(&[("USER_CHECK_TTL_SECONDS", "1")]).await;
+    let (user, token) = warm_user(&app, "revoked-deleted").await;
+    stack.delete_user(&user.username).await;
+    tokio::time::sleep(PAST_THE_TTL).await;
+    every_request_is_refused(&app, &token, (401, "unknown_user")).await;
+}
+
+#[tokio::test]
+async fn an_old_token_is_refused_after_its_username_is_given_to_a_new_user() {
+    let stack = stack();
+    let app = stack.app_with(&[("USER_CHECK_TTL_SECONDS", "1")]).await;
+    let (user, old_token) = warm_user(&app, "recreated").await;
+    stack.delete_user(&user.username).await;
+    let again = stack.create_user(&user.username).await;
+    tokio::time::sleep(PAST_THE_TTL).await;
+    every_request_is_refused(&app, &old_token, (401, "unknown_user")).await;
+
+    // The new holder of the name is another person: a new identity, without the old file.
+    let new_token = stack.token(&again.username, &again.password).await;
+    let (status, body) = read_file(&app, &new_token).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (404, "file_not_found"),
+        "{body}"
     );
 }

@@ -1,6 +1,6 @@
 //! No secret in any log line or response body: every path of the handler (cold and warm
-//! success, each refusal, upstream failures) runs with logs captured at TRACE level through the
-//! production filter, then every token, secret key and session token the stack ever issued is
+//! success, each refusal, upstream failures) runs with logs captured through the production
+//! layers at TRACE level, with plain and span-scoped filter strings, then every token, secret key and session token the stack ever issued is
 //! looked for, whole or as any 16-character piece.
 
 mod common;
@@ -51,26 +51,32 @@ impl Captured {
     }
 }
 
-/// Installs the capture once: the production filter asked for `trace`, so only the production
-/// caps on dependency crates stand between their TRACE output and the log.
+/// Filter strings a person might set in `RUST_LOG`: a plain level, and span directives, which an
+/// `EnvFilter` evaluates before target directives (so a cap written as a directive would lose).
+const FILTERS: &[&str] = &[
+    "trace",
+    "[try_attempt]=trace",
+    "[invoke]=trace",
+    "[try_op]=trace",
+    "aws_smithy_runtime[try_attempt]=trace",
+    "info,[{rpc.service}]=trace",
+    "off,[]=trace",
+];
+
+/// Installs the capture once: the production layers (text and JSON) for each filter string in
+/// `FILTERS`, so only the production caps stand between the dependencies' TRACE output and the log.
 fn logs() -> &'static Captured {
     static LOGS: OnceLock<Captured> = OnceLock::new();
     LOGS.get_or_init(|| {
         let captured = Captured::default();
-        tracing_subscriber::registry()
-            .with(read_file::telemetry::filter(Some("trace")))
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .with_writer(captured.clone())
-                    .with_ansi(false),
-            )
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_writer(captured.clone()),
-            )
-            .init();
+        let layers: Vec<_> = FILTERS
+            .iter()
+            .flat_map(|filter| {
+                [false, true]
+                    .map(|json| read_file::telemetry::layer(Some(filter), json, captured.clone()))
+            })
+            .collect();
+        tracing_subscriber::registry().with(layers).init();
         captured
     })
 }

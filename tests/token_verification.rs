@@ -62,6 +62,27 @@ async fn an_expired_token_is_reported_as_expired() {
 }
 
 #[tokio::test]
+async fn a_token_is_expired_from_the_second_of_its_exp_on() {
+    let key = TestKey::generate("k1");
+    let mut c = claims();
+    c["exp"] = json!(now());
+    let (code, _) = rejection(&verifier(&key), &key.sign(&c)).await;
+    assert_eq!(
+        code, "expired_token",
+        "exp == now is not accepted (no leeway)"
+    );
+}
+
+#[tokio::test]
+async fn a_token_is_valid_from_the_second_of_its_nbf_on() {
+    let key = TestKey::generate("k1");
+    let mut c = claims();
+    c["nbf"] = json!(now());
+    let verified = verifier(&key).verify(&key.sign(&c)).await;
+    assert!(verified.is_ok(), "nbf == now is accepted: {verified:?}");
+}
+
+#[tokio::test]
 async fn each_broken_claim_is_refused_with_its_reason() {
     let key = TestKey::generate("k1");
     let v = verifier(&key);

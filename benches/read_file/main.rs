@@ -269,8 +269,16 @@ async fn user_bucket(stack: &Stack, user: &User) -> Result<(UserBucket, ObjectKe
     let broker = IdentityBroker::new(aws_sdk_cognitoidentity::Client::new(&sdk), &config);
     let id = broker.identity_id(&token).await?;
     let keys = broker.credentials(&id, &token).await?;
-    let bucket = UserBucket::new(&sdk, config.s3_path_style, &config.bucket, keys, None);
-    Ok((bucket, ObjectKey::data_file(&config.prefix, &id)))
+    let bucket = UserBucket::new(
+        &sdk,
+        config.s3_path_style,
+        (&config.bucket, &config.prefix),
+        id,
+        keys,
+        None,
+    );
+    let key = bucket.data_file();
+    Ok((bucket, key))
 }
 
 // ------------------------------------------------------------------ users and requests

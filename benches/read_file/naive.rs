@@ -64,11 +64,11 @@ impl Naive {
             idp,
             identity,
             counter,
-            pool: config.user_pool_id.clone(),
-            account: config.account_id.clone(),
-            identity_pool: config.identity_pool_id.clone(),
+            pool: config.user_pool_id.to_string(),
+            account: config.account_id.to_string(),
+            identity_pool: config.identity_pool_id.to_string(),
             provider: config.login_provider(),
-            bucket: config.bucket,
+            bucket: config.bucket.to_string(),
         }
     }
 

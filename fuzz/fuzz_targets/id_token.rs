@@ -15,7 +15,7 @@ use lambda_http::http::{HeaderValue, Request};
 use lambda_http::{Body, Request as LambdaRequest};
 use libfuzzer_sys::fuzz_target;
 use read_file::auth::token::{MAX_TOKEN_BYTES, TokenVerifier};
-use read_file::routes::read_file::id_token;
+use read_file::auth::id_token;
 use std::sync::OnceLock;
 
 const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_fuzz";

@@ -302,6 +302,9 @@ export class ReadFileStack extends Stack {
         // API Gateway adds no CORS headers to them).
         ALLOWED_ORIGIN: frontendOrigin,
         REQUEST_TIMEOUT_MS: String(FUNCTION_TIMEOUT.toMilliseconds() - 2000),
+        // Every request reaches the function through the AWS_IAM API, signed with the caller's
+        // identity-pool keys: one signed by any other principal of the account is refused.
+        REQUIRE_SIGNER: 'true',
       },
       bundling: bundler ? { dockerOptions: { local: bundler } } : undefined,
     });

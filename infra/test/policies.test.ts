@@ -59,6 +59,10 @@ describe('the policy source', () => {
     assert.deepEqual(objects.Resource, [`arn:aws:s3:::bkt/${own}`, `arn:aws:s3:::bkt/${own}/*`]);
     const list = doc.Statement.find((s) => s.Sid === 'ListOwnPrefix')!;
     assert.equal(list.Resource, 'arn:aws:s3:::bkt');
+    // Exactly what the routes use: read (GET /read-file, GET /files/{name+} and its signed URL),
+    // write (PUT, signed upload URLs), delete, and the own-prefix listing (GET /files, 404 vs 403).
+    assert.deepEqual(doc.Statement.map((s) => [s.Effect, s.Action]),
+      [['Allow', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']], ['Allow', 's3:ListBucket']]);
     assert.deepEqual(list.Condition, { StringLike: { 's3:prefix': [`${own}/`, `${own}/*`] } });
   });
 });

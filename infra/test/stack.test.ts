@@ -153,6 +153,7 @@ describe('the Lambda', () => {
       ALLOWED_ORIGIN: 'http://localhost:3000',
       // the function's request budget stays 2 s under its 10 s timeout
       REQUEST_TIMEOUT_MS: '8000',
+      REQUIRE_SIGNER: 'true',
     });
   });
 

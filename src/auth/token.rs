@@ -68,6 +68,7 @@ struct Claims {
     #[serde(rename = "cognito:username")]
     username: String,
     token_use: String,
+    exp: u64,
 }
 
 struct KeyCache {
@@ -155,6 +156,10 @@ impl TokenVerifier {
             })
         })?;
         let claims = data.claims;
+        // RFC 7519: not accepted *on or after* `exp`; the library only refuses after it.
+        if claims.exp <= unix_now() {
+            return Err(ApiError::ExpiredToken);
+        }
         if claims.token_use != "id" {
             return Err(ApiError::InvalidToken("not an ID token"));
         }
@@ -253,6 +258,12 @@ impl TokenVerifier {
         tracing::info!(keys = keys.len(), "fetched the user pool's signing keys");
         Ok(keys)
     }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// RSA signing keys with a `kid`, meant for RS256 (or with no algorithm stated).

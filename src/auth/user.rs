@@ -1,27 +1,42 @@
-//! The user check: the token's user must still exist and be enabled (AdminGetUser).
+//! The user check: the token's user must still exist, be enabled, and be the same user
+//! (AdminGetUser, matched on `sub`).
 
+use crate::auth::token::VerifiedIdToken;
 use crate::error::{ApiError, Upstream};
 use aws_sdk_cognitoidentityprovider::{Client, operation::admin_get_user::AdminGetUserError};
 use moka::future::Cache;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What the user pool said about a user.
+/// What the user pool said about the user behind a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verdict {
     Enabled,
     Disabled,
+    /// No such user, or the username now belongs to another user (another `sub`).
     Unknown,
+}
+
+impl Verdict {
+    fn outcome(self) -> Result<(), Arc<ApiError>> {
+        match self {
+            Verdict::Enabled => Ok(()),
+            Verdict::Disabled => Err(Arc::new(ApiError::UserDisabled)),
+            Verdict::Unknown => Err(Arc::new(ApiError::UnknownUser)),
+        }
+    }
 }
 
 /// Asks the user pool about users, remembering its answers for a while.
 ///
+/// Verdicts are kept by the token's `sub`, never by username: a username can be deleted and
+/// created again for another person, and the old person's still-valid token must not pass.
 /// Refusals are remembered as long as approvals: otherwise a disabled user's still-valid token
 /// could spend the account's AdminGetUser quota (120 RPS) one request at a time.
 pub struct UserCheck {
     client: Client,
     user_pool_id: String,
-    /// Verdicts by username; `None` when every request must ask.
+    /// Verdicts by `sub`; `None` when every request must ask.
     verdicts: Option<Cache<String, Verdict>>,
 }
 
@@ -41,42 +56,61 @@ impl UserCheck {
         }
     }
 
-    /// Whether a recent verdict on `username` makes a call unnecessary now.
-    pub fn is_fresh(&self, username: &str) -> bool {
-        self.verdicts
-            .as_ref()
-            .is_some_and(|cache| cache.contains_key(username))
+    /// The remembered verdict on the token's user as an outcome, or `None` when the check is due
+    /// (nothing remembered, or caching is off). A remembered refusal is an answer, not a pass.
+    pub async fn remembered(&self, token: &VerifiedIdToken) -> Option<Result<(), Arc<ApiError>>> {
+        let verdict = self.verdicts.as_ref()?.get(token.sub()).await?;
+        Some(verdict.outcome())
     }
 
-    /// Passes when the user exists and is enabled; asks Cognito unless a recent verdict is cached.
-    /// Concurrent checks of one user share a single call; failures to ask are not cached.
-    pub async fn check(&self, username: &str) -> Result<(), Arc<ApiError>> {
+    /// Passes when the token's user exists, is enabled and still has the token's `sub`; asks
+    /// Cognito unless a verdict is remembered. Concurrent checks of one user share a single call;
+    /// failures to ask are not remembered.
+    pub async fn check(&self, token: &VerifiedIdToken) -> Result<(), Arc<ApiError>> {
         let verdict = match &self.verdicts {
             Some(cache) => {
                 cache
-                    .try_get_with_by_ref(username, self.ask(username))
+                    .try_get_with_by_ref(token.sub(), self.ask(token))
                     .await?
             }
-            None => self.ask(username).await?,
+            None => self.ask(token).await?,
         };
-        match verdict {
-            Verdict::Enabled => Ok(()),
-            Verdict::Disabled => Err(Arc::new(ApiError::UserDisabled)),
-            Verdict::Unknown => Err(Arc::new(ApiError::UnknownUser)),
-        }
+        verdict.outcome()
     }
 
-    async fn ask(&self, username: &str) -> Result<Verdict, ApiError> {
+    async fn ask(&self, token: &VerifiedIdToken) -> Result<Verdict, ApiError> {
         let answer = self
             .client
             .admin_get_user()
             .user_pool_id(&self.user_pool_id)
-            .username(username)
+            .username(token.username())
             .send()
             .await;
         match answer {
-            Ok(user) if user.enabled() => Ok(Verdict::Enabled),
-            Ok(_) => Ok(Verdict::Disabled),
+            Ok(user) => {
+                let sub = user
+                    .user_attributes()
+                    .iter()
+                    .find(|a| a.name() == "sub")
+                    .and_then(|a| a.value());
+                Ok(match sub {
+                    Some(sub) if sub == token.sub() => {
+                        if user.enabled() {
+                            Verdict::Enabled
+                        } else {
+                            Verdict::Disabled
+                        }
+                    }
+                    // The username was given to someone else after this token was issued.
+                    Some(_) => Verdict::Unknown,
+                    None => {
+                        return Err(ApiError::Upstream {
+                            upstream: Upstream::UserPool,
+                            source: "AdminGetUser answered without the user's sub".into(),
+                        });
+                    }
+                })
+            }
             Err(err) => match err.as_service_error() {
                 Some(AdminGetUserError::UserNotFoundException(_)) => Ok(Verdict::Unknown),
                 Some(AdminGetUserError::NotAuthorizedException(_)) => Err(ApiError::NotAuthorized),

@@ -188,25 +188,34 @@ impl Stack {
             .unwrap()
             .subsec_nanos();
         let username = format!("{label}-{}-{seq}-{nanos}", std::process::id());
+        self.create_user(&username).await
+    }
+
+    /// Creates `username` (again, after a deletion: a new person with a new `sub`), confirmed
+    /// with a permanent password.
+    pub async fn create_user(&self, username: &str) -> TestUser {
         let password = "Test-Passw0rd!-local".to_owned();
         let idp = self.idp().await;
         let pool = self.var("USER_POOL_ID");
         idp.admin_create_user()
             .user_pool_id(pool)
-            .username(&username)
+            .username(username)
             .message_action(aws_sdk_cognitoidentityprovider::types::MessageActionType::Suppress)
             .send()
             .await
             .expect("AdminCreateUser");
         idp.admin_set_user_password()
             .user_pool_id(pool)
-            .username(&username)
+            .username(username)
             .password(&password)
             .permanent(true)
             .send()
             .await
             .expect("AdminSetUserPassword");
-        TestUser { username, password }
+        TestUser {
+            username: username.to_owned(),
+            password,
+        }
     }
 
     /// Disables a user in the pool (as an administrator would).

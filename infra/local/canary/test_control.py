@@ -48,3 +48,24 @@ def test_bad_fault_is_rejected(faults):
     assert status == 400 and "target" in body["error"]
     status, body = faults(target="s3:*", kind="explode")
     assert status == 400 and "kind" in body["error"]
+
+
+def test_error_with_a_named_code(faults, user_s3, identity_ids, env, identity, provider, get_id, fresh_token):
+    key = dict(Bucket=env["S3_BUCKET"], Key=f"cognito-test/{identity_ids['admin']}/data.txt")
+    faults(target="s3:GetObject", kind="error", status=400, code="ExpiredToken",
+           message="The provided token has expired.", count=1)
+    assert error_of(user_s3["admin"].get_object, **key) == ("ExpiredToken", 400)
+    assert user_s3["admin"].get_object(**key)["Body"].read()
+    faults(target="cognito-identity:GetCredentialsForIdentity", kind="error", status=400,
+           code="ResourceNotFoundException", count=1)
+    token = fresh_token()
+    call = dict(IdentityId=get_id(token), Logins={provider: token})
+    assert error_of(identity.get_credentials_for_identity, **call) == ("ResourceNotFoundException", 400)
+    assert identity.get_credentials_for_identity(**call)["Credentials"]["AccessKeyId"]
+
+
+def test_a_code_needs_kind_error(faults):
+    status, body = faults(target="s3:*", kind="throttle", code="ExpiredToken")
+    assert status == 400 and "code" in body["error"]
+    status, body = faults(target="s3:*", kind="error", code="Bad Code!")
+    assert status == 400 and "code" in body["error"]

@@ -5,7 +5,7 @@ import time
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from support import auth_result, error_of, make_client, unique
+from support import error_of, make_client, unique
 
 IDENTITY_ID = re.compile(r"^us-east-1:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -117,21 +117,3 @@ def test_role_trust_policy_is_enforced(admin, identity, provider, fresh_token, e
     finally:
         cognito_identity.delete_identity_pool(IdentityPoolId=other)
 
-
-def test_disabled_user(admin, lambda_principal, identity, provider, env):
-    """AdminGetUser answers Enabled=False (not an error); with ServerSideTokenCheck the identity
-    pool refuses the user's still unexpired token."""
-    idp, pool = admin["cognito-idp"], env["USER_POOL_ID"]
-    name, password = unique("disabled"), "Disabled-Passw0rd!"
-    idp.admin_create_user(UserPoolId=pool, Username=name, MessageAction="SUPPRESS")
-    try:
-        idp.admin_set_user_password(UserPoolId=pool, Username=name, Password=password, Permanent=True)
-        token = auth_result(idp, pool, env["USER_POOL_CLIENT_ID"], name, password)["IdToken"]
-        identity.get_id(IdentityPoolId=env["IDENTITY_POOL_ID"], Logins={provider: token})
-        idp.admin_disable_user(UserPoolId=pool, Username=name)
-        user = lambda_principal["cognito-idp"].admin_get_user(UserPoolId=pool, Username=name)
-        assert user["Enabled"] is False
-        assert error_of(identity.get_id, IdentityPoolId=env["IDENTITY_POOL_ID"],
-                        Logins={provider: token})[0] == "NotAuthorizedException"
-    finally:
-        idp.admin_delete_user(UserPoolId=pool, Username=name)

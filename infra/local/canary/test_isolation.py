@@ -47,13 +47,19 @@ def test_missing_own_key_is_access_denied_unless_caller_may_list(user_s3, identi
     assert error_of(admin["s3"].get_object, Bucket=env["S3_BUCKET"], Key=key) == ("NoSuchKey", 404)
 
 
-def test_user_may_write_and_delete_own_objects_only(user_s3, identity_ids, env):
+def test_user_may_write_and_delete_own_objects_only(user_s3, identity_ids, admin, env):
+    """The file API writes and deletes with the user's keys: own folder yes, anyone else's no."""
     s3, bucket = user_s3["user"], env["S3_BUCKET"]
     own = data_key(identity_ids["user"], "scratch.txt")
     s3.put_object(Bucket=bucket, Key=own, Body=b"x")
     s3.delete_object(Bucket=bucket, Key=own)
     other = data_key(identity_ids["admin"], "scratch.txt")
     assert error_of(s3.put_object, Bucket=bucket, Key=other, Body=b"x") == ("AccessDenied", 403)
+    admin["s3"].put_object(Bucket=bucket, Key=other, Body=b"x")
+    try:
+        assert error_of(s3.delete_object, Bucket=bucket, Key=other) == ("AccessDenied", 403)
+    finally:
+        admin["s3"].delete_object(Bucket=bucket, Key=other)
 
 
 def test_policies_in_the_stack_are_the_policy_source(admin, env):
@@ -80,3 +86,10 @@ def test_policies_in_the_stack_are_the_policy_source(admin, env):
     stored = iam.get_user_policy(UserName=lambda_user, PolicyName=policy_name)["PolicyDocument"]
     pool_arn = f"arn:aws:cognito-idp:{env['AWS_REGION']}:{env['ACCOUNT_ID']}:userpool/{env['USER_POOL_ID']}"
     assert stored == render_policy("lambda-user-check.json", USER_POOL_ARN=pool_arn)
+
+
+def test_an_unknown_continuation_token_is_invalid_argument(user_s3, identity_ids, env):
+    """S3 answers 400 InvalidArgument to a continuation token it never issued (moto: 500)."""
+    own = f"cognito-test/{identity_ids['user']}/"
+    call = dict(Bucket=env["S3_BUCKET"], Prefix=own, ContinuationToken="bm90LWEtdG9rZW4")
+    assert error_of(user_s3["user"].list_objects_v2, **call) == ("InvalidArgument", 400)

@@ -13,7 +13,11 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
   the attributes it reads (_access_key, _action, _data, _service, account_id,
   _raise_access_denied, _is_assuming_role_operation, _check_role_trust_relationship),
   IAMPolicy(...)._policy_json, AssumedRoleAccessKey._access_key_id, S3IAMRequest.
-- moto.iam.models.iam_backends[account]["aws"]: get_role_by_arn, Role.assume_role_policy_document.
+- moto.iam.models.iam_backends[account]["aws"]: get_role_by_arn, Role.assume_role_policy_document;
+  IAMBackend.create_role (wrapped: the trust policy is validated, as UpdateAssumeRolePolicy does).
+- moto.iam.policy_validation: IAMPolicyDocumentValidator.validate and
+  IAMTrustPolicyDocumentValidator.validate (wrapped: our stricter checks, iam_eval.validate, and
+  the _policy_document they read); moto.iam.exceptions.MalformedPolicyDocument.
 - moto.sts.models.sts_backends[account]["aws"]: assume_role, AssumedRole (access_key_id,
   secret_access_key, session_token, expiration).
 - moto.s3.models.s3_backends[account]["aws"]: get_object (is a key there?).
@@ -22,15 +26,25 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
   CognitoIdentityPool.cognito_identity_providers.
 - moto.cognitoidp: CognitoIdpResponse (_determine_resource added: the pool ARN, so pool-scoped
   policies match), cognitoidp_backends[account][region].user_pools[id] (json_web_key, users,
-  CognitoIdpUser.id / .enabled).
+  CognitoIdpUser.id), CognitoIdpUserPool.create_jwt (wrapped: issue time per jti) and
+  CognitoIdpUserPool.sign_out (wrapped: time of the user's last global sign-out), _get_user.
+- presign.py (SigV4 presigned S3 URLs): ActionAuthenticatorMixin._authenticate_and_authorize_action
+  (wrapped: S3 requests with X-Amz-Algorithm/X-Amz-Signature in the query use a subclass of
+  S3IAMRequest that reads the query), moto.iam.access_control.create_access_key /
+  CreateAccessKeyFailure, sts_backends[account]["aws"].assumed_roles[].expiration, the WSGI
+  environ behind request.headers (RAW_URI, QUERY_STRING).
+- s3_fixes.py: S3Backend.list_objects_v2 (wrapped: an unknown continuation token is S3's 400
+  InvalidArgument, not a 500), S3Backend._pagination_tokens, moto.s3.exceptions.InvalidContinuationToken.
 """
 
-from . import control, iam_eval, identity
+from . import control, iam_eval, identity, presign, s3_fixes
 
 
 def apply() -> None:
     iam_eval.apply()
     identity.apply()
+    presign.apply()
+    s3_fixes.apply()
 
 
 def wrap(app, extra=None):

@@ -82,18 +82,26 @@ def _s3_operation(environ, path, query):
     return {"HEAD": "HeadBucket", "PUT": "CreateBucket", "DELETE": "DeleteBucket"}.get(method, method)
 
 
-def _fault_response(operation, kind, status):
-    """What AWS answers when throttling or failing, in the operation's protocol."""
+def _fault_response(operation, kind, status, code=None, message=None):
+    """What AWS answers when throttling or failing, in the operation's protocol. `code` and
+    `message` name a specific service error (e.g. S3's ExpiredToken) instead of a generic one."""
     service = operation.split(":", 1)[0]
     if operation == "cognito-idp:JWKS":  # a static document behind a CDN, not an API
         status = 429 if kind == "throttle" else status
         return status, "application/json", json.dumps({"message": "fault injected"})
     if service in _JSON_SERVICES:
-        code = "TooManyRequestsException" if kind == "throttle" else "InternalErrorException"
-        body = {"__type": code, "message": "Rate exceeded" if kind == "throttle" else "Internal error (injected)"}
+        if kind == "throttle":
+            code, message = "TooManyRequestsException", "Rate exceeded"
+        else:
+            code, message = code or "InternalErrorException", message or "Internal error (injected)"
+        body = {"__type": code, "message": message}
         return (400 if kind == "throttle" else status), "application/x-amz-json-1.1", json.dumps(body)
     if service == "s3":
-        code, message = ("SlowDown", "Please reduce your request rate.") if kind == "throttle" else ("InternalError", "We encountered an internal error. Please try again.")
+        if kind == "throttle":
+            code, message = "SlowDown", "Please reduce your request rate."
+        else:
+            code = code or "InternalError"
+            message = message or "We encountered an internal error. Please try again."
         body = f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>'
         return (503 if kind == "throttle" else status), "application/xml", body
     code = "Throttling" if kind == "throttle" else "InternalFailure"
@@ -118,7 +126,13 @@ def _parse_fault(raw):
         raise ValueError('"delay_ms" must be an integer in 0..60000')
     if count is not None and (not isinstance(count, int) or count < 1):
         raise ValueError('"count" must be a positive integer or absent')
-    return {"target": target, "kind": kind, "status": status, "delay_ms": delay_ms, "count": count}
+    code, message = fault.get("code"), fault.get("message")
+    if code is not None and (kind != "error" or not isinstance(code, str) or not code.isalnum()):
+        raise ValueError('"code" goes with kind "error" and must be an alphanumeric error code')
+    if message is not None and (code is None or not isinstance(message, str) or len(message) > 200):
+        raise ValueError('"message" goes with "code" and must be a string of at most 200 characters')
+    return {"target": target, "kind": kind, "status": status, "delay_ms": delay_ms, "count": count,
+            "code": code, "message": message}
 
 
 class ControlMiddleware:
@@ -143,7 +157,8 @@ class ControlMiddleware:
         if fault and fault["kind"] == "delay":
             time.sleep(fault["delay_ms"] / 1000)
         elif fault:
-            status, content_type, body = _fault_response(operation, fault["kind"], fault["status"])
+            status, content_type, body = _fault_response(
+                operation, fault["kind"], fault["status"], fault["code"], fault["message"])
             return _respond(start_response, status, body, content_type)
         return self.app(environ, start_response)
 

@@ -3,14 +3,31 @@
 Stock moto's GetId ignores Logins and returns a random id per call; GetCredentialsForIdentity
 returns fixed fake keys; Set/GetIdentityPoolRoles are missing. Here:
 - GetId verifies the Logins token (signature with the user pool's key, iss, aud = the client id
-  configured for that provider, token_use = id, exp/nbf, and with ServerSideTokenCheck the user
-  must exist and be enabled) and returns an IdentityId that is stable per (pool, provider, sub).
+  configured for that provider, token_use = id, exp/nbf; with ServerSideTokenCheck not issued
+  before the user's last global sign-out) and returns an IdentityId that is stable per (pool,
+  provider, sub) (see "User state" below).
 - GetCredentialsForIdentity verifies Logins the same way, requires that they map to the given
-  IdentityId, checks the authenticated role's trust policy (aud, amr), assumes the role through
-  moto's STS and records which identity the keys belong to, for IAM policy variables.
+  IdentityId, with ServerSideTokenCheck also refuses a user who was deleted, checks the authenticated
+  role's trust policy (Principal {"Federated": "cognito-identity.amazonaws.com"}, aud, amr),
+  assumes the role through moto's STS and records which identity the keys belong to, for IAM
+  policy variables.
 Errors are JSON with AWS's codes, status 400.
+
+User state (infra/local/README.md, "Faithfulness choices"). AWS documents ServerSideTokenCheck as:
+the identity pool checks "that the user has not been globally signed out or deleted before the
+identity pool provides an OIDC token or AWS credentials", else 400 NotAuthorized (API reference,
+CognitoIdentityProvider). So:
+- deleted user (no user with the token's sub), or a token issued before the user's last global
+  sign-out (AdminUserGlobalSignOut / GlobalSignOut), ServerSideTokenCheck on:
+  GetCredentialsForIdentity refuses (documented);
+- GetId provides neither an OIDC token nor credentials, so whether it checks is not documented:
+  for a deleted user, which our Lambda checks itself (AdminGetUser), it does not (permissive); for
+  a token issued before a global sign-out, which our Lambda does not check, it refuses (stricter);
+- disabled user: not documented for either call, and checked by our Lambda: both accept the
+  still-valid token (permissive), so that tests prove the Lambda's own check refuses it.
 """
 
+import base64
 import json
 import re
 import threading
@@ -24,7 +41,7 @@ from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import JsonRESTError
 from moto.cognitoidentity.models import cognitoidentity_backends
 from moto.cognitoidentity.responses import CognitoIdentityResponse
-from moto.cognitoidp.models import cognitoidp_backends
+from moto.cognitoidp.models import CognitoIdpUserPool, cognitoidp_backends
 from moto.iam.models import iam_backends
 from moto.sts.models import sts_backends
 
@@ -93,14 +110,38 @@ def _verified_sub(account_id, provider, token):
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         raise _not_authorized("Invalid login token. Missing sub.")
-    if provider.get("ServerSideTokenCheck"):
-        if not any(user.id == sub and user.enabled for user in user_pool.users.values()):
-            raise _not_authorized("Invalid login token. User is disabled or does not exist.")
-    return sub
+    return sub, claims
 
 
-def _verified_login(account_id, pool, logins):
-    """(provider name, sub) of the first configured provider in Logins; every login must verify."""
+def _server_side_token_check(account_id, provider, sub, claims, providing_credentials):
+    """The token must not predate the user's last global sign-out; when credentials are provided
+    the user must also still exist (enabled or not: a disabled user is not refused). See the
+    module docstring."""
+    match = _USER_POOL_PROVIDER.fullmatch(provider["ProviderName"])
+    user_pool = cognitoidp_backends[account_id][match[1]].user_pools.get(match[2])
+    user = next((u for u in user_pool.users.values() if u.id == sub), None)
+    if user is None:
+        if providing_credentials:
+            raise _not_authorized("Invalid login token. User does not exist.")
+        return
+    signed_out_at = getattr(user, "moto_ext_signed_out_at", None)
+    if signed_out_at is not None and _issued_at(user_pool, claims) <= signed_out_at:
+        raise _not_authorized("Invalid login token. Token has been revoked.")
+
+
+def _issued_at(user_pool, claims):
+    """When the token was issued: precisely for tokens moto minted (by jti; `iat` has whole
+    seconds only), else `iat` (a token of the same second as the sign-out counts as before it)."""
+    issued = getattr(user_pool, "moto_ext_issued", {}).get(claims.get("jti"))
+    if issued is not None:
+        return issued
+    iat = claims.get("iat")
+    return iat if isinstance(iat, (int, float)) else float("-inf")
+
+
+def _verified_login(account_id, pool, logins, providing_credentials=False):
+    """(provider name, sub) of the first configured provider in Logins; every login must verify.
+    `providing_credentials`: GetCredentialsForIdentity (ServerSideTokenCheck also wants the user)."""
     if not logins:
         raise _not_authorized("Unauthenticated access is not supported for this identity pool.")
     providers = {p["ProviderName"]: p for p in pool.cognito_identity_providers or []}
@@ -108,7 +149,10 @@ def _verified_login(account_id, pool, logins):
     for name, token in logins.items():
         if name not in providers:
             raise _not_authorized("Token is not from a supported provider of this identity pool.")
-        verified.append((name, _verified_sub(account_id, providers[name], token)))
+        sub, claims = _verified_sub(account_id, providers[name], token)
+        if providers[name].get("ServerSideTokenCheck"):
+            _server_side_token_check(account_id, providers[name], sub, claims, providing_credentials)
+        verified.append((name, sub))
     return min(verified)  # deterministic choice when several logins are given
 
 
@@ -151,7 +195,7 @@ def get_credentials_for_identity(self):
     if pool_id is None:
         raise _error("ResourceNotFoundException", f"Identity '{identity_id}' not found.")
     pool = _pool(account_id, pool_id)
-    provider, sub = _verified_login(account_id, pool, self._get_param("Logins"))
+    provider, sub = _verified_login(account_id, pool, self._get_param("Logins"), providing_credentials=True)
     if _identity_id(pool_id, provider, sub) != identity_id:
         raise _not_authorized("Logins don't match. Please include at least one valid login for this identity or identity pool.")
 
@@ -171,7 +215,8 @@ def get_credentials_for_identity(self):
     }
     trust = role.assume_role_policy_document
     trust = json.loads(trust) if isinstance(trust, str) else trust
-    if evaluate([trust], "sts:AssumeRoleWithWebIdentity", None, context, "cognito-identity.amazonaws.com") != ALLOW:
+    caller = ("Federated", "cognito-identity.amazonaws.com")  # a web identity session principal
+    if evaluate([trust], "sts:AssumeRoleWithWebIdentity", None, context, caller) != ALLOW:
         raise _invalid_configuration()
 
     assumed = sts_backends[account_id]["aws"].assume_role(
@@ -214,6 +259,37 @@ def get_identity_pool_roles(self):
     )
 
 
+def _recording_issue_time(create_jwt):
+    """Remember when each token was minted (by jti), to order tokens and global sign-outs."""
+
+    def create_jwt_recorded(self, *args, **kwargs):
+        token, expires_in = create_jwt(self, *args, **kwargs)
+        jti = json.loads(_b64url_decode(token.split(".")[1])).get("jti")
+        if not hasattr(self, "moto_ext_issued"):
+            self.moto_ext_issued = {}
+        self.moto_ext_issued[jti] = time.time()
+        return token, expires_in
+
+    return create_jwt_recorded
+
+
+def _recording_sign_out(sign_out):
+    """AdminUserGlobalSignOut / GlobalSignOut: moto drops the user's access and refresh tokens;
+    also remember when, for ServerSideTokenCheck on ID tokens."""
+
+    def sign_out_recorded(self, username):
+        sign_out(self, username)
+        user = self.users.get(username) or self._get_user(username)
+        if user is not None:
+            user.moto_ext_signed_out_at = time.time()
+
+    return sign_out_recorded
+
+
+def _b64url_decode(part):
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
 def apply():
     # The SDKs send GetCredentialsForIdentity unsigned, like GetId (already public in moto).
     public = "AWSCognitoIdentityService.GetCredentialsForIdentity"
@@ -223,3 +299,5 @@ def apply():
     CognitoIdentityResponse.get_credentials_for_identity = get_credentials_for_identity
     CognitoIdentityResponse.set_identity_pool_roles = set_identity_pool_roles
     CognitoIdentityResponse.get_identity_pool_roles = get_identity_pool_roles
+    CognitoIdpUserPool.create_jwt = _recording_issue_time(CognitoIdpUserPool.create_jwt)
+    CognitoIdpUserPool.sign_out = _recording_sign_out(CognitoIdpUserPool.sign_out)

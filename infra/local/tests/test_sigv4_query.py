@@ -1,0 +1,265 @@
+"""Unit tests of the SigV4 query-string verifier (moto_ext/presign.py), with botocore as the
+independent signer and a fixed clock: the time rules to the second, every malformed-parameter
+answer, and the non-S3 form. The canary shows the same verifier end to end (curl, IAM)."""
+
+import hashlib
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from unittest import mock
+from urllib.parse import urlsplit
+
+import botocore.auth
+import pytest
+from botocore.auth import S3SigV4QueryAuth, SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from moto_ext import presign as ext  # noqa: E402
+from moto_ext.presign import Keys, QueryAuthError, query_pairs, verify_sigv4_query  # noqa: E402
+
+AT = datetime(2026, 11, 29, 12, 0, 0, tzinfo=timezone.utc)
+AKID, SECRET, TOKEN = "ASIATESTTESTTESTTEST", "secret/key+with=odd chars", "session-token/with+chars=="
+ENDPOINT = "http://127.0.0.1:5455"
+KEY_URL = f"{ENDPOINT}/bucket/cognito-test/us-east-1%3A11111111-2222-3333-4444-555555555555/data.txt"
+
+
+def presign(method="GET", url=KEY_URL, headers=None, expires=900, token=TOKEN, service="s3", secret=SECRET):
+    """A presigned URL made by botocore, signed at AT."""
+    request = AWSRequest(method=method, url=url, headers=headers or {})
+    auth_class = S3SigV4QueryAuth if service == "s3" else SigV4QueryAuth
+    auth = auth_class(Credentials(AKID, secret, token), service, "us-east-1", expires=expires)
+    with mock.patch.object(botocore.auth, "get_current_datetime", return_value=AT.replace(tzinfo=None)):
+        auth.add_auth(request)
+    return request.url
+
+
+def lookup(access_key_id, token, expires_at=None):
+    if access_key_id != AKID:
+        raise QueryAuthError("unknown-key", 403, "InvalidAccessKeyId", ext.MSG_INVALID_KEY)
+    if token != TOKEN:
+        raise QueryAuthError("invalid-token", 400, "InvalidToken", ext.MSG_INVALID_TOKEN)
+    return Keys(SECRET, expires_at, principal="the-principal")
+
+
+def verify(url, method="GET", headers=None, now=AT, **options):
+    parts = urlsplit(url)
+    received = {"host": [parts.netloc]}
+    for name, value in (headers or {}).items():
+        received.setdefault(name.lower(), []).append(value)
+    options.setdefault("lookup", lookup)
+    options.setdefault("service", "s3")
+    return verify_sigv4_query(method, parts.path, query_pairs(parts.query), received, region="us-east-1",
+                              now=now, **options)
+
+
+def refusal(url, **kwargs):
+    with pytest.raises(QueryAuthError) as info:
+        verify(url, **kwargs)
+    return info.value.status, info.value.code, info.value.message
+
+
+def with_param(url, name, value):
+    """The URL with one query parameter replaced (added when absent; removed when value is None)."""
+    base, _, query = url.partition("?")
+    pairs = [p for p in query.split("&") if p.split("=", 1)[0] != name]
+    if value is not None:
+        pairs.append(f"{name}={value}")
+    return f"{base}?{'&'.join(pairs)}"
+
+
+SIGNATURE = (403, "SignatureDoesNotMatch", ext.MSG_SIGNATURE)
+
+
+# ---------------------------------------------------------------- what verifies
+
+
+def test_a_botocore_presigned_get_verifies():
+    verified = verify(presign())
+    assert verified.access_key_id == AKID and verified.keys.principal == "the-principal"
+    assert verified.expires_in == 900 and verified.signed_headers == ("host",)
+
+
+def test_the_key_path_may_arrive_encoded_or_not():
+    """S3 canonicalizes the decoded path: `:` sent raw or as %3A names the same key."""
+    url = presign()
+    assert "%3A" in url
+    verify(url.replace("%3A", ":"))
+
+
+def test_odd_keys_and_extra_parameters_verify():
+    url = presign(url=f"{ENDPOINT}/bucket/dir/a%20file%2Bplus%C3%A9~x.txt?response-content-type=text%2Fplain&versionId=")
+    verify(url)
+
+
+def test_presigned_put_with_signed_length_and_type():
+    headers = {"Content-Type": "text/plain", "Content-Length": "5"}
+    url = presign("PUT", headers=headers)
+    assert "content-length%3Bcontent-type%3Bhost" in url
+    verify(url, method="PUT", headers=headers)
+    assert refusal(url, method="PUT", headers={**headers, "Content-Length": "6"})[:2] == SIGNATURE[:2]
+    assert refusal(url, method="PUT", headers={**headers, "Content-Type": "text/html"})[:2] == SIGNATURE[:2]
+    assert refusal(url, method="PUT", headers={"Content-Type": "text/plain"})[:2] == SIGNATURE[:2]
+    assert refusal(url, method="GET", headers=headers)[:2] == SIGNATURE[:2]
+
+
+def test_without_a_session_token_for_permanent_keys():
+    def permanent(access_key_id, token):
+        assert token is None
+        return Keys(SECRET)
+
+    verify(presign(token=None), lookup=permanent)
+
+
+# ---------------------------------------------------------------- tampering
+
+
+@pytest.mark.parametrize("name, value", [
+    ("X-Amz-Expires", "901"),
+    ("X-Amz-Date", "20261129T115959Z"),
+    ("X-Amz-SignedHeaders", "host%3Bx-amz-date"),
+    ("X-Amz-Signature", "0" * 64),
+    ("extra", "1"),
+    ("response-content-disposition", "attachment"),
+])
+def test_tampering_with_any_parameter_is_refused(name, value):
+    assert refusal(with_param(presign(), name, value))[:2] == SIGNATURE[:2]
+
+
+def test_tampering_with_the_path_or_the_host_is_refused():
+    url = presign()
+    assert refusal(url.replace("data.txt", "data.tx2")) == SIGNATURE
+    assert refusal(url.replace("127.0.0.1:5455", "localhost:5455")) == SIGNATURE
+
+
+def test_the_credential_and_token_are_signed_too():
+    url = presign()
+    other_token = with_param(url, "X-Amz-Security-Token", "other")
+    assert refusal(other_token)[1] == "InvalidToken"
+    assert refusal(with_param(url, "X-Amz-Security-Token", None))[1] == "InvalidToken"
+    other_key = with_param(url, "X-Amz-Credential", "ASIAOTHEROTHEROTHER0%2F20261129%2Fus-east-1%2Fs3%2Faws4_request")
+    assert refusal(other_key)[1] == "InvalidAccessKeyId"
+    assert refusal(presign(secret="not-the-secret")) == SIGNATURE
+
+
+# ---------------------------------------------------------------- time
+
+
+def test_expiry_to_the_second():
+    url = presign(expires=60)
+    verify(url, now=AT + timedelta(seconds=59))
+    with pytest.raises(QueryAuthError) as info:
+        verify(url, now=AT + timedelta(seconds=60))
+    error = info.value
+    assert (error.status, error.code, error.message) == (403, "AccessDenied", "Request has expired")
+    assert error.extra == {"X-Amz-Expires": "60", "Expires": "2026-11-29T12:01:00Z",
+                           "ServerTime": "2026-11-29T12:01:00Z"}
+
+
+def test_not_yet_valid_beyond_fifteen_minutes_of_skew():
+    url = presign()
+    verify(url, now=AT - timedelta(minutes=15))
+    assert refusal(url, now=AT - timedelta(minutes=15, seconds=1)) == (403, "AccessDenied", "Request is not yet valid")
+
+
+def test_expired_session_keys():
+    url = presign()
+    still = lambda akid, token: lookup(akid, token, expires_at=AT + timedelta(seconds=1))  # noqa: E731
+    gone = lambda akid, token: lookup(akid, token, expires_at=AT)  # noqa: E731
+    verify(url, lookup=still)
+    assert refusal(url, lookup=gone) == (400, "ExpiredToken", "The provided token has expired.")
+
+
+def test_an_expired_url_is_refused_before_its_signature_is_checked():
+    url = with_param(presign(expires=60), "X-Amz-Signature", "0" * 64)
+    assert refusal(url, now=AT + timedelta(hours=1))[2] == "Request has expired"
+
+
+# ---------------------------------------------------------------- malformed parameters
+
+
+@pytest.mark.parametrize("name", ["X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders",
+                                  "X-Amz-Expires"])
+def test_a_missing_parameter(name):
+    assert refusal(with_param(presign(), name, None)) == (400, "AuthorizationQueryParametersError", ext.MSG_MISSING)
+    assert refusal(with_param(presign(), name, ""))[2] == ext.MSG_MISSING
+
+
+def test_the_algorithm():
+    assert refusal(with_param(presign(), "X-Amz-Algorithm", "AWS4-HMAC-SHA1"))[2] == \
+        'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"'
+    assert refusal(with_param(presign(), "X-Amz-Algorithm", None))[2] == ext.MSG_MISSING
+
+
+@pytest.mark.parametrize("value, message", [
+    ("604801", "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be "
+               "less than 604800 seconds"),
+    ("abc", "X-Amz-Expires should be a number"),
+    ("-1", "X-Amz-Expires must be non-negative"),
+])
+def test_expires_out_of_range(value, message):
+    assert refusal(with_param(presign(), "X-Amz-Expires", value)) == (400, "AuthorizationQueryParametersError", message)
+
+
+def test_a_zero_lifetime_is_expired_on_arrival():
+    assert refusal(presign(expires=0)) == (403, "AccessDenied", "Request has expired")
+
+
+def test_a_week_is_allowed():
+    verify(presign(expires=604800), now=AT + timedelta(seconds=604799))
+
+
+@pytest.mark.parametrize("credential, fragment", [
+    ("ASIATESTTESTTESTTEST%2F20261129%2Fus-east-1%2Fs3", "the Credential is mal-formed"),
+    ("%2F20261129%2Fus-east-1%2Fs3%2Faws4_request", "the Credential is mal-formed"),
+    ("ASIATESTTESTTESTTEST%2F2026-11-29%2Fus-east-1%2Fs3%2Faws4_request", "the Credential is mal-formed"),
+    ("ASIATESTTESTTESTTEST%2F20261129%2Feu-west-1%2Fs3%2Faws4_request",
+     "the region 'eu-west-1' is wrong; expecting 'us-east-1'"),
+    ("ASIATESTTESTTESTTEST%2F20261129%2Fus-east-1%2Fsqs%2Faws4_request", 'incorrect service "sqs"'),
+    ("ASIATESTTESTTESTTEST%2F20261129%2Fus-east-1%2Fs3%2Faws5_request", 'incorrect terminal "aws5_request"'),
+    ("ASIATESTTESTTESTTEST%2F20261128%2Fus-east-1%2Fs3%2Faws4_request",
+     'Invalid credential date "20261128". This date is not the same as X-Amz-Date: "20261129".'),
+])
+def test_a_malformed_credential(credential, fragment):
+    status, code, message = refusal(with_param(presign(), "X-Amz-Credential", credential))
+    assert (status, code) == (400, "AuthorizationQueryParametersError") and fragment in message
+
+
+def test_a_malformed_date():
+    assert refusal(with_param(presign(), "X-Amz-Date", "2026-11-29T12:00:00Z"))[2] == ext.MSG_DATE
+
+
+def test_both_an_authorization_header_and_a_presigned_query():
+    status, code, _ = refusal(presign(), has_authorization_header=True)
+    assert (status, code) == (400, "InvalidArgument")
+
+
+def test_x_amz_headers_must_be_signed():
+    status, code, message = refusal(presign(), headers={"x-amz-acl": "public-read"})
+    assert (status, code, message) == (403, "AccessDenied", ext.MSG_NOT_SIGNED)
+
+
+def test_host_must_be_signed():
+    url = with_param(presign(), "X-Amz-SignedHeaders", "content-type")
+    assert refusal(url, headers={"Content-Type": "text/plain"}) == SIGNATURE
+
+
+# ---------------------------------------------------------------- other services, XML
+
+
+def test_another_service_with_a_body_hash_and_double_encoded_path():
+    url = presign(url=f"{ENDPOINT}/v1/read%20file", service="execute-api")
+    empty = hashlib.sha256(b"").hexdigest()
+    verify(url, service="execute-api", payload_hash=empty, double_encode_path=True)
+    assert refusal(url, service="execute-api", payload_hash=empty)[1] == "SignatureDoesNotMatch"
+    assert "belongs to" in refusal(url, payload_hash=empty, double_encode_path=True)[2]  # an s3 endpoint
+
+
+def test_error_xml():
+    error = QueryAuthError("expired", 403, "AccessDenied", "Request has expired", **{"X-Amz-Expires": "1"})
+    xml = ext.s3_error_xml(error, request_id="R")
+    assert xml.endswith("<Error><Code>AccessDenied</Code><Message>Request has expired</Message>"
+                        "<X-Amz-Expires>1</X-Amz-Expires><RequestId>R</RequestId><HostId>moto-ext</HostId></Error>")
+    escaped = ext.s3_error_xml(QueryAuthError("signature", 403, "SignatureDoesNotMatch", "a<b&c"))
+    assert "<Message>a&lt;b&amp;c</Message>" in escaped

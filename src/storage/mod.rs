@@ -1,0 +1,415 @@
+//! Per-identity S3 access: a client holding one user's scoped keys, which builds every key it
+//! touches from that user's own IdentityId.
+
+mod name;
+
+pub use name::{FileName, ObjectKey};
+
+use crate::error::{ApiError, Upstream};
+use crate::identity::{IdentityId, ScopedCredentials};
+use aws_sdk_s3::Client;
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use std::time::{Duration, SystemTime};
+
+/// Longest first line returned; a longer one is refused rather than cut.
+const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// What S3 says about one of the user's files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileInfo {
+    /// The name relative to the user's folder.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last change, RFC 3339.
+    pub last_modified: Option<String>,
+    /// S3's entity tag, quotes included.
+    pub etag: Option<String>,
+    /// The stored `Content-Type` (only known from a HEAD, not from a listing).
+    pub content_type: Option<String>,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone)]
+pub struct FilePage {
+    /// The files, in S3's (UTF-8 binary) key order.
+    pub files: Vec<FileInfo>,
+    /// S3's continuation token for the next page, if any.
+    pub next: Option<String>,
+}
+
+/// A URL signed with the user's own keys, and when it stops working.
+#[derive(Debug, Clone)]
+pub struct SignedUrl {
+    /// The URL itself.
+    pub url: String,
+    /// Headers the client must send with it (they are part of the signature).
+    pub headers: Vec<(String, String)>,
+    /// When S3 stops accepting it.
+    pub expires_at: SystemTime,
+}
+
+/// One identity's view of the bucket, through that identity's own credentials.
+#[derive(Debug, Clone)]
+pub struct UserBucket {
+    client: Client,
+    bucket: String,
+    prefix: String,
+    identity: IdentityId,
+    expires_at: SystemTime,
+}
+
+impl UserBucket {
+    /// A client from `shared` (endpoint, HTTP connection pool, timeouts) with `creds` as identity.
+    pub fn new(
+        shared: &aws_config::SdkConfig,
+        path_style: bool,
+        (bucket, prefix): (&str, &str),
+        identity: IdentityId,
+        creds: ScopedCredentials,
+        counter: Option<crate::metrics::CallCounter>,
+    ) -> Self {
+        let mut config = aws_sdk_s3::config::Builder::from(shared)
+            .credentials_provider(creds.credentials)
+            .force_path_style(path_style);
+        if let Some(counter) = counter {
+            config = config.interceptor(counter);
+        }
+        UserBucket {
+            client: Client::from_conf(config.build()),
+            bucket: bucket.to_owned(),
+            prefix: prefix.to_owned(),
+            identity,
+            expires_at: creds.expires_at,
+        }
+    }
+
+    /// When the keys behind this client expire.
+    pub fn expires_at(&self) -> SystemTime {
+        self.expires_at
+    }
+
+    /// Whose keys these are.
+    pub fn identity(&self) -> &IdentityId {
+        &self.identity
+    }
+
+    /// The key of `name` in this identity's folder.
+    pub fn key(&self, name: &FileName) -> Result<ObjectKey, ApiError> {
+        ObjectKey::file(&self.prefix, &self.identity, name)
+    }
+
+    /// This identity's data file (`GET /read-file`).
+    pub fn data_file(&self) -> ObjectKey {
+        ObjectKey::data_file(&self.prefix, &self.identity)
+    }
+
+    /// The object's first line without its line ending.
+    pub async fn first_line(&self, key: &ObjectKey) -> Result<String, ApiError> {
+        let answer = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .send()
+            .await;
+        let object = match answer {
+            Ok(object) => object,
+            Err(err) => return Err(self.failed(err, Some(key)).await),
+        };
+        let mut body = object.body;
+        let mut line = Vec::new();
+        loop {
+            let chunk = body.try_next().await.map_err(|e| ApiError::Upstream {
+                upstream: Upstream::S3,
+                source: e.into(),
+            })?;
+            let Some(chunk) = chunk else { break };
+            if let Some(end) = chunk.iter().position(|b| *b == b'\n') {
+                line.extend_from_slice(&chunk[..end]);
+                break;
+            }
+            line.extend_from_slice(&chunk);
+            if line.len() > MAX_LINE_BYTES {
+                return Err(ApiError::UnreadableFile);
+            }
+        }
+        if line.len() > MAX_LINE_BYTES {
+            return Err(ApiError::UnreadableFile);
+        }
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        String::from_utf8(line).map_err(|_| ApiError::UnreadableFile)
+    }
+
+    /// Size, date, ETag and type of one of the user's files (HeadObject).
+    pub async fn head(&self, key: &ObjectKey) -> Result<FileInfo, ApiError> {
+        let answer = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .send()
+            .await;
+        match answer {
+            Ok(out) => Ok(FileInfo {
+                name: self.name_of(key.as_str()).unwrap_or_default().to_owned(),
+                size: out.content_length().unwrap_or_default().max(0) as u64,
+                last_modified: out.last_modified().and_then(rfc3339),
+                etag: out.e_tag().map(str::to_owned),
+                content_type: out.content_type().map(str::to_owned),
+            }),
+            Err(err) => Err(self.failed(err, Some(key)).await),
+        }
+    }
+
+    /// Up to `limit` of the user's files below `sub` (all of them without), continuing at `next`.
+    pub async fn list(
+        &self,
+        sub: Option<&FileName>,
+        limit: u16,
+        next: Option<String>,
+    ) -> Result<FilePage, ApiError> {
+        let prefix = name::list_prefix(&self.prefix, &self.identity, sub);
+        let answer = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&prefix)
+            .max_keys(i32::from(limit))
+            .set_continuation_token(next)
+            .send()
+            .await;
+        let out = match answer {
+            Ok(out) => out,
+            // S3's answer to a continuation token it did not issue (an edited `next`).
+            Err(err) if code_of(&err) == Some("InvalidArgument") => {
+                return Err(ApiError::InvalidParameter(
+                    "next",
+                    "a value from a previous listing",
+                ));
+            }
+            Err(err) => return Err(self.failed(err, None).await),
+        };
+        let files = out
+            .contents()
+            .iter()
+            .filter_map(|object| {
+                // S3 only lists keys below the prefix; anything else is not shown.
+                let name = self.name_of(object.key()?)?;
+                Some(FileInfo {
+                    name: name.to_owned(),
+                    size: object.size().unwrap_or_default().max(0) as u64,
+                    last_modified: object.last_modified().and_then(rfc3339),
+                    etag: object.e_tag().map(str::to_owned),
+                    content_type: None,
+                })
+            })
+            .collect();
+        let next = out
+            .is_truncated()
+            .unwrap_or_default()
+            .then(|| out.next_continuation_token().map(str::to_owned))
+            .flatten();
+        Ok(FilePage { files, next })
+    }
+
+    /// Stores `body` under `key`; with `only_if_absent`, S3 refuses to replace an existing file.
+    /// Returns the new ETag.
+    pub async fn put(
+        &self,
+        key: &ObjectKey,
+        body: Vec<u8>,
+        content_type: &str,
+        only_if_absent: bool,
+    ) -> Result<Option<String>, ApiError> {
+        let mut request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .content_type(content_type)
+            .body(ByteStream::from(body));
+        if only_if_absent {
+            request = request.if_none_match("*");
+        }
+        match request.send().await {
+            Ok(out) => Ok(out.e_tag().map(str::to_owned)),
+            Err(err) if code_of(&err) == Some("PreconditionFailed") => Err(ApiError::FileExists),
+            Err(err) => Err(self.failed(err, None).await),
+        }
+    }
+
+    /// Removes `key`; removing an absent file succeeds (S3 answers 204 either way).
+    pub async fn delete(&self, key: &ObjectKey) -> Result<(), ApiError> {
+        let answer = self
+            .client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .send()
+            .await;
+        match answer {
+            Ok(_) => Ok(()),
+            Err(err) => Err(self.failed(err, None).await),
+        }
+    }
+
+    /// A GET URL for `key`, valid `expires_in` but never past these keys' own expiry.
+    pub async fn presign_get(
+        &self,
+        key: &ObjectKey,
+        expires_in: Duration,
+    ) -> Result<SignedUrl, ApiError> {
+        let (config, expires_at) = self.presigning(expires_in)?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .presigned(config)
+            .await
+            .map_err(presign_failed)?;
+        Ok(signed(request, expires_at))
+    }
+
+    /// A PUT URL for `key` with the exact size and type signed into it.
+    pub async fn presign_put(
+        &self,
+        key: &ObjectKey,
+        size: u64,
+        content_type: &str,
+        expires_in: Duration,
+    ) -> Result<SignedUrl, ApiError> {
+        let (config, expires_at) = self.presigning(expires_in)?;
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .content_length(i64::try_from(size).unwrap_or(i64::MAX))
+            .content_type(content_type)
+            .presigned(config)
+            .await
+            .map_err(presign_failed)?;
+        Ok(signed(request, expires_at))
+    }
+
+    fn presigning(&self, expires_in: Duration) -> Result<(PresigningConfig, SystemTime), ApiError> {
+        let left = self
+            .expires_at
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
+        let expires_in = expires_in.min(left);
+        let config = PresigningConfig::expires_in(expires_in).map_err(|e| ApiError::Upstream {
+            upstream: Upstream::S3,
+            source: e.into(),
+        })?;
+        Ok((config, SystemTime::now() + expires_in))
+    }
+
+    /// The name of `key` relative to this identity's folder.
+    fn name_of<'k>(&self, key: &'k str) -> Option<&'k str> {
+        key.strip_prefix(name::folder(&self.prefix, &self.identity).as_str())
+            .filter(|name| !name.is_empty())
+    }
+
+    /// Maps an S3 failure. `AccessDenied` on a read of `key` is explained: S3 answers it instead
+    /// of 404 when the caller may not list the key's prefix *for this request* (our policy allows
+    /// listing only with an own-prefix `s3:prefix`, which a GetObject lacks), so listing exactly
+    /// that key tells a missing own file from a real denial.
+    async fn failed<E>(&self, err: SdkError<E, HttpResponse>, key: Option<&ObjectKey>) -> ApiError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let status = err.raw_response().map(|r| r.status().as_u16());
+        match (code_of(&err), status) {
+            (Some("NoSuchKey" | "NotFound"), _) | (None, Some(404)) if key.is_some() => {
+                ApiError::FileNotFound
+            }
+            (Some("AccessDenied"), _) | (None, Some(403)) => match key {
+                Some(key) => self.explain_denied(key).await,
+                None => ApiError::AccessDenied,
+            },
+            // A HEAD answer has no body, hence no code: a 400 to our well-formed request is the
+            // keys (ExpiredToken, InvalidToken, TokenRefreshRequired are 400s).
+            (code, _) if is_stale_credentials(code) => stale(err),
+            (None, Some(400)) => stale(err),
+            _ => ApiError::from_sdk(Upstream::S3, err),
+        }
+    }
+
+    async fn explain_denied(&self, key: &ObjectKey) -> ApiError {
+        let listed = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(key.as_str())
+            .max_keys(1)
+            .send()
+            .await;
+        match listed {
+            Ok(out) if !out.contents().iter().any(|o| o.key() == Some(key.as_str())) => {
+                ApiError::FileNotFound
+            }
+            Ok(_) => ApiError::AccessDenied,
+            Err(err) => match code_of(&err) {
+                Some("AccessDenied") => ApiError::AccessDenied,
+                code if is_stale_credentials(code) => stale(err),
+                _ => ApiError::from_sdk(Upstream::S3, err),
+            },
+        }
+    }
+}
+
+fn code_of<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<&str> {
+    err.as_service_error().and_then(|e| e.code())
+}
+
+/// S3's answers to keys that expired or that it no longer knows: fresh keys may succeed.
+fn is_stale_credentials(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("ExpiredToken" | "InvalidToken" | "InvalidAccessKeyId" | "TokenRefreshRequired")
+    )
+}
+
+fn stale<E>(err: SdkError<E, HttpResponse>) -> ApiError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    ApiError::StaleCredentials {
+        upstream: Upstream::S3,
+        source: Box::new(err),
+    }
+}
+
+fn presign_failed<E>(err: SdkError<E, HttpResponse>) -> ApiError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    ApiError::Upstream {
+        upstream: Upstream::S3,
+        source: Box::new(err),
+    }
+}
+
+fn signed(request: aws_sdk_s3::presigning::PresignedRequest, expires_at: SystemTime) -> SignedUrl {
+    SignedUrl {
+        url: request.uri().to_owned(),
+        headers: request
+            .headers()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect(),
+        expires_at,
+    }
+}
+
+fn rfc3339(at: &aws_smithy_types::DateTime) -> Option<String> {
+    at.fmt(aws_smithy_types::date_time::Format::DateTime).ok()
+}

@@ -1,0 +1,192 @@
+//! File names as users give them, and the S3 keys built from them.
+
+use crate::error::ApiError;
+use crate::identity::IdentityId;
+
+/// S3's limit on a whole object key, in bytes.
+const MAX_KEY_BYTES: usize = 1024;
+
+/// A user's file name, relative to their own folder: 1-1024 bytes of UTF-8, `/`-separated
+/// segments, none empty, `.` or `..`, no control character and no `\`.
+///
+/// Only [`FileName::parse`] builds one, so every name in the program passed these rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileName(String);
+
+impl FileName {
+    /// Longest name accepted, in bytes (the object key adds the prefix and IdentityId).
+    pub const MAX_BYTES: usize = 1024;
+
+    /// Checks `name` (already percent-decoded) against the rules above.
+    pub fn parse(name: &str) -> Result<Self, ApiError> {
+        let invalid = ApiError::InvalidFileName;
+        if name.is_empty() {
+            return Err(invalid("the name is empty"));
+        }
+        if name.len() > Self::MAX_BYTES {
+            return Err(invalid("the name is longer than 1024 bytes"));
+        }
+        if name.chars().any(|c| c.is_control() || c == '\\') {
+            return Err(invalid("the name contains a control character or '\\'"));
+        }
+        if name
+            .split('/')
+            .any(|segment| segment.is_empty() || segment == "." || segment == "..")
+        {
+            return Err(invalid(
+                "empty, '.' and '..' segments (and leading or trailing '/') are not allowed",
+            ));
+        }
+        Ok(FileName(name.to_owned()))
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for FileName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `<prefix>/<IdentityId>/<name>`: buildable only from an [`IdentityId`] and a [`FileName`],
+/// so every key is inside its identity's own folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectKey(String);
+
+impl ObjectKey {
+    /// The key of `name` in `id`'s folder; refused when the whole key would exceed S3's 1024 bytes.
+    pub fn file(prefix: &str, id: &IdentityId, name: &FileName) -> Result<Self, ApiError> {
+        let key = format!("{}{name}", folder(prefix, id));
+        if key.len() > MAX_KEY_BYTES {
+            return Err(ApiError::InvalidFileName(
+                "the name is too long for this user's folder (S3 keys are at most 1024 bytes)",
+            ));
+        }
+        Ok(ObjectKey(key))
+    }
+
+    /// The data file `GET /read-file` returns: `<prefix>/<IdentityId>/data.txt`.
+    pub fn data_file(prefix: &str, id: &IdentityId) -> Self {
+        ObjectKey(format!("{}data.txt", folder(prefix, id)))
+    }
+
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `<prefix>/<IdentityId>/`, the folder every key of `id` starts with.
+pub fn folder(prefix: &str, id: &IdentityId) -> String {
+    format!("{prefix}/{id}/")
+}
+
+/// The folder of `sub` in `id`'s folder, for listing: `<prefix>/<IdentityId>/[<sub>/]`.
+pub fn list_prefix(prefix: &str, id: &IdentityId, sub: Option<&FileName>) -> String {
+    match sub {
+        Some(sub) => format!("{}{sub}/", folder(prefix, id)),
+        None => folder(prefix, id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordinary_names_are_accepted_as_they_are() {
+        for name in [
+            "data.txt",
+            "a b.txt",
+            "docs/2026/report.pdf",
+            "été/日本語.md",
+            "..hidden",
+            "a..b",
+            ".profile",
+            "x",
+            "%2e%2e",
+        ] {
+            assert_eq!(FileName::parse(name).unwrap().as_str(), name);
+        }
+        assert!(FileName::parse(&"n".repeat(1024)).is_ok());
+    }
+
+    #[test]
+    fn hostile_names_are_refused() {
+        for name in [
+            "", "/", "/a", "a/", "a//b", ".", "..", "../a", "a/../b", "a/./b", "a/..", "a\\b",
+            "..\\a", "a\0b", "a\nb", "a\tb", "\u{7f}", "\u{85}",
+        ] {
+            assert!(FileName::parse(name).is_err(), "{name:?}");
+        }
+        assert!(FileName::parse(&"n".repeat(1025)).is_err());
+    }
+
+    const ID: &str = "us-east-1:0f6e1c4a-2b3d-4e5f-8a9b-0c1d2e3f4a5b";
+
+    #[test]
+    fn keys_are_the_folder_plus_the_name_within_s3s_limit() {
+        let id = IdentityId::for_tests(ID);
+        let name = FileName::parse("a/b.txt").unwrap();
+        assert_eq!(
+            ObjectKey::file("cognito-test", &id, &name)
+                .unwrap()
+                .as_str(),
+            format!("cognito-test/{ID}/a/b.txt")
+        );
+        assert_eq!(
+            ObjectKey::data_file("cognito-test", &id),
+            ObjectKey::file("cognito-test", &id, &FileName::parse("data.txt").unwrap()).unwrap()
+        );
+        let room = 1024 - format!("cognito-test/{ID}/").len();
+        assert!(
+            ObjectKey::file(
+                "cognito-test",
+                &id,
+                &FileName::parse(&"n".repeat(room)).unwrap()
+            )
+            .is_ok()
+        );
+        assert!(
+            ObjectKey::file(
+                "cognito-test",
+                &id,
+                &FileName::parse(&"n".repeat(room + 1)).unwrap()
+            )
+            .is_err()
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(4096))]
+
+        /// Whatever the input, a key is either refused or inside the identity's own folder, and
+        /// no segment after the folder can climb out of it.
+        #[test]
+        fn no_name_yields_a_key_outside_the_identitys_folder(
+            name in proptest::prop_oneof![
+                proptest::string::string_regex("[./\\a%\\x00-\\x1f\\u{7f}-\\u{9f}é日]{0,40}").unwrap(),
+                proptest::string::string_regex("(\\.\\.?/|/|[a-z]{1,3}/?){0,12}").unwrap(),
+                proptest::prelude::any::<String>(),
+            ]
+        ) {
+            let id = IdentityId::for_tests(ID);
+            let folder = format!("cognito-test/{ID}/");
+            if let Ok(parsed) = FileName::parse(&name) {
+                proptest::prop_assert_eq!(parsed.as_str(), name.as_str());
+                if let Ok(key) = ObjectKey::file("cognito-test", &id, &parsed) {
+                    let rest = key.as_str().strip_prefix(&folder);
+                    proptest::prop_assert!(rest.is_some());
+                    let rest = rest.unwrap();
+                    proptest::prop_assert!(!rest.is_empty() && key.as_str().len() <= 1024);
+                    proptest::prop_assert!(rest.split('/').all(|s| !s.is_empty() && s != "." && s != ".."));
+                    proptest::prop_assert!(!rest.contains('\\') && !rest.chars().any(char::is_control));
+                }
+            }
+        }
+    }
+}
