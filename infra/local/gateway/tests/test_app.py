@@ -240,3 +240,17 @@ def test_a_failure_inside_the_gateway_is_api_gateways_500_not_a_dropped_connecti
 
     status, headers, body = gateway_for(function.url, resolve=broken).handle(signed())
     assert (status, body) == (500, b'{"message":"Internal server error"}') and function.events == []
+
+
+def test_a_greedy_path_parameter_route_gets_path_parameters_and_iam_sees_the_request_path(function):
+    api = api_source.load()
+    files = api.__class__(**{**api.__dict__, "routes": api.routes + (api_source.Route("GET", "/files/{name+}", "AWS_IAM", "lambda-proxy"),)})
+    grant = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke",
+             "Resource": f"arn:aws:execute-api:us-east-1:{ACCOUNT}:localapi01/v1/GET/files/notes/*"}]}
+    gateway = gateway_for(function.url, documents=[grant], api=files)
+    assert gateway.handle(signed(url="http://h/v1/files/notes/a%20b.txt"))[0] == 200
+    _, event = function.events[-1]
+    assert (event["resource"], event["path"], event["pathParameters"]) == ("/files/{name+}", "/files/notes/a b.txt", {"name": "notes/a b.txt"})
+    assert event["requestContext"]["resourcePath"] == "/files/{name+}" and event["requestContext"]["path"] == "/v1/files/notes/a%20b.txt"
+    status, _, body = gateway.handle(signed(url="http://h/v1/files/secret.txt"))
+    assert status == 403 and f"localapi01/v1/GET/files/secret.txt" in json.loads(body)["message"]
