@@ -13,6 +13,7 @@ mod lambda_binary;
 mod latency_proxy;
 mod naive;
 mod report;
+mod routes;
 mod runtime_api;
 
 use aws_credential_types::Credentials;
@@ -155,6 +156,9 @@ async fn run() -> Result<(), BoxError> {
     }
     drop(proxy);
 
+    eprintln!("the file API's routes, warm, against direct S3 calls (g)...");
+    let route_ratios = routes::measure(&warm_app, &target.token, &limit.direct()).await?;
+
     eprintln!("counting upstream calls at steady state (e)...");
     let steady_users = &users[..STEADY_USERS];
     let ours = steady_state_ours(stack, steady_users).await?;
@@ -197,6 +201,7 @@ async fn run() -> Result<(), BoxError> {
         "calls_by_operation": ours.by_operation,
         "naive_calls_by_operation": naive_calls.by_operation,
         "rss_events_ok": served_ok,
+        "routes_warm": route_ratios,
         "scenarios_ms": stats.iter().map(|(k, s)| (k.to_string(), s.to_json())).collect::<BTreeMap<_, _>>(),
         "init_ms_stats": init_stats.to_json(),
         "bench_seconds": started.elapsed().as_secs(),
@@ -364,6 +369,16 @@ impl LimitClient {
             bucket: stack.var("S3_BUCKET").to_owned(),
             key: user.key.as_str().to_owned(),
         })
+    }
+
+    /// The same client, for the routes' direct calls.
+    fn direct(&self) -> routes::Direct {
+        let folder = self.key.rsplit_once('/').map_or("", |(folder, _)| folder);
+        routes::Direct {
+            client: self.client.clone(),
+            bucket: self.bucket.clone(),
+            folder: format!("{folder}/"),
+        }
     }
 
     async fn read(&self) -> Result<String, BoxError> {
