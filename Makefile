@@ -7,6 +7,10 @@ VENV ?= .local/venv
 LINT_VENV ?= .local/lint-venv
 LOCAL_STACK_PORT ?= 5055
 export LOCAL_STACK_PORT
+# `make dev`'s cargo lambda watch port; the stack's API gateway invokes the function there.
+DEV_PORT ?= 9000
+LOCAL_FUNCTION_URL ?= http://127.0.0.1:$(DEV_PORT)
+export LOCAL_FUNCTION_URL
 
 # `make token USER=alice`: USER is also the login name in the environment; only a value given on the
 # command line (or in make's own environment override) selects the Cognito user. Default: admin.
@@ -16,7 +20,7 @@ else
 TOKEN_USER := admin
 endif
 
-.PHONY: help venv local-up local-down token canary infra-test dev test bench fmt lint lint-workflows
+.PHONY: help venv local-up local-down token creds canary infra-test dev test bench fmt lint lint-workflows
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -28,7 +32,7 @@ $(VENV)/.ready: infra/local/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/local/requirements.txt
 	touch $@
 
-local-up: venv ## start the local AWS stack and provision it (settings in .local/stack.env)
+local-up: venv ## start the local AWS stack + API gateway and provision it (settings in .local/stack.env)
 	$(VENV)/bin/python infra/local/stack.py up
 
 local-down: ## stop the local AWS stack
@@ -37,14 +41,17 @@ local-down: ## stop the local AWS stack
 token: ## print a fresh ID token for USER (default admin), nothing else
 	@$(VENV)/bin/python infra/local/stack.py token $(TOKEN_USER)
 
+creds: ## print shell `export` lines for USER (default admin): ID_TOKEN, the identity's AWS keys, IDENTITY_ID, API_URL
+	@$(VENV)/bin/python infra/local/stack.py creds $(TOKEN_USER)
+
 canary: venv ## the local stack's own faithfulness suite (boto3), against a running stack
-	$(VENV)/bin/python -m pytest -q infra/local/tests infra/local/canary
+	$(VENV)/bin/python -m pytest -q infra/local/tests infra/local/gateway/tests infra/local/canary
 
 infra-test: ## CDK app: synth offline, template assertions, cdk-nag, cfn-lint
 	$(MAKE) -C infra test
 
-dev: local-up ## run the Lambda locally with cargo lambda watch against the local stack
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda watch --invoke-address 127.0.0.1 --env-file .local/stack.env
+dev: local-up ## run the Lambda with cargo lambda watch (DEV_PORT, default 9000) behind the local stack's API gateway
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda watch --invoke-address 127.0.0.1 --invoke-port $(DEV_PORT) --env-file .local/stack.env
 
 test: venv ## every test: Rust unit + integration + e2e, local stack canary, infra
 	bash tests/all.sh

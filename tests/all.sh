@@ -20,11 +20,14 @@ source tests/stack-for-run.sh
 step "Rust: unit, contract, event-shape and integration tests"
 run cargo test --locked
 
-step "local stack: extension unit tests + canary (boto3, independent of our Rust code)"
-run .local/venv/bin/python -m pytest -q infra/local/tests infra/local/canary
+step "local stack: extension and API gateway unit tests + canary (boto3, independent of our Rust code)"
+run .local/venv/bin/python -m pytest -q infra/local/tests infra/local/gateway/tests infra/local/canary
 
 step "end to end: cargo lambda watch + curl"
 run bash tests/e2e.sh
+
+step "through the local API gateway: SigV4 (curl --aws-sigv4, awscurl, botocore) + AWS_IAM + cargo lambda watch"
+run .local/venv/bin/python -m pytest -q tests/gateway
 
 step "infra: CDK synth offline, template assertions, cdk-nag, cfn-lint"
 run make -C infra test

@@ -23,6 +23,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { RustFunction } from 'cargo-lambda-cdk';
 import type { Construct, IConstruct } from 'constructs';
+import { loadApiSource } from './api';
 import { localBundlerFor, type LambdaAsset } from './lambda-asset';
 import { renderPolicy, type PolicyJson } from './policies';
 
@@ -33,9 +34,9 @@ export interface ReadFileStackProps extends StackProps {
   readonly lambdaAsset?: LambdaAsset;
   /** Key prefix of the users' folders: `<prefix>/<IdentityId>/data.txt`. @default 'cognito-test' */
   readonly s3Prefix?: string;
-  /** API Gateway stage name. @default 'v1' */
+  /** API Gateway stage name. @default api.json's stageName */
   readonly stageName?: string;
-  /** The web frontend's origin, allowed by CORS. @default 'http://localhost:3000' */
+  /** The web frontend's origin, allowed by CORS. @default api.json's cors.allowOrigins */
   readonly frontendOrigin?: string;
   /** Let anyone sign up from the frontend. @default false (an admin creates users) */
   readonly selfSignUpEnabled?: boolean;
@@ -75,29 +76,22 @@ export interface NagAcknowledgement {
   readonly reason: string;
 }
 
+/** The API as infra/api/api.json describes it: the local gateway reads the same file. */
+export const API = loadApiSource();
+
 export const DEFAULTS = {
   s3Prefix: 'cognito-test',
-  stageName: 'v1',
-  frontendOrigin: 'http://localhost:3000',
+  stageName: API.stageName,
+  frontendOrigin: API.cors.allowOrigins[0],
   mfa: 'optional' as MfaSetting,
-  throttlingRateLimit: 20,
-  throttlingBurstLimit: 40,
+  throttlingRateLimit: API.throttle.rateLimit,
+  throttlingBurstLimit: API.throttle.burstLimit,
   accessLogExpirationDays: 90,
 };
 
 /** The Cargo manifest of the Lambda: the repository root's. */
 export const CARGO_MANIFEST = path.join(__dirname, '..', '..', 'Cargo.toml');
 
-// The SigV4 headers a browser SDK sends, plus our own idToken.
-const CORS_ALLOW_HEADERS = [
-  'Authorization',
-  'Content-Type',
-  'X-Amz-Date',
-  'X-Amz-Security-Token',
-  'X-Amz-Content-Sha256',
-  'X-Amz-User-Agent',
-  'idToken',
-];
 
 /** The Lambda's timeout; the function's own request budget is derived from it. */
 const FUNCTION_TIMEOUT = Duration.seconds(10);
@@ -329,6 +323,7 @@ export class ReadFileStack extends Stack {
       restApiName: `${this.stackName}-api`,
       description: 'read-file API: GET /read-file, IAM-authorized with Cognito identity-pool credentials',
       endpointTypes: [apigw.EndpointType.REGIONAL],
+      binaryMediaTypes: API.binaryMediaTypes.length > 0 ? [...API.binaryMediaTypes] : undefined,
       // Access logging needs the account-level API Gateway CloudWatch role; an empty account has
       // none, so the stack sets it (AWS::ApiGateway::Account is one per account and Region).
       cloudWatchRole: true,
@@ -385,40 +380,48 @@ export class ReadFileStack extends Stack {
       });
     }
 
-    const readFile = this.api.root.addResource('read-file', {
-      defaultCorsPreflightOptions: {
+    // Routes from infra/api/api.json, the source the local gateway serves too.
+    const integration = new apigw.LambdaIntegration(this.function, {
+      proxy: true,
+      // No test-invoke permission: the Lambda may be invoked by this stage's routes only.
+      allowTestInvoke: false,
+    });
+    const withPreflight = new Set<string>();
+    for (const route of API.routes) {
+      const resource = this.api.root.resourceForPath(route.path);
+      if (!withPreflight.has(route.path)) {
+        withPreflight.add(route.path);
         // The browser sends the preflight OPTIONS unsigned: CDK gives it a MOCK integration and no
         // authorization; it answers only these headers.
-        allowOrigins: [frontendOrigin],
-        allowMethods: ['GET', 'OPTIONS'],
-        allowHeaders: CORS_ALLOW_HEADERS,
-        maxAge: Duration.hours(1),
-      },
-    });
-    const readFileGet = readFile.addMethod('GET', new apigw.LambdaIntegration(this.function, {
-      proxy: true,
-      // No test-invoke permission: the Lambda may be invoked by this stage's GET /read-file only.
-      allowTestInvoke: false,
-    }), {
-      authorizationType: apigw.AuthorizationType.IAM,
-    });
-    this.ack(readFileGet, 'AwsSolutions-COG4',
-      'Authorized by AWS_IAM on purpose: callers sign with the temporary credentials of their ' +
-      'Cognito identity-pool identity (the same identity whose S3 folder is read); the user-pool ' +
-      'ID token travels in the idToken header and is verified by the Lambda.');
+        resource.addCorsPreflight({
+          allowOrigins: [frontendOrigin],
+          allowMethods: [...API.cors.allowMethods],
+          allowHeaders: [...API.cors.allowHeaders],
+          maxAge: Duration.seconds(API.cors.maxAgeSeconds),
+        });
+      }
+      const method = resource.addMethod(route.method, integration, {
+        authorizationType: apigw.AuthorizationType.IAM,
+      });
+      this.ack(method, 'AwsSolutions-COG4',
+        'Authorized by AWS_IAM on purpose: callers sign with the temporary credentials of their ' +
+        'Cognito identity-pool identity (the same identity whose S3 folder is read); the user-pool ' +
+        'ID token travels in the idToken header and is verified by the Lambda.');
+    }
     // The CORS preflight OPTIONS method has no authorization (CDK sets NONE explicitly): browsers
     // send it without credentials. cdk-nag's APIG4/COG4 skip OPTIONS methods themselves.
 
-    // Signed-in users may call exactly GET /read-file on this API's stage, nothing else.
+    // Signed-in users may call exactly the AWS_IAM routes of this API's stage, nothing else:
+    // infra/policies/invoke-api.json, the grant the local stack provisions and its gateway checks.
     new iam.Policy(this, 'InvokeReadFilePolicy', {
       roles: [this.authenticatedRole],
-      statements: [
-        new iam.PolicyStatement({
-          sid: 'InvokeReadFile',
-          actions: ['execute-api:Invoke'],
-          resources: [this.api.arnForExecuteApi('GET', '/read-file', this.api.deploymentStage.stageName)],
-        }),
-      ],
+      document: policyDocumentFrom(renderPolicy('invoke-api', {
+        PARTITION: Aws.PARTITION,
+        REGION: Aws.REGION,
+        ACCOUNT_ID: Aws.ACCOUNT_ID,
+        API_ID: this.api.restApiId,
+        STAGE: this.api.deploymentStage.stageName,
+      })),
     });
 
     // ---------------------------------------------------------------- outputs

@@ -10,8 +10,10 @@ import urllib.request
 from pathlib import Path
 
 import boto3
+import botocore
 import moto
 from botocore.config import Config
+from gateway import api_source
 
 REGION = "us-east-1"
 NAME = "read-file-local"
@@ -82,8 +84,9 @@ def _b64url(text):
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def provision(endpoint, state_dir):
+def provision(endpoint, state_dir, gateway_port):
     """Create everything, switch IAM enforcement on; returns (stack_env, fixtures_env) dicts."""
+    api = api_source.load()
     iam = client("iam", endpoint)
     fixture_key = _iam_user_with_policy(
         iam, f"{NAME}-fixture", "allow-all",
@@ -122,6 +125,15 @@ def provision(endpoint, state_dir):
         PolicyName="user-files",
         PolicyDocument=render_policy("user-files.json", PARTITION="aws", BUCKET=BUCKET, PREFIX=PREFIX),
     )
+    # The grant the gateway checks: execute-api:Invoke on the routes of infra/api/api.json.
+    iam.put_role_policy(
+        RoleName=f"{NAME}-authenticated",
+        PolicyName="invoke-api",
+        PolicyDocument=render_policy(
+            "invoke-api.json", PARTITION="aws", REGION=REGION, ACCOUNT_ID=account_id,
+            API_ID=api_source.LOCAL_API_ID, STAGE=api.stage,
+        ),
+    )
     identity.set_identity_pool_roles(IdentityPoolId=identity_pool_id, Roles={"authenticated": role_arn})
 
     lambda_key = _iam_user_with_policy(
@@ -159,6 +171,8 @@ def provision(endpoint, state_dir):
         "USER_POOL_CLIENT_ID": client_id,
         "IDENTITY_POOL_ID": identity_pool_id,
         "S3_BUCKET": BUCKET,
+        "API_ID": api_source.LOCAL_API_ID,
+        "API_URL": f"http://127.0.0.1:{gateway_port}/{api.stage}",
     }
     fixtures_env = {
         "FIXTURE_AWS_ACCESS_KEY_ID": fixture_key[0],
@@ -193,3 +207,26 @@ def fresh_token(stack_env, fixtures_env, user):
         aws_secret_access_key=fixtures_env["FIXTURE_AWS_SECRET_ACCESS_KEY"],
     )
     return id_token(idp, stack_env["USER_POOL_ID"], stack_env["USER_POOL_CLIENT_ID"], user, password)
+
+
+def user_credentials(stack_env, fixtures_env, user):
+    """What a signed-in frontend holds for `user`: its ID token, its IdentityId and that identity's
+    own temporary keys (GetId, then GetCredentialsForIdentity, both unsigned as the SDKs send them)."""
+    token = fresh_token(stack_env, fixtures_env, user)
+    region = stack_env["AWS_REGION"]
+    identity = boto3.client(
+        "cognito-identity", region_name=region, endpoint_url=stack_env["AWS_ENDPOINT_URL"],
+        config=Config(signature_version=botocore.UNSIGNED, retries={"total_max_attempts": 1, "mode": "standard"}),
+    )
+    logins = {f"cognito-idp.{region}.amazonaws.com/{stack_env['USER_POOL_ID']}": token}
+    identity_id = identity.get_id(
+        AccountId=stack_env["ACCOUNT_ID"], IdentityPoolId=stack_env["IDENTITY_POOL_ID"], Logins=logins
+    )["IdentityId"]
+    keys = identity.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)["Credentials"]
+    return {
+        "ID_TOKEN": token,
+        "AWS_ACCESS_KEY_ID": keys["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": keys["SecretKey"],
+        "AWS_SESSION_TOKEN": keys["SessionToken"],
+        "IDENTITY_ID": identity_id,
+    }

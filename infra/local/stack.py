@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """The local AWS stack's launcher (see infra/local/README.md).
 
-  stack.py up [--port N] [--owner-pid PID]   start moto + extension, provision, return when ready
+  stack.py up [--port N] [--gateway-port N] [--function-url URL] [--owner-pid PID]
+                                             start moto + extension + API gateway, provision, return when ready
   stack.py down                              stop it (no error when it is not running)
   stack.py status                            exit 0 when it is up, provisioned and healthy
   stack.py token USER                        print a fresh ID token for USER (admin, user)
+  stack.py creds USER                        print shell `export` lines: USER's ID token, identity keys, API_URL
 
 `down` and `status` use the standard library only, so any python3 runs them; `up` and `token`
 need the venv (.local/venv, `make venv`) and re-run themselves with its python when needed.
-Port: --port, else $LOCAL_STACK_PORT, else 5055.
+Port: --port, else $LOCAL_STACK_PORT, else 5055. The API gateway's port: --gateway-port, else
+$LOCAL_GATEWAY_PORT, else the stack's port + 1. The function it invokes: --function-url, else
+$LOCAL_FUNCTION_URL, else http://127.0.0.1:9000 (`cargo lambda watch`, as `make dev` runs it).
 """
 
 import argparse
@@ -46,6 +50,14 @@ def default_port():
     return int(os.environ.get("LOCAL_STACK_PORT") or 5055)
 
 
+def default_gateway_port(port):
+    return int(os.environ.get("LOCAL_GATEWAY_PORT") or port + 1)
+
+
+def default_function_url():
+    return os.environ.get("LOCAL_FUNCTION_URL") or "http://127.0.0.1:9000"
+
+
 # ---------------------------------------------------------------- process and health
 
 
@@ -76,6 +88,14 @@ def read_env(path):
 def health(port):
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-ext/health", timeout=2) as response:
+            return json.load(response)
+    except (OSError, ValueError):
+        return None
+
+
+def gateway_report(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-ext/gateway", timeout=2) as response:
             return json.load(response)
     except (OSError, ValueError):
         return None
@@ -170,6 +190,11 @@ def cmd_up(args):
         if running[1] != port:
             fail(f"already running on port {running[1]}, not {port}: run `make local-down` first")
         print(f"local stack: already up on http://127.0.0.1:{port} (pid {running[0]}); nothing to do")
+        wanted = args.function_url or default_function_url()
+        current = (gateway_report(port) or {}).get("function_url")
+        if current and current != wanted.rstrip("/"):
+            print(f"  note: its API gateway invokes the function at {current}, not {wanted}; "
+                  f"`make local-down` first to change it", file=sys.stderr)
         return
     pid = read_pid()
     if pid and is_our_server(pid):  # alive but unhealthy or half provisioned: start afresh
@@ -178,11 +203,17 @@ def cmd_up(args):
     if not port_is_free(port):
         fail(f"port {port} on 127.0.0.1 is in use by another program; free it, or choose another "
              f"port with LOCAL_STACK_PORT=N (make) or --port N", code=2)
+    gateway_port = args.gateway_port or default_gateway_port(port)
+    if gateway_port == port or not port_is_free(gateway_port):
+        fail(f"port {gateway_port} on 127.0.0.1 (the API gateway) is in use; choose another with "
+             f"LOCAL_GATEWAY_PORT=N (make) or --gateway-port N", code=2)
+    function_url = args.function_url or default_function_url()
 
     STATE.mkdir(exist_ok=True)
     for stale in (STACK_ENV, FIXTURES_ENV):
         stale.unlink(missing_ok=True)
-    command = [str(VENV_PYTHON), str(SERVER), "--port", str(port), "--pid-file", str(PID_FILE)]
+    command = [str(VENV_PYTHON), str(SERVER), "--port", str(port), "--pid-file", str(PID_FILE),
+               "--gateway-port", str(gateway_port), "--function-url", function_url]
     if args.owner_pid:
         command += ["--owner-pid", str(args.owner_pid)]
     with open(LOG_FILE, "wb") as log:  # one log per start
@@ -198,7 +229,7 @@ def cmd_up(args):
         import provision  # boto3: the venv's python runs this (see main)
 
         endpoint = f"http://127.0.0.1:{port}"
-        stack_env, fixtures_env = provision.provision(endpoint, STATE)
+        stack_env, fixtures_env = provision.provision(endpoint, STATE, gateway_port)
     except BaseException as error:
         stop(server.pid)
         PID_FILE.unlink(missing_ok=True)
@@ -206,12 +237,13 @@ def cmd_up(args):
             raise
         fail(f"provisioning failed: {error!r} (server log: {LOG_FILE})")
 
-    write_env(FIXTURES_ENV, {"LOCAL_STACK_PORT": str(port), **fixtures_env},
+    write_env(FIXTURES_ENV, {"LOCAL_STACK_PORT": str(port), "LOCAL_GATEWAY_PORT": str(gateway_port), **fixtures_env},
               "Test-only settings of the local stack. SIGNING_KEY_FILE is a PKCS#8 PEM.")
     write_env(STACK_ENV, stack_env, "Settings for the Lambda (cargo lambda watch --env-file) and tests.")
     print(f"local stack: up on {endpoint} (pid {server.pid}) in {time.monotonic() - started:.1f} s")
     print(f"  user pool {stack_env['USER_POOL_ID']}, identity pool {stack_env['IDENTITY_POOL_ID']}, "
           f"bucket {stack_env['S3_BUCKET']}, users: admin, user")
+    print(f"  API gateway: {stack_env['API_URL']} -> function at {function_url} (cargo lambda watch)")
     print(f"  settings: {STACK_ENV.relative_to(ROOT)}, {FIXTURES_ENV.relative_to(ROOT)}; "
           f"log: {LOG_FILE.relative_to(ROOT)}")
     if args.owner_pid:
@@ -253,20 +285,45 @@ def cmd_token(args):
         fail(f"cannot mint a token for {args.user!r}: {error}")
 
 
+def cmd_creds(args):
+    """`export` lines for a user, as a signed-in frontend holds them: the ID token, the identity's
+    own keys (GetId + GetCredentialsForIdentity), its IdentityId and the stage URL."""
+    if not is_healthy():
+        fail("down: run `make local-up` (or `make dev`) first")
+    import shlex
+
+    import provision
+
+    stack_env, fixtures_env = read_env(STACK_ENV), read_env(FIXTURES_ENV)
+    try:
+        values = provision.user_credentials(stack_env, fixtures_env, args.user)
+    except KeyError:
+        fail(f"no such provisioned user {args.user!r} (users: admin, user)")
+    except Exception as error:
+        fail(f"cannot get credentials for {args.user!r}: {type(error).__name__}")
+    values["API_URL"] = stack_env["API_URL"]
+    for name, value in values.items():
+        print(f"export {name}={shlex.quote(value)}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="start and provision")
     up.add_argument("--port", type=int)
     up.add_argument("--owner-pid", type=int, help="stop the server when this process exits")
+    up.add_argument("--gateway-port", type=int)
+    up.add_argument("--function-url")
     commands.add_parser("down", help="stop")
     commands.add_parser("status", help="exit 0 when healthy")
     token = commands.add_parser("token", help="print a fresh ID token")
     token.add_argument("user")
+    creds = commands.add_parser("creds", help="print export lines for a user (token, identity keys, API_URL)")
+    creds.add_argument("user")
     args = parser.parse_args()
 
     # Compare prefixes, not executables: the venv's python is a symlink to the system's.
-    if args.command in ("up", "token") and Path(sys.prefix).resolve() != VENV_PYTHON.parents[1].resolve():
+    if args.command in ("up", "token", "creds") and Path(sys.prefix).resolve() != VENV_PYTHON.parents[1].resolve():
         if not VENV_PYTHON.exists():
             fail("no venv: run `make venv` first")
         os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), *sys.argv])
@@ -274,7 +331,7 @@ def main():
         with exclusive():
             {"up": cmd_up, "down": cmd_down}[args.command](args)
     else:
-        {"status": cmd_status, "token": cmd_token}[args.command](args)
+        {"status": cmd_status, "token": cmd_token, "creds": cmd_creds}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -67,9 +67,13 @@ def test_policies_in_the_stack_are_the_policy_source(admin, env):
     roles = admin["cognito-identity"].get_identity_pool_roles(IdentityPoolId=env["IDENTITY_POOL_ID"])["Roles"]
     role_name = roles["authenticated"].rsplit("/", 1)[1]
     iam = admin["iam"]
-    (policy_name,) = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
-    stored = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+    assert sorted(iam.list_role_policies(RoleName=role_name)["PolicyNames"]) == ["invoke-api", "user-files"]
+    stored = iam.get_role_policy(RoleName=role_name, PolicyName="user-files")["PolicyDocument"]
     assert stored == render_policy("user-files.json", PARTITION="aws", BUCKET=env["S3_BUCKET"], PREFIX=PREFIX)
+    # The API gateway's grant: execute-api:Invoke on the stage's routes (stage from API_URL).
+    stored = iam.get_role_policy(RoleName=role_name, PolicyName="invoke-api")["PolicyDocument"]
+    assert stored == render_policy("invoke-api.json", PARTITION="aws", REGION=env["AWS_REGION"], ACCOUNT_ID=env["ACCOUNT_ID"],
+                                   API_ID=env["API_ID"], STAGE=env["API_URL"].rsplit("/", 1)[1])
     trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
     assert trust == render_policy("authenticated-trust.json", IDENTITY_POOL_ID=env["IDENTITY_POOL_ID"])
 

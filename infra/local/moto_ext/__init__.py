@@ -47,5 +47,6 @@ def apply() -> None:
     s3_fixes.apply()
 
 
-def wrap(app):
-    return control.ControlMiddleware(app)
+def wrap(app, extra=None):
+    """`extra`: more control endpoints, {(method, path): handler(body) -> (status, value)}."""
+    return control.ControlMiddleware(app, extra)

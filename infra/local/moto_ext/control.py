@@ -136,11 +136,14 @@ def _parse_fault(raw):
 
 
 class ControlMiddleware:
-    def __init__(self, app):
+    def __init__(self, app, extra=None):
         self.app = app
         self.lock = threading.Lock()
         self.calls = Counter()
         self.faults = []
+        # (method, path) -> handler(body bytes) -> (status, JSON value): endpoints of other parts
+        # of the stack (the API gateway), served here in the same style.
+        self.extra = dict(extra or {})
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO", "").startswith("/moto-ext/"):
@@ -172,6 +175,11 @@ class ControlMiddleware:
 
     def _control(self, environ, start_response):
         method, path = environ.get("REQUEST_METHOD"), environ["PATH_INFO"].rstrip("/")
+        handler = self.extra.get((method, path))
+        if handler:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            status, value = handler(environ["wsgi.input"].read(length) if length else b"")
+            return _json(start_response, status, value)
         with self.lock:
             if (method, path) == ("GET", "/moto-ext/health"):
                 return _json(start_response, 200, {

@@ -1,0 +1,1 @@
+"""The local REST API Gateway of the stack (see infra/local/README.md, "The API Gateway")."""
