@@ -99,14 +99,18 @@ describe('identity pool and its authenticated role', () => {
     assert.ok(!JSON.stringify(list[0].Condition).includes('"cognito-test"'));
   });
 
-  it('may invoke exactly GET /read-file of this API stage, and nothing else besides UserFiles', () => {
+  it('may invoke exactly the API\'s routes on this stage, and nothing else besides UserFiles', () => {
     const attached = policiesAttachedTo(t, ids.authRole);
     assert.equal(attached.length, 1);
     const doc = evaluate(attached[0][1].Properties!.PolicyDocument, {
       'AWS::Partition': 'aws', 'AWS::Region': 'R', 'AWS::AccountId': 'A', [ids.api]: 'API', [ids.stage]: 'v1',
     });
+    const stage = 'arn:aws:execute-api:R:A:API/v1';
     assert.deepEqual(doc.Statement, [{
-      Sid: 'InvokeReadFile', Effect: 'Allow', Action: 'execute-api:Invoke', Resource: 'arn:aws:execute-api:R:A:API/v1/GET/read-file',
+      Sid: 'InvokeTheApi', Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [
+        `${stage}/GET/read-file`, `${stage}/GET/files`, `${stage}/GET/files/*`,
+        `${stage}/PUT/files/*`, `${stage}/DELETE/files/*`, `${stage}/POST/upload-urls`,
+      ],
     }]);
     const props = res(ids.authRole).Properties!;
     assert.deepEqual(props.Policies.map((p: any) => p.PolicyName), ['UserFiles']);
@@ -177,13 +181,18 @@ describe('the Lambda', () => {
     }]);
   });
 
-  it('may be invoked by API Gateway for this stage\'s GET /read-file only', () => {
-    const perms = resourcesOfType(t, 'AWS::Lambda::Permission');
-    assert.equal(perms.length, 1);
-    const p = perms[0][1].Properties!;
-    assert.equal(p.Principal, 'apigateway.amazonaws.com');
-    assert.equal(evaluate(p.SourceArn, { 'AWS::Partition': 'aws', 'AWS::Region': 'R', 'AWS::AccountId': 'A', [ids.api]: 'API', [ids.stage]: 'v1' }),
-      'arn:aws:execute-api:R:A:API/v1/GET/read-file');
+  it('may be invoked by API Gateway for this stage\'s routes only, one permission per route', () => {
+    const perms = resourcesOfType(t, 'AWS::Lambda::Permission').map(([, r]) => r.Properties!);
+    for (const p of perms) assert.equal(p.Principal, 'apigateway.amazonaws.com');
+    const names = { 'AWS::Partition': 'aws', 'AWS::Region': 'R', 'AWS::AccountId': 'A', [ids.api]: 'API', [ids.stage]: 'v1' };
+    assert.deepEqual(perms.map((p) => evaluate(p.SourceArn, names)).sort(), [
+      'arn:aws:execute-api:R:A:API/v1/DELETE/files/*',
+      'arn:aws:execute-api:R:A:API/v1/GET/files',
+      'arn:aws:execute-api:R:A:API/v1/GET/files/*',
+      'arn:aws:execute-api:R:A:API/v1/GET/read-file',
+      'arn:aws:execute-api:R:A:API/v1/POST/upload-urls',
+      'arn:aws:execute-api:R:A:API/v1/PUT/files/*',
+    ]);
   });
 
   it('placeholder asset: the bundled bootstrap is the placeholder script', () => {
@@ -205,17 +214,24 @@ describe('the Lambda', () => {
 });
 
 describe('the REST API', () => {
-  it('GET /read-file is AWS_IAM-authorized, a Lambda proxy; the only other method is the unsigned CORS preflight', () => {
+  it('every route is AWS_IAM-authorized, a Lambda proxy; the only other methods are the unsigned CORS preflights', () => {
     const methods = resourcesOfType(t, 'AWS::ApiGateway::Method').map(([, r]) => r.Properties!);
-    assert.deepEqual(methods.map((m) => m.HttpMethod).sort(), ['GET', 'OPTIONS']);
-    const get = methods.find((m) => m.HttpMethod === 'GET')!;
-    assert.equal(get.AuthorizationType, 'AWS_IAM');
-    assert.equal(get.Integration.Type, 'AWS_PROXY');
-    const options = methods.find((m) => m.HttpMethod === 'OPTIONS')!;
-    assert.equal(options.AuthorizationType, 'NONE');
-    assert.equal(options.Integration.Type, 'MOCK');
-    const [, resource] = onlyOfType(t, 'AWS::ApiGateway::Resource');
-    assert.equal(resource.Properties!.PathPart, 'read-file');
+    assert.deepEqual(methods.map((m) => m.HttpMethod).sort(),
+      ['DELETE', 'GET', 'GET', 'GET', 'OPTIONS', 'OPTIONS', 'OPTIONS', 'OPTIONS', 'POST', 'PUT']);
+    for (const m of methods.filter((m) => m.HttpMethod !== 'OPTIONS')) {
+      assert.equal(m.AuthorizationType, 'AWS_IAM');
+      assert.equal(m.Integration.Type, 'AWS_PROXY');
+    }
+    for (const options of methods.filter((m) => m.HttpMethod === 'OPTIONS')) {
+      assert.equal(options.AuthorizationType, 'NONE');
+      assert.equal(options.Integration.Type, 'MOCK');
+      // */* is a binary media type: the MOCK template must see the preflight as text.
+      assert.equal(options.Integration.ContentHandling, 'CONVERT_TO_TEXT');
+    }
+    const parts = resourcesOfType(t, 'AWS::ApiGateway::Resource').map(([, r]) => r.Properties!.PathPart).sort();
+    assert.deepEqual(parts, ['files', 'read-file', 'upload-urls', '{name+}']);
+    const api = onlyOfType(t, 'AWS::ApiGateway::RestApi')[1].Properties!;
+    assert.deepEqual(api.BinaryMediaTypes, ['*/*'], 'binary bodies reach the function base64-encoded, intact');
   });
 
   it('CORS: the frontend origin, idToken and the SigV4 headers; also on gateway errors', () => {
@@ -268,7 +284,14 @@ describe('the REST API', () => {
       .map(([, r]) => evaluate(r.Properties!.PolicyDocument, { 'AWS::Partition': 'aws', 'AWS::Region': 'R', 'AWS::AccountId': 'A', [logicalId(s.stack, s.stack.api)]: 'API', [stageId]: 'prod' }))
       .flatMap((d) => d.Statement)
       .filter((st: any) => st.Action === 'execute-api:Invoke');
-    assert.deepEqual(invoke.map((st: any) => st.Resource), ['arn:aws:execute-api:R:A:API/prod/GET/read-file']);
+    assert.deepEqual(invoke.flatMap((st: any) => st.Resource), [
+      'arn:aws:execute-api:R:A:API/prod/GET/read-file',
+      'arn:aws:execute-api:R:A:API/prod/GET/files',
+      'arn:aws:execute-api:R:A:API/prod/GET/files/*',
+      'arn:aws:execute-api:R:A:API/prod/PUT/files/*',
+      'arn:aws:execute-api:R:A:API/prod/DELETE/files/*',
+      'arn:aws:execute-api:R:A:API/prod/POST/upload-urls',
+    ]);
     assert.throws(() => synth({ stageName: 'bad-name' }), /stageName/);
   });
 });
@@ -349,6 +372,12 @@ describe('least privilege across the whole template', () => {
       what: "authenticated role: objects below the caller's own folder",
       why: "the object keys are the user's to choose; ${cognito-identity.amazonaws.com:sub} pins the folder to the caller",
       matches: (st, where) => where === `${ids.authRole}.Policies.UserFiles` && st.Sid === 'OwnObjects',
+    },
+    {
+      what: 'authenticated role: invoking the {name+} routes of this API stage',
+      why: 'the path parameter is the file name, any of the caller\'s; method and route are fixed (infra/api/api.json)',
+      matches: (st) => asArray<string>(st.Action).includes('execute-api:Invoke')
+        && asArray<string>(st.Resource).filter((r) => r.includes('*')).every((r) => /\/(GET|PUT|DELETE)\/files\/\*$/.test(r)),
     },
     {
       what: 'S3 server access log delivery into the log bucket',
