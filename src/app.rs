@@ -100,17 +100,14 @@ impl App {
                 .interceptor(counter.clone())
                 .build(),
         );
-        let http = reqwest::Client::builder()
-            .timeout(config.upstream_timeout)
-            .connect_timeout(config.connect_timeout)
-            .build()?;
+        // Through the SDK's own HTTP client and timeouts (connect, and the whole call).
         let verifier = TokenVerifier::new(
             &config.issuer(),
             &config.client_ids,
-            config.jwks_url.clone(),
-            http,
-        )
-        .with_counter(counter.clone());
+            &config.jwks_url,
+            &sdk,
+            Some(counter.clone()),
+        );
         let users = UserCheck::new(
             idp,
             config.user_pool_id.to_string(),

@@ -60,14 +60,8 @@ impl FaultGuard {
     /// Adds one fault (see infra/local/README.md).
     async fn inject(&self, fault: Value) {
         let url = format!("{}/moto-ext/faults", stack().var("AWS_ENDPOINT_URL"));
-        let response = reqwest::Client::new()
-            .post(url)
-            .header("content-type", "application/json")
-            .body(fault.to_string())
-            .send()
-            .await
-            .expect("the control endpoint answers");
-        assert!(response.status().is_success(), "fault refused: {fault}");
+        let (status, _) = common::plain_http("POST", &url, &fault.to_string()).await;
+        assert!((200..300).contains(&status), "fault refused: {fault}");
     }
 
     fn clear(&self) {

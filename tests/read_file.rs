@@ -197,8 +197,9 @@ async fn a_scoped_identity_is_denied_on_another_users_file() {
     let verifier = TokenVerifier::new(
         &config.issuer(),
         &config.client_ids,
-        config.jwks_url.clone(),
-        reqwest::Client::new(),
+        &config.jwks_url,
+        &sdk,
+        None,
     );
     let broker = IdentityBroker::new(aws_sdk_cognitoidentity::Client::new(&sdk), &config);
 
