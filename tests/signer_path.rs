@@ -2,11 +2,28 @@
 //! handler takes it as the identity and skips GetId; GetCredentialsForIdentity, which refuses a
 //! token of another identity, is the cross-check. Events without a signer keep GetId.
 //! Through the real handler, with REST (v1) and function URL (v2) events, against the local stack.
+//! The tests run one at a time ([`serial`]): one of them injects faults, which are global to the
+//! stack.
 
 mod common;
 
-use common::{error_code, event, parts, stack};
+use common::{error_code, event, parts, plain_http, stack};
+use serde_json::json;
 use std::collections::BTreeMap;
+use tokio::sync::{Mutex, MutexGuard};
+
+/// Held by every test for its whole run.
+async fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::const_new(());
+    SERIAL.lock().await
+}
+
+/// Sets (`POST`) or clears (`DELETE`) the stack's injected faults (infra/local/README.md).
+async fn faults(method: &str, fault: serde_json::Value) {
+    let url = format!("{}/moto-ext/faults", stack().var("AWS_ENDPOINT_URL"));
+    let (status, _) = plain_http(method, &url, &fault.to_string()).await;
+    assert!((200..300).contains(&status), "{method} fault: {status}");
+}
 
 const GET_ID: &str = "Cognito Identity:GetId";
 const EXCHANGE: &str = "Cognito Identity:GetCredentialsForIdentity";
@@ -67,6 +84,7 @@ fn added(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>, op: &str
 
 #[tokio::test]
 async fn a_cold_rest_request_with_a_signer_asks_no_get_id() {
+    let _serial = serial().await;
     let alice = signed_user("signer-cold").await;
     let app = stack().app().await;
     let (status, body) = parts(&app.handle(rest(&alice.token, &alice.identity)).await);
@@ -97,6 +115,7 @@ async fn a_cold_rest_request_with_a_signer_asks_no_get_id() {
 
 #[tokio::test]
 async fn a_cold_rest_request_signed_by_another_identity_is_403_on_cognitos_refusal() {
+    let _serial = serial().await;
     let (alice, bob) = (signed_user("signer-a").await, signed_user("signer-b").await);
     let app = stack().app().await;
     let (status, body) = parts(&app.handle(rest(&alice.token, &bob.identity)).await);
@@ -128,6 +147,7 @@ async fn a_cold_rest_request_signed_by_another_identity_is_403_on_cognitos_refus
 
 #[tokio::test]
 async fn a_token_new_to_the_sandbox_never_gets_the_signers_cached_keys() {
+    let _serial = serial().await;
     // Bob is warm: his identity's keys are cached. Alice's token, new here, signed as Bob, must
     // still be put to Cognito, not served from Bob's cached client.
     let (alice, bob) = (signed_user("signer-a").await, signed_user("signer-b").await);
@@ -157,6 +177,7 @@ async fn a_token_new_to_the_sandbox_never_gets_the_signers_cached_keys() {
 
 #[tokio::test]
 async fn a_warm_rest_request_signed_by_another_identity_is_403_from_the_cached_mapping() {
+    let _serial = serial().await;
     let (alice, bob) = (signed_user("signer-a").await, signed_user("signer-b").await);
     let app = stack().app().await;
     let (status, body) = parts(&app.handle(rest(&alice.token, &alice.identity)).await);
@@ -179,6 +200,7 @@ async fn a_warm_rest_request_signed_by_another_identity_is_403_from_the_cached_m
 
 #[tokio::test]
 async fn a_signer_that_is_not_an_identity_id_is_403_before_any_call() {
+    let _serial = serial().await;
     let alice = signed_user("signer-bad").await;
     let app = stack().app().await;
     let (status, body) = parts(&app.handle(rest(&alice.token, "us-east-1:../x")).await);
@@ -192,6 +214,7 @@ async fn a_signer_that_is_not_an_identity_id_is_403_before_any_call() {
 
 #[tokio::test]
 async fn a_disabled_user_signing_as_itself_gets_no_file_on_the_signer_path() {
+    let _serial = serial().await;
     // The user check runs alongside the exchange and the read; the file is released only if it
     // passes.
     let user = stack().new_user("signer-disabled").await;
@@ -211,6 +234,7 @@ async fn a_disabled_user_signing_as_itself_gets_no_file_on_the_signer_path() {
 
 #[tokio::test]
 async fn a_function_url_event_without_a_signer_keeps_get_id() {
+    let _serial = serial().await;
     let alice = signed_user("signer-none").await;
     let app = stack().app().await;
     let (status, body) = parts(&app.handle(function_url_unsigned(&alice.token)).await);
@@ -224,4 +248,50 @@ async fn a_function_url_event_without_a_signer_keeps_get_id() {
     for op in [GET_ID, EXCHANGE, USER_CHECK, GET_OBJECT] {
         assert_eq!(added(&none, &calls, op), 1, "{op}: {calls:?}");
     }
+}
+
+#[tokio::test]
+async fn on_the_signer_path_stale_keys_and_a_lost_identity_are_retried_once() {
+    let _serial = serial().await;
+    faults("DELETE", json!({})).await;
+    let alice = signed_user("signer-stale").await;
+    let app = stack().app().await;
+    let (status, body) = parts(&app.handle(rest(&alice.token, &alice.identity)).await);
+    assert_eq!(status, 200, "{body}");
+
+    // S3 refuses the cached keys once: one new exchange, still no GetId.
+    faults(
+        "POST",
+        json!({"target": "s3:GetObject", "kind": "error", "status": 400,
+               "code": "ExpiredToken", "count": 1}),
+    )
+    .await;
+    let before = app.upstream_calls().snapshot();
+    let (status, body) = parts(&app.handle(rest(&alice.token, &alice.identity)).await);
+    let after = app.upstream_calls().snapshot();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(added(&before, &after, EXCHANGE), 1, "{after:?}");
+    assert_eq!(added(&before, &after, GET_OBJECT), 2, "{after:?}");
+    assert_eq!(added(&before, &after, GET_ID), 0, "{after:?}");
+
+    // A sandbox new to Alice, and Cognito says the signer's identity is gone (once): GetId is
+    // asked, its answer cross-checked against the signer, and the exchange made again.
+    let cold = stack().app().await;
+    faults(
+        "POST",
+        json!({"target": "cognito-identity:GetCredentialsForIdentity", "kind": "error",
+               "status": 400, "code": "ResourceNotFoundException", "count": 1}),
+    )
+    .await;
+    let (status, body) = parts(&cold.handle(rest(&alice.token, &alice.identity)).await);
+    let calls = cold.upstream_calls().snapshot();
+    faults("DELETE", json!({})).await;
+    assert_eq!(
+        (status, body["data"].as_str()),
+        (200, Some(alice.line.as_str())),
+        "{body}"
+    );
+    let none = BTreeMap::new();
+    assert_eq!(added(&none, &calls, GET_ID), 1, "{calls:?}");
+    assert_eq!(added(&none, &calls, EXCHANGE), 2, "{calls:?}");
 }
