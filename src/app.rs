@@ -5,7 +5,7 @@ use crate::auth::token::{TokenVerifier, VerifiedIdToken};
 use crate::auth::user::UserCheck;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::identity::{IdentityBroker, IdentityId};
+use crate::identity::{IdentityBroker, IdentityId, ScopedCredentials};
 use crate::metrics::CallCounter;
 use crate::response::Reply;
 use crate::routes::{Limits, Route, files, read_file};
@@ -65,8 +65,12 @@ pub struct App {
     pub(crate) verifier: TokenVerifier,
     pub(crate) users: UserCheck,
     broker: IdentityBroker,
-    /// IdentityId by the verified `sub` of this app's one user pool.
+    /// IdentityId by the verified `sub` of this app's one user pool, as GetId answered it or as
+    /// Cognito accepted it for the token (GetCredentialsForIdentity with the attested signer).
     identities: Cache<String, IdentityId>,
+    /// (`sub`, attested signer) pairs Cognito accepted; first requests of one pair share one
+    /// GetCredentialsForIdentity.
+    confirmed_signers: Cache<(String, IdentityId), ()>,
     /// Each identity's S3 client, dropped a safety margin before its keys expire.
     buckets: Cache<IdentityId, Arc<UserBucket>>,
     counter: CallCounter,
@@ -96,17 +100,14 @@ impl App {
                 .interceptor(counter.clone())
                 .build(),
         );
-        let http = reqwest::Client::builder()
-            .timeout(config.upstream_timeout)
-            .connect_timeout(config.connect_timeout)
-            .build()?;
+        // Through the SDK's own HTTP client and timeouts (connect, and the whole call).
         let verifier = TokenVerifier::new(
             &config.issuer(),
             &config.client_ids,
-            config.jwks_url.clone(),
-            http,
-        )
-        .with_counter(counter.clone());
+            &config.jwks_url,
+            &sdk,
+            Some(counter.clone()),
+        );
         let users = UserCheck::new(
             idp,
             config.user_pool_id.to_string(),
@@ -115,6 +116,10 @@ impl App {
         );
         let broker = IdentityBroker::new(identity, &config);
         let identities = Cache::builder()
+            .max_capacity(config.cache_max_entries)
+            .time_to_live(IDENTITY_TTL)
+            .build();
+        let confirmed_signers = Cache::builder()
             .max_capacity(config.cache_max_entries)
             .time_to_live(IDENTITY_TTL)
             .build();
@@ -131,6 +136,7 @@ impl App {
             users,
             broker,
             identities,
+            confirmed_signers,
             buckets,
             counter,
         })
@@ -222,24 +228,59 @@ impl App {
     }
 
     /// An S3 client holding the identity's own keys, exchanged once and reused until near expiry.
+    /// An identity not yet `confirmed` for the token (the attested signer, first seen with this
+    /// `sub`) is first put to Cognito: a cached client of that identity must never serve a token
+    /// Cognito has not matched to it.
     pub(crate) async fn bucket(
         &self,
         id: &IdentityId,
+        confirmed: bool,
         token: &VerifiedIdToken,
     ) -> Result<Arc<UserBucket>, Arc<ApiError>> {
+        if !confirmed {
+            self.confirm_signer(id, token).await?;
+        }
         self.buckets
             .try_get_with_by_ref(id, async {
                 let creds = self.broker.credentials(id, token).await?;
-                Ok(Arc::new(UserBucket::new(
-                    &self.sdk,
-                    self.config.s3_path_style,
-                    (&self.config.bucket, &self.config.prefix),
-                    id.clone(),
-                    creds,
-                    Some(self.counter.clone()),
-                )))
+                Ok(self.user_bucket(id, creds))
             })
             .await
+    }
+
+    /// Has Cognito match the token to the signer API Gateway attested, in the exchange itself
+    /// (GetCredentialsForIdentity refuses a token of another identity), instead of asking GetId.
+    /// Once accepted, the pair is remembered, the keys cached and the `sub` mapped to the signer;
+    /// a refusal is not remembered.
+    async fn confirm_signer(
+        &self,
+        signer: &IdentityId,
+        token: &VerifiedIdToken,
+    ) -> Result<(), Arc<ApiError>> {
+        let pair = (token.sub().to_owned(), signer.clone());
+        self.confirmed_signers
+            .try_get_with(pair, async {
+                let creds = self.broker.credentials_for_signer(signer, token).await?;
+                self.buckets
+                    .insert(signer.clone(), self.user_bucket(signer, creds))
+                    .await;
+                self.identities
+                    .insert(token.sub().to_owned(), signer.clone())
+                    .await;
+                Ok::<_, ApiError>(())
+            })
+            .await
+    }
+
+    fn user_bucket(&self, id: &IdentityId, creds: ScopedCredentials) -> Arc<UserBucket> {
+        Arc::new(UserBucket::new(
+            &self.sdk,
+            self.config.s3_path_style,
+            (&self.config.bucket, &self.config.prefix),
+            id.clone(),
+            creds,
+            Some(self.counter.clone()),
+        ))
     }
 }
 
@@ -247,9 +288,11 @@ impl App {
     /// Runs `op` with the identity's S3 client. When S3 refuses the keys as expired or unknown,
     /// the cached client is dropped, the token exchanged for fresh keys once, and `op` run again:
     /// a dead entry must not keep failing requests until it would have expired.
+    /// `confirmed`: see [`App::bucket`].
     pub(crate) async fn with_bucket<T, F, Fut>(
         &self,
         id: &IdentityId,
+        confirmed: bool,
         token: &VerifiedIdToken,
         op: &F,
     ) -> Result<T, Arc<ApiError>>
@@ -257,12 +300,13 @@ impl App {
         F: Fn(Arc<UserBucket>) -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,
     {
-        let bucket = self.bucket(id, token).await?;
+        let bucket = self.bucket(id, confirmed, token).await?;
         match op(bucket).await {
             Err(ApiError::StaleCredentials { .. }) => {
                 tracing::info!(identity_id = %id, "S3 refused the cached keys; exchanging again");
                 self.buckets.invalidate(id).await;
-                let bucket = self.bucket(id, token).await?;
+                // The first exchange matched the identity to the token; this one needs no check.
+                let bucket = self.bucket(id, true, token).await?;
                 op(bucket).await.map_err(Arc::new)
             }
             other => other.map_err(Arc::new),

@@ -9,25 +9,18 @@ use aws_sdk_cognitoidentity::operation::get_credentials_for_identity::GetCredent
 use aws_sdk_cognitoidentity::operation::get_id::GetIdError;
 use std::time::SystemTime;
 
-/// An identity-pool IdentityId as Cognito returned it (`<region>:<uuid>`).
+/// An identity-pool IdentityId (`<region>:<uuid>`), as Cognito returned it or as API Gateway
+/// attested the request's signer.
 ///
-/// It can only be made from a Cognito answer, never from request input, and its shape is
-/// checked so that it is always a single safe S3 key segment.
+/// It is never made from what a client wrote, and its shape is checked so that it is always a
+/// single safe S3 key segment.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IdentityId(String);
 
 impl IdentityId {
     fn from_cognito(id: Option<&str>) -> Result<Self, ApiError> {
         let id = id.unwrap_or_default();
-        let well_formed = id.split_once(':').is_some_and(|(region, rest)| {
-            !region.is_empty()
-                && !rest.is_empty()
-                && region
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && rest.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
-        });
-        if well_formed {
+        if well_formed(id) {
             Ok(IdentityId(id.to_owned()))
         } else {
             Err(ApiError::Upstream {
@@ -35,6 +28,18 @@ impl IdentityId {
                 source: "GetId answered a malformed IdentityId".into(),
             })
         }
+    }
+
+    /// The identity API Gateway attested as the request's signer
+    /// (`requestContext.identity.cognitoIdentityId` under `AWS_IAM`), or `None` if malformed.
+    ///
+    /// As trustworthy as a Cognito answer for what it is used for: API Gateway writes it after
+    /// verifying the SigV4 signature, from the identity-pool credentials that signed (the client
+    /// cannot set it), and it is used only as the `IdentityId` of GetCredentialsForIdentity, which
+    /// refuses it unless the request's own ID token belongs to it. Nothing reaches S3 with it
+    /// before Cognito accepted that pair (see `App::confirm_signer`).
+    pub(crate) fn attested_signer(id: &str) -> Option<Self> {
+        well_formed(id).then(|| IdentityId(id.to_owned()))
     }
 
     /// An id for unit tests, checked like Cognito's answers.
@@ -47,6 +52,18 @@ impl IdentityId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// `<region>:<hex and dashes>`, the shape of every IdentityId Cognito issues.
+fn well_formed(id: &str) -> bool {
+    id.split_once(':').is_some_and(|(region, rest)| {
+        !region.is_empty()
+            && !rest.is_empty()
+            && region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && rest.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+    })
 }
 
 impl std::fmt::Display for IdentityId {
@@ -107,11 +124,39 @@ impl IdentityBroker {
         }
     }
 
-    /// GetCredentialsForIdentity: keys of the pool's authenticated role, scoped to `id`.
+    /// GetCredentialsForIdentity: keys of the pool's authenticated role, scoped to `id`, an
+    /// IdentityId that GetId gave for this token.
     pub async fn credentials(
         &self,
         id: &IdentityId,
         token: &VerifiedIdToken,
+    ) -> Result<ScopedCredentials, ApiError> {
+        self.exchange(id, token, false).await
+    }
+
+    /// GetCredentialsForIdentity for the identity API Gateway attested as the signer, which
+    /// Cognito matches against the token's own identity: a refusal of the pair answers
+    /// [`ApiError::IdentityMismatch`].
+    ///
+    /// Cognito answers `NotAuthorizedException` both for "Logins don't match" (a token of another
+    /// identity) and for a token it refuses as such ("Invalid login token. ..."; expired, revoked,
+    /// user deleted). The token passed every local check a moment ago, so a mismatch is the
+    /// expected cause; only the documented "Invalid login token" wording keeps
+    /// [`ApiError::NotAuthorized`] (401, sign in again). Should AWS reword its messages, a refused
+    /// token would answer 403 `identity_mismatch` instead: a refusal either way, never a pass.
+    pub(crate) async fn credentials_for_signer(
+        &self,
+        signer: &IdentityId,
+        token: &VerifiedIdToken,
+    ) -> Result<ScopedCredentials, ApiError> {
+        self.exchange(signer, token, true).await
+    }
+
+    async fn exchange(
+        &self,
+        id: &IdentityId,
+        token: &VerifiedIdToken,
+        signer: bool,
     ) -> Result<ScopedCredentials, ApiError> {
         let answer = self
             .client
@@ -124,6 +169,11 @@ impl IdentityBroker {
             Ok(out) => out,
             Err(err) => {
                 return Err(match err.as_service_error() {
+                    Some(GetCredentialsForIdentityError::NotAuthorizedException(e))
+                        if signer && !refuses_the_token(e.message()) =>
+                    {
+                        ApiError::IdentityMismatch
+                    }
                     Some(GetCredentialsForIdentityError::NotAuthorizedException(_)) => {
                         ApiError::NotAuthorized
                     }
@@ -178,5 +228,45 @@ impl IdentityBroker {
             ),
             expires_at,
         })
+    }
+}
+
+/// Whether a `NotAuthorizedException` message says Cognito refused the token itself, not its
+/// pairing with the identity.
+fn refuses_the_token(message: Option<&str>) -> bool {
+    message.is_some_and(|m| m.starts_with("Invalid login token"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_attested_signer_has_the_shape_of_a_cognito_identity_id() {
+        let id = "us-east-1:8f14e45f-ceea-467f-a0e6-6f1b4c1e7a2d";
+        assert_eq!(IdentityId::attested_signer(id).unwrap().as_str(), id);
+        for bad in [
+            "",
+            "us-east-1",
+            ":8f14e45f",
+            "us-east-1:",
+            "US-EAST-1:8f14e45f",
+            "us-east-1:../x",
+            "us-east-1:8f14e45f/..",
+            "us-east-1:8f14e45f:x",
+        ] {
+            assert!(IdentityId::attested_signer(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn only_cognitos_invalid_login_wording_means_a_refused_token() {
+        assert!(refuses_the_token(Some(
+            "Invalid login token. Token expired: 1 >= 0"
+        )));
+        assert!(!refuses_the_token(Some(
+            "Logins don't match. Please include at least one valid login for this identity or identity pool."
+        )));
+        assert!(!refuses_the_token(None));
     }
 }

@@ -18,12 +18,17 @@ async fn main() -> Result<(), Error> {
         let app = Arc::clone(&app);
         async move { Ok::<_, Infallible>(app.handle(req).await) }
     });
-    // What `lambda_http::run` does, with one fix to the raw event first (see `read_file::event`).
+    // What `lambda_http::run_concurrent` does, with one fix to the raw event first (see
+    // `read_file::event`). With `AWS_LAMBDA_MAX_CONCURRENCY` > 1 (Lambda Managed Instances) that
+    // many invocations run at once on this one `App`, sharing its caches; unset or 1, one at a
+    // time.
     let adapter = Adapter::from(handler);
-    lambda_http::lambda_runtime::run(service_fn(move |mut event: LambdaEvent<LambdaRequest>| {
-        keep_repeated_id_tokens(&mut event.payload);
-        let mut adapter = adapter.clone();
-        async move { adapter.call(event).await }
-    }))
+    lambda_http::lambda_runtime::run_concurrent(service_fn(
+        move |mut event: LambdaEvent<LambdaRequest>| {
+            keep_repeated_id_tokens(&mut event.payload);
+            let mut adapter = adapter.clone();
+            async move { adapter.call(event).await }
+        },
+    ))
     .await
 }

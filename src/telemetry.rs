@@ -26,7 +26,6 @@ const CAPPED: &[&str] = &[
     "hyper_util",
     "h2",
     "rustls",
-    "reqwest",
     "lambda_runtime",
     "lambda_runtime_api_client",
     "lambda_http",

@@ -64,14 +64,8 @@ impl FaultGuard {
     /// Adds one fault (see infra/local/README.md).
     async fn inject(&self, fault: Value) {
         let url = format!("{}/moto-ext/faults", stack().var("AWS_ENDPOINT_URL"));
-        let response = reqwest::Client::new()
-            .post(url)
-            .header("content-type", "application/json")
-            .body(fault.to_string())
-            .send()
-            .await
-            .expect("the control endpoint answers");
-        assert!(response.status().is_success(), "fault refused: {fault}");
+        let (status, _) = common::plain_http("POST", &url, &fault.to_string()).await;
+        assert!((200..300).contains(&status), "fault refused: {fault}");
     }
 
     fn clear(&self) {
@@ -150,6 +144,8 @@ async fn the_handler_degrades_cleanly_and_recovers() {
     keys_refused_again_after_the_exchange_are_502(&faults).await;
     faults.clear();
     an_identity_cognito_no_longer_knows_is_asked_for_again(&faults).await;
+    faults.clear();
+    on_the_signer_path_stale_keys_and_a_lost_identity_are_retried_once(&faults).await;
     faults.clear();
 }
 
@@ -480,4 +476,69 @@ async fn an_identity_cognito_no_longer_knows_is_asked_for_again(faults: &FaultGu
         1,
         "asked once, no loop"
     );
+}
+
+/// A REST (v1) event carrying `token`, signed (as API Gateway attests) by `signer`.
+fn rest(token: &str, signer: &str) -> lambda_http::Request {
+    let values = format!("\"{token}\"");
+    common::event(
+        "rest-v1-iam.json",
+        &[
+            ("{{ID_TOKEN_VALUES}}", &values),
+            ("{{ID_TOKEN}}", token),
+            ("{{COGNITO_IDENTITY_ID}}", signer),
+            ("{{IDENTITY_POOL_ID}}", stack().var("IDENTITY_POOL_ID")),
+        ],
+    )
+}
+
+async fn on_the_signer_path_stale_keys_and_a_lost_identity_are_retried_once(faults: &FaultGuard) {
+    const GET_ID: &str = "Cognito Identity:GetId";
+    const EXCHANGE: &str = "Cognito Identity:GetCredentialsForIdentity";
+    let stack = stack();
+    let user = stack.new_user("signer-stale").await;
+    let token = stack.token(&user.username, &user.password).await;
+    let identity = stack.identity(&token).await;
+    stack.put_data(&identity, "signer-stale\n").await;
+    let signer = identity.to_string();
+    let app = TestApp::spawn().await;
+    expect(
+        &app.handle(rest(&token, &signer)).await,
+        200,
+        "ok",
+        "warm up",
+    );
+
+    // S3 refuses the cached keys once: one new exchange, still no GetId.
+    faults
+        .inject(
+            json!({"target": "s3:GetObject", "kind": "error", "status": 400,
+                       "code": "ExpiredToken", "count": 1}),
+        )
+        .await;
+    let before = app.upstream_calls().snapshot();
+    expect(
+        &app.handle(rest(&token, &signer)).await,
+        200,
+        "ok",
+        "stale keys, signer path",
+    );
+    assert_eq!(attempts(&app, &before, EXCHANGE), 1);
+    assert_eq!(attempts(&app, &before, "S3:GetObject"), 2);
+    assert_eq!(attempts(&app, &before, GET_ID), 0);
+
+    // A sandbox new to the user, and Cognito says the signer's identity is gone (once): GetId is
+    // asked, its answer cross-checked against the signer, and the exchange made again.
+    let cold = TestApp::spawn().await;
+    faults
+        .inject(
+            json!({"target": "cognito-identity:GetCredentialsForIdentity", "kind": "error",
+                       "status": 400, "code": "ResourceNotFoundException", "count": 1}),
+        )
+        .await;
+    let before = cold.upstream_calls().snapshot();
+    let response = cold.handle(rest(&token, &signer)).await;
+    expect(&response, 200, "ok", "lost identity, signer path");
+    assert_eq!(attempts(&cold, &before, GET_ID), 1);
+    assert_eq!(attempts(&cold, &before, EXCHANGE), 2);
 }

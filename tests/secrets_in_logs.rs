@@ -90,12 +90,8 @@ fn logs() -> &'static Captured {
 /// secret keys, and the secret key and session token of every assumed role, ours included).
 async fn secrets(tokens: &[String]) -> Vec<(String, String)> {
     let url = format!("{}/moto-api/data.json", stack().var("AWS_ENDPOINT_URL"));
-    let body = reqwest::get(&url)
-        .await
-        .expect("moto state")
-        .bytes()
-        .await
-        .expect("moto state body");
+    let (status, body) = common::plain_http("GET", &url, "").await;
+    assert_eq!(status, 200, "moto state");
     let data: Value = serde_json::from_slice(&body).expect("JSON");
     let mut found: Vec<(String, String)> = tokens
         .iter()

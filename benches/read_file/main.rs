@@ -268,8 +268,9 @@ async fn user_bucket(stack: &Stack, user: &User) -> Result<(UserBucket, ObjectKe
     let verifier = TokenVerifier::new(
         &config.issuer(),
         &config.client_ids,
-        config.jwks_url.clone(),
-        reqwest::Client::new(),
+        &config.jwks_url,
+        &sdk,
+        None,
     );
     let token = verifier.verify(&user.token).await?;
     let broker = IdentityBroker::new(aws_sdk_cognitoidentity::Client::new(&sdk), &config);
@@ -475,22 +476,16 @@ fn delta(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> BTree
 
 async fn reset_stack_calls(stack: &Stack) -> Result<(), BoxError> {
     let url = format!("{}/moto-ext/calls/reset", stack.var("AWS_ENDPOINT_URL"));
-    reqwest::Client::new()
-        .post(url)
-        .send()
-        .await?
-        .error_for_status()?;
-    Ok(())
+    match common::plain_http("POST", &url, "").await {
+        (200..300, _) => Ok(()),
+        (status, _) => Err(format!("{url}: HTTP {status}").into()),
+    }
 }
 
 async fn stack_calls(stack: &Stack) -> Result<BTreeMap<String, u64>, BoxError> {
     let url = format!("{}/moto-ext/calls", stack.var("AWS_ENDPOINT_URL"));
-    let body = reqwest::Client::new()
-        .get(url)
-        .send()
-        .await?
-        .error_for_status()?
-        .bytes()
-        .await?;
-    Ok(serde_json::from_slice(&body)?)
+    match common::plain_http("GET", &url, "").await {
+        (200..300, body) => Ok(serde_json::from_slice(&body)?),
+        (status, _) => Err(format!("{url}: HTTP {status}").into()),
+    }
 }

@@ -1,6 +1,11 @@
 //! The authenticated caller, built once per request by one reusable step: signer requirement,
 //! verified token, user check, identity, signer cross-check. Use cases receive a [`Caller`] and
 //! reach S3 only through it, with the caller's own keys.
+//!
+//! Where API Gateway names the signing identity (`AWS_IAM`), GetId is skipped: the signer is
+//! taken as the identity and Cognito's GetCredentialsForIdentity, which refuses a token of another
+//! identity, is the cross-check. A first request then costs GetCredentialsForIdentity -> S3 with
+//! the user check alongside; without a signer it is GetId (with the user check) first.
 
 use crate::app::App;
 use crate::auth::token::{MAX_TOKEN_BYTES, VerifiedIdToken};
@@ -18,7 +23,10 @@ pub struct Caller<'a> {
     app: &'a App,
     token: VerifiedIdToken,
     identity: IdentityId,
-    signer: Option<String>,
+    /// Whether Cognito has matched `identity` to this token's user (GetId answered it, or it
+    /// accepted the pair before); if not, the first exchange does (see [`App::bucket`]).
+    confirmed: bool,
+    signer: Option<IdentityId>,
     check_due: bool,
 }
 
@@ -26,7 +34,11 @@ impl<'a> Caller<'a> {
     /// Authenticates `req`. Upstream calls happen only after the token verified locally; a warm
     /// caller costs none here.
     pub async fn authenticate(app: &'a App, req: &Request) -> Result<Self, Arc<ApiError>> {
-        let signer = signer_identity(req).map(str::to_owned);
+        let signer = match signer_identity(req) {
+            // Cognito never issues such an id, so it cannot be the token's identity.
+            Some(id) => Some(IdentityId::attested_signer(id).ok_or(ApiError::IdentityMismatch)?),
+            None => None,
+        };
         if signer.is_none() && app.config.require_signer {
             return Err(Arc::new(ApiError::SignerRequired));
         }
@@ -37,22 +49,26 @@ impl<'a> Caller<'a> {
             Some(outcome) => outcome.map(|()| false)?,
             None => true,
         };
-        let identity = match app.cached_identity(&token).await {
-            Some(id) => id,
-            None if !check_due => app.identity(&token).await?,
-            None => {
+        let (identity, confirmed) = match (app.cached_identity(&token).await, &signer) {
+            (Some(id), _) => (id, true),
+            // Taken as the identity for now; the exchange confirms it (or refuses the request)
+            // before anything reaches S3, while the user check runs alongside it.
+            (None, Some(signer)) => (signer.clone(), false),
+            (None, None) if !check_due => (app.identity(&token).await?, true),
+            (None, None) => {
                 // First sight of this user: the user check and GetId are independent, run both.
                 let (passed, id) = tokio::join!(app.users.check(&token), app.identity(&token));
                 passed?;
                 check_due = false;
-                id?
+                (id?, true)
             }
         };
-        cross_check(signer.as_deref(), &identity)?;
+        cross_check(signer.as_ref(), &identity)?;
         Ok(Caller {
             app,
             token,
             identity,
+            confirmed,
             signer,
             check_due,
         })
@@ -92,19 +108,25 @@ impl<'a> Caller<'a> {
         self.with_bucket(op).await
     }
 
-    /// `op` with the identity's client. When the identity pool no longer knows the cached
-    /// IdentityId, it is dropped and GetId asked once more (then cross-checked again).
+    /// `op` with the identity's client. When the identity pool no longer knows the cached (or
+    /// attested) IdentityId, it is dropped and GetId asked once more (then cross-checked again).
     async fn with_bucket<T, F, Fut>(&self, op: F) -> Result<T, Arc<ApiError>>
     where
         F: Fn(Arc<UserBucket>) -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,
     {
-        match self.app.with_bucket(&self.identity, &self.token, &op).await {
+        let first = self
+            .app
+            .with_bucket(&self.identity, self.confirmed, &self.token, &op)
+            .await;
+        match first {
             Err(err) if matches!(*err, ApiError::UnknownIdentity { .. }) => {
                 self.app.forget_identity(&self.token).await;
                 let identity = self.app.identity(&self.token).await?;
-                cross_check(self.signer.as_deref(), &identity)?;
-                self.app.with_bucket(&identity, &self.token, &op).await
+                cross_check(self.signer.as_ref(), &identity)?;
+                self.app
+                    .with_bucket(&identity, true, &self.token, &op)
+                    .await
             }
             other => other,
         }
@@ -137,9 +159,9 @@ pub fn id_token(req: &Request) -> Result<&str, ApiError> {
 
 /// With `AWS_IAM` authorization API Gateway names the identity that signed the request; it must
 /// be the token's own identity, so one user's keys cannot carry another user's token.
-fn cross_check(signer: Option<&str>, id: &IdentityId) -> Result<(), ApiError> {
+fn cross_check(signer: Option<&IdentityId>, id: &IdentityId) -> Result<(), ApiError> {
     match signer {
-        Some(signer) if signer != id.as_str() => Err(ApiError::IdentityMismatch),
+        Some(signer) if signer != id => Err(ApiError::IdentityMismatch),
         _ => Ok(()),
     }
 }

@@ -7,6 +7,10 @@
 
 use crate::error::{ApiError, Upstream};
 use crate::metrics::CallCounter;
+use aws_config::SdkConfig;
+use aws_smithy_runtime::client::orchestrator::operation::Operation;
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse, OrchestratorError};
+use aws_smithy_runtime_api::client::result::SdkError;
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, errors::ErrorKind};
 use serde::Deserialize;
@@ -77,24 +81,91 @@ struct KeyCache {
     last_ok: bool,
 }
 
+/// `GET` of the JWKS as one operation of the SDK's own runtime: the HTTP client, connection
+/// pool, TLS stack, timeouts and sleep of `sdk`, no retries (the refetch interval is the policy),
+/// no signing. Its attempts are counted as `jwks:GetSigningKeys`.
+type JwksFetch = Operation<(), Vec<u8>, JwksStatus>;
+
+/// A JWKS answer that is not a success.
+#[derive(Debug, thiserror::Error)]
+#[error("the JWKS endpoint answered HTTP {0}")]
+struct JwksStatus(u16);
+
+fn jwks_fetch(jwks_url: &str, sdk: &SdkConfig, counter: Option<CallCounter>) -> JwksFetch {
+    // The orchestrator takes an endpoint (scheme and authority) and a request path.
+    let after_scheme = jwks_url.find("://").map_or(0, |i| i + 3);
+    let (endpoint, path) = match jwks_url[after_scheme..].find('/') {
+        Some(i) => jwks_url.split_at(after_scheme + i),
+        None => (jwks_url, "/"),
+    };
+    let path = path.to_owned();
+    let mut op = Operation::builder()
+        .service_name("jwks")
+        .operation_name("GetSigningKeys")
+        .endpoint_url(endpoint)
+        .no_auth()
+        .no_retry()
+        .timeout_config(
+            sdk.timeout_config()
+                .cloned()
+                .unwrap_or_else(|| aws_config::timeout::TimeoutConfig::builder().build()),
+        );
+    if let Some(http) = sdk.http_client() {
+        op = op.http_client(http);
+    }
+    if let Some(sleep) = sdk.sleep_impl() {
+        op = op.sleep_impl(sleep);
+    }
+    if let Some(time) = sdk.time_source() {
+        op = op.time_source(time);
+    }
+    if let Some(version) = sdk.behavior_version() {
+        op = op.behavior_version(version);
+    }
+    if let Some(counter) = counter {
+        op = op.interceptor(counter);
+    }
+    op.serializer(move |()| {
+        let mut request = HttpRequest::empty();
+        request.set_uri(path.as_str())?;
+        Ok(request)
+    })
+    .deserializer(|response: &HttpResponse| {
+        let status = response.status();
+        if !status.is_success() {
+            return Err(OrchestratorError::operation(JwksStatus(status.as_u16())));
+        }
+        let body = response.body().bytes().unwrap_or_default();
+        Ok(body.to_vec())
+    })
+    .build()
+}
+
 /// Verifies ID tokens of one user pool; holds that pool's keys, fetched once and cached.
 pub struct TokenVerifier {
-    jwks_url: String,
     validation: Validation,
-    http: reqwest::Client,
+    /// `None` for a verifier with fixed keys.
+    fetch: Option<JwksFetch>,
     cache: RwLock<KeyCache>,
     fetch_lock: Mutex<()>,
-    counter: Option<CallCounter>,
 }
 
 impl TokenVerifier {
-    /// A verifier for tokens from `issuer` and any of `client_ids`, with keys at `jwks_url`.
+    /// A verifier for tokens from `issuer` and any of `client_ids`, with keys at `jwks_url`,
+    /// fetched through `sdk`'s HTTP client; fetches are counted in `counter`.
     pub fn new(
         issuer: &str,
         client_ids: &[String],
-        jwks_url: String,
-        http: reqwest::Client,
+        jwks_url: &str,
+        sdk: &SdkConfig,
+        counter: Option<CallCounter>,
     ) -> Self {
+        let mut verifier = Self::without_keys(issuer, client_ids);
+        verifier.fetch = Some(jwks_fetch(jwks_url, sdk, counter));
+        verifier
+    }
+
+    fn without_keys(issuer: &str, client_ids: &[String]) -> Self {
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[issuer]);
         validation.set_audience(client_ids);
@@ -103,28 +174,20 @@ impl TokenVerifier {
         // Cognito and Lambda clocks are NTP-synced; aws-jwt-verify grants no grace either.
         validation.leeway = 0;
         TokenVerifier {
-            jwks_url,
             validation,
-            http,
+            fetch: None,
             cache: RwLock::new(KeyCache {
                 keys: HashMap::new(),
                 last_attempt: None,
                 last_ok: false,
             }),
             fetch_lock: Mutex::new(()),
-            counter: None,
         }
-    }
-
-    /// Counts JWKS fetches in `counter` beside the SDK calls.
-    pub fn with_counter(mut self, counter: CallCounter) -> Self {
-        self.counter = Some(counter);
-        self
     }
 
     /// A verifier that trusts exactly `keys` and never fetches (for tests and benchmarks).
     pub fn with_keys(issuer: &str, client_ids: &[String], keys: &JwkSet) -> Self {
-        let verifier = Self::new(issuer, client_ids, String::new(), reqwest::Client::new());
+        let verifier = Self::without_keys(issuer, client_ids);
         {
             let mut cache = verifier.cache.write().unwrap_or_else(|p| p.into_inner());
             cache.keys = usable_keys(keys);
@@ -222,34 +285,11 @@ impl TokenVerifier {
     }
 
     async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, ApiError> {
-        let failed = |e: reqwest::Error| {
-            let (timeout, connect) = (e.is_timeout(), e.is_connect());
-            let source = e.without_url().into();
-            if timeout {
-                ApiError::Timeout(Upstream::Jwks)
-            } else if connect {
-                ApiError::Unavailable {
-                    upstream: Upstream::Jwks,
-                    source,
-                }
-            } else {
-                ApiError::Upstream {
-                    upstream: Upstream::Jwks,
-                    source,
-                }
-            }
-        };
-        if let Some(counter) = &self.counter {
-            counter.record("jwks:GetSigningKeys");
-        }
-        let response = self
-            .http
-            .get(&self.jwks_url)
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-            .map_err(failed)?;
-        let body = response.bytes().await.map_err(failed)?;
+        let fetch = self.fetch.as_ref().ok_or_else(|| ApiError::Upstream {
+            upstream: Upstream::Jwks,
+            source: "this verifier has fixed keys and no JWKS URL".into(),
+        })?;
+        let body = fetch.invoke(()).await.map_err(fetch_failed)?;
         let set: JwkSet = serde_json::from_slice(&body).map_err(|e| ApiError::Upstream {
             upstream: Upstream::Jwks,
             source: e.into(),
@@ -257,6 +297,31 @@ impl TokenVerifier {
         let keys = usable_keys(&set);
         tracing::info!(keys = keys.len(), "fetched the user pool's signing keys");
         Ok(keys)
+    }
+}
+
+/// Over budget: 504; no connection (refused, reset, DNS): 503; anything else, such as an HTTP
+/// error status or a broken body: 502.
+fn fetch_failed(err: SdkError<JwksStatus, HttpResponse>) -> ApiError {
+    let (timeout, unreachable) = match &err {
+        SdkError::TimeoutError(_) => (true, false),
+        SdkError::DispatchFailure(e) => (e.is_timeout(), e.is_io()),
+        _ => (false, false),
+    };
+    if timeout {
+        return ApiError::Timeout(Upstream::Jwks);
+    }
+    let source = Box::new(err);
+    if unreachable {
+        ApiError::Unavailable {
+            upstream: Upstream::Jwks,
+            source,
+        }
+    } else {
+        ApiError::Upstream {
+            upstream: Upstream::Jwks,
+            source,
+        }
     }
 }
 

@@ -13,5 +13,7 @@ mod cache_isolation;
 mod files;
 mod hostile_tokens;
 mod http_contract;
+mod many_per_environment;
 mod read_file;
+mod signer_path;
 mod token_verification;

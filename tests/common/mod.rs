@@ -231,19 +231,21 @@ impl Stack {
     }
 
     /// A verifier for the stack's user pool, built as the app builds its own.
-    pub fn verifier(&self) -> TokenVerifier {
+    pub async fn verifier(&self) -> TokenVerifier {
         let config = self.config_with(&[]);
         TokenVerifier::new(
             &config.issuer(),
             &config.client_ids,
-            config.jwks_url.clone(),
-            reqwest::Client::new(),
+            &config.jwks_url,
+            &self.fixture_sdk().await,
+            None,
         )
     }
 
     /// `token` verified, as the app verifies it.
     pub async fn verified(&self, token: &str) -> VerifiedIdToken {
         self.verifier()
+            .await
             .verify(token)
             .await
             .expect("a token the stack issued verifies")
@@ -364,4 +366,39 @@ pub fn event(fixture: &str, replacements: &[(&str, &str)]) -> Request {
         text = text.replace(from, to);
     }
     read_file::event::request_from_json(&text).expect("an API Gateway event")
+}
+
+/// A plain HTTP/1.0 call to the local stack's own endpoints (`/moto-api/...`, `/moto-ext/...`):
+/// status and body. HTTP/1.0 so the answer is never chunked; enough for a local test server.
+pub async fn plain_http(method: &str, url: &str, body: &str) -> (u16, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url
+        .strip_prefix("http://")
+        .unwrap_or_else(|| panic!("not a plain http URL: {url}"));
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let mut conn = tokio::net::TcpStream::connect(host)
+        .await
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+    let request = format!(
+        "{method} {path} HTTP/1.0\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    conn.write_all(request.as_bytes())
+        .await
+        .expect("request sent");
+    let mut answer = Vec::new();
+    conn.read_to_end(&mut answer).await.expect("answer read");
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP answer");
+    let head = String::from_utf8_lossy(&answer[..split]);
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    (status, answer[split + 4..].to_vec())
 }

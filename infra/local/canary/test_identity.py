@@ -4,6 +4,7 @@ import re
 import time
 
 import pytest
+from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.asymmetric import rsa
 from support import error_of, make_client, unique
 
@@ -80,6 +81,27 @@ def test_credentials_need_the_identitys_own_login(identity, provider, fresh_toke
     unknown = "us-east-1:00000000-0000-4000-8000-000000000000"
     assert error_of(identity.get_credentials_for_identity, IdentityId=unknown,
                     Logins=logins) == ("ResourceNotFoundException", 400)
+
+
+def _message_of(call, **kwargs):
+    with pytest.raises(ClientError) as info:
+        call(**kwargs)
+    return info.value.response["Error"]["Code"], info.value.response["Error"]["Message"]
+
+
+def test_credentials_for_another_identitys_token_say_logins_dont_match(identity, provider, fresh_token,
+                                                                      resign, identity_ids):
+    """AWS's answers, which the Lambda's signer path reads (src/identity.rs): a valid token of another
+    identity is "Logins don't match"; a token refused as such is "Invalid login token. ..."."""
+    code, message = _message_of(identity.get_credentials_for_identity, IdentityId=identity_ids["admin"],
+                                Logins={provider: fresh_token("user")})
+    assert code == "NotAuthorizedException"
+    assert message.startswith("Logins don't match."), message
+    expired = resign("admin", exp=int(time.time()) - 60, iat=int(time.time()) - 3660)
+    code, message = _message_of(identity.get_credentials_for_identity, IdentityId=identity_ids["admin"],
+                                Logins={provider: expired})
+    assert code == "NotAuthorizedException"
+    assert message.startswith("Invalid login token."), message
 
 
 def test_unknown_identity_pool(identity, provider, fresh_token):

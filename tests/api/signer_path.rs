@@ -1,0 +1,226 @@
+//! The signer path: when API Gateway names the identity that signed the request (`AWS_IAM`), the
+//! handler takes it as the identity and skips GetId; GetCredentialsForIdentity, which refuses a
+//! token of another identity, is the cross-check. Events without a signer keep GetId.
+//! Through the real handler, with REST (v1) and function URL (v2) events, against the local stack.
+//! Its retries under injected faults are in `tests/faults.rs` (faults are global to the stack).
+
+use crate::common::{TestApp, error_code, event, parts, stack};
+use std::collections::BTreeMap;
+
+const GET_ID: &str = "Cognito Identity:GetId";
+const EXCHANGE: &str = "Cognito Identity:GetCredentialsForIdentity";
+const USER_CHECK: &str = "Cognito Identity Provider:AdminGetUser";
+const GET_OBJECT: &str = "S3:GetObject";
+
+/// A fresh user, its token, its IdentityId and the line its data file holds.
+struct Signed {
+    token: String,
+    identity: String,
+    line: String,
+}
+
+async fn signed_user(label: &str) -> Signed {
+    let stack = stack();
+    let user = stack.new_user(label).await;
+    let token = stack.token(&user.username, &user.password).await;
+    let identity = stack.identity(&token).await;
+    let line = format!("{} {identity}", user.username);
+    stack.put_data(&identity, &format!("{line}\n")).await;
+    Signed {
+        token,
+        identity: identity.to_string(),
+        line,
+    }
+}
+
+/// A REST (v1) event carrying `token`, signed (as API Gateway attests) by `signer`.
+fn rest(token: &str, signer: &str) -> lambda_http::Request {
+    let values = format!("\"{token}\"");
+    event(
+        "rest-v1-iam.json",
+        &[
+            ("{{ID_TOKEN_VALUES}}", &values),
+            ("{{ID_TOKEN}}", token),
+            ("{{COGNITO_IDENTITY_ID}}", signer),
+            ("{{IDENTITY_POOL_ID}}", stack().var("IDENTITY_POOL_ID")),
+        ],
+    )
+}
+
+/// A function URL (v2) event carrying `token`, with no signer (auth type NONE).
+fn function_url_unsigned(token: &str) -> lambda_http::Request {
+    event(
+        "function-url-v2.json",
+        &[
+            ("{{ID_TOKEN}}", token),
+            ("{{COGNITO_IDENTITY_ID}}", ""),
+            ("{{IDENTITY_POOL_ID}}", ""),
+        ],
+    )
+}
+
+/// Calls of `op` between two snapshots.
+fn added(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>, op: &str) -> u64 {
+    after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_cold_rest_request_with_a_signer_asks_no_get_id() {
+    let alice = signed_user("signer-cold").await;
+    let app = TestApp::spawn().await;
+    let (status, body) = parts(&app.handle(rest(&alice.token, &alice.identity)).await);
+    assert_eq!(
+        (status, body["data"].as_str()),
+        (200, Some(alice.line.as_str())),
+        "{body}"
+    );
+    let calls = app.upstream_calls().snapshot();
+    let none = BTreeMap::new();
+    assert_eq!(added(&none, &calls, GET_ID), 0, "{calls:?}");
+    for op in [EXCHANGE, USER_CHECK, GET_OBJECT] {
+        assert_eq!(added(&none, &calls, op), 1, "{op}: {calls:?}");
+    }
+
+    // Warm: the file alone.
+    let before = app.upstream_calls().snapshot();
+    let (status, body) = parts(&app.handle(rest(&alice.token, &alice.identity)).await);
+    assert_eq!(status, 200, "{body}");
+    let after = app.upstream_calls().snapshot();
+    assert_eq!(
+        app.upstream_calls().total() - before.values().sum::<u64>(),
+        1,
+        "{after:?}"
+    );
+    assert_eq!(added(&before, &after, GET_OBJECT), 1);
+}
+
+#[tokio::test]
+async fn a_cold_rest_request_signed_by_another_identity_is_403_on_cognitos_refusal() {
+    let (alice, bob) = (signed_user("signer-a").await, signed_user("signer-b").await);
+    let app = TestApp::spawn().await;
+    let (status, body) = parts(&app.handle(rest(&alice.token, &bob.identity)).await);
+    assert_eq!(
+        (status, error_code(&body)),
+        (403, "identity_mismatch"),
+        "{body}"
+    );
+    let calls = app.upstream_calls().snapshot();
+    let none = BTreeMap::new();
+    assert_eq!(added(&none, &calls, GET_ID), 0, "{calls:?}");
+    assert_eq!(
+        added(&none, &calls, EXCHANGE),
+        1,
+        "Cognito refused: {calls:?}"
+    );
+    assert_eq!(added(&none, &calls, GET_OBJECT), 0, "{calls:?}");
+
+    // The refusal is not remembered against either user: each is served with its own signer.
+    for user in [&alice, &bob] {
+        let (status, body) = parts(&app.handle(rest(&user.token, &user.identity)).await);
+        assert_eq!(
+            (status, body["data"].as_str()),
+            (200, Some(user.line.as_str())),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_token_new_to_the_sandbox_never_gets_the_signers_cached_keys() {
+    // Bob is warm: his identity's keys are cached. Alice's token, new here, signed as Bob, must
+    // still be put to Cognito, not served from Bob's cached client.
+    let (alice, bob) = (signed_user("signer-a").await, signed_user("signer-b").await);
+    let app = TestApp::spawn().await;
+    let (status, body) = parts(&app.handle(rest(&bob.token, &bob.identity)).await);
+    assert_eq!(status, 200, "{body}");
+
+    let before = app.upstream_calls().snapshot();
+    let (status, body) = parts(&app.handle(rest(&alice.token, &bob.identity)).await);
+    assert_eq!(
+        (status, error_code(&body)),
+        (403, "identity_mismatch"),
+        "{body}"
+    );
+    let after = app.upstream_calls().snapshot();
+    assert_eq!(
+        added(&before, &after, EXCHANGE),
+        1,
+        "asked Cognito: {after:?}"
+    );
+    assert_eq!(
+        added(&before, &after, GET_OBJECT),
+        0,
+        "Bob's file untouched: {after:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_warm_rest_request_signed_by_another_identity_is_403_from_the_cached_mapping() {
+    let (alice, bob) = (signed_user("signer-a").await, signed_user("signer-b").await);
+    let app = TestApp::spawn().await;
+    let (status, body) = parts(&app.handle(rest(&alice.token, &alice.identity)).await);
+    assert_eq!(status, 200, "{body}");
+
+    let before = app.upstream_calls().total();
+    let (status, body) = parts(&app.handle(rest(&alice.token, &bob.identity)).await);
+    assert_eq!(
+        (status, error_code(&body)),
+        (403, "identity_mismatch"),
+        "{body}"
+    );
+    assert_eq!(
+        app.upstream_calls().total(),
+        before,
+        "refused from the cache: {:?}",
+        app.upstream_calls().snapshot()
+    );
+}
+
+#[tokio::test]
+async fn a_signer_that_is_not_an_identity_id_is_403_before_any_call() {
+    let alice = signed_user("signer-bad").await;
+    let app = TestApp::spawn().await;
+    let (status, body) = parts(&app.handle(rest(&alice.token, "us-east-1:../x")).await);
+    assert_eq!(
+        (status, error_code(&body)),
+        (403, "identity_mismatch"),
+        "{body}"
+    );
+    assert_eq!(app.upstream_calls().total(), 0);
+}
+
+#[tokio::test]
+async fn a_disabled_user_signing_as_itself_gets_no_file_on_the_signer_path() {
+    // The user check runs alongside the exchange and the read; the file is released only if it
+    // passes.
+    let user = stack().new_user("signer-disabled").await;
+    let token = stack().token(&user.username, &user.password).await;
+    let identity = stack().identity(&token).await;
+    stack().put_data(&identity, "secret\n").await;
+    stack().disable_user(&user.username).await;
+    let app = TestApp::spawn().await;
+    let (status, body) = parts(&app.handle(rest(&token, identity.as_str())).await);
+    assert_eq!(
+        (status, error_code(&body)),
+        (403, "user_disabled"),
+        "{body}"
+    );
+    assert_eq!(body["data"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn a_function_url_event_without_a_signer_keeps_get_id() {
+    let alice = signed_user("signer-none").await;
+    let app = TestApp::spawn().await;
+    let (status, body) = parts(&app.handle(function_url_unsigned(&alice.token)).await);
+    assert_eq!(
+        (status, body["data"].as_str()),
+        (200, Some(alice.line.as_str())),
+        "{body}"
+    );
+    let calls = app.upstream_calls().snapshot();
+    let none = BTreeMap::new();
+    for op in [GET_ID, EXCHANGE, USER_CHECK, GET_OBJECT] {
+        assert_eq!(added(&none, &calls, op), 1, "{op}: {calls:?}");
+    }
+}
