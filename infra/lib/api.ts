@@ -44,7 +44,7 @@ export function loadApiSource(file: string = API_FILE): ApiSource {
   const seen = new Set<string>();
   for (const r of api.routes) {
     if (!METHODS.includes(r.method)) fail(`route ${r.method} ${r.path}: method must be one of ${METHODS.join(', ')}`);
-    if (!/^(\/[A-Za-z0-9._-]+)+$/.test(r.path)) fail(`route ${r.method} ${r.path}: path like /a/b, no trailing /`);
+    if (!/^(\/[A-Za-z0-9._-]+)+(\/\{[A-Za-z0-9_]+\+\})?$/.test(r.path)) fail(`route ${r.method} ${r.path}: path like /a/b or /a/{name+}, no trailing /`);
     if (r.authorization !== 'AWS_IAM') fail(`route ${r.method} ${r.path}: authorization must be AWS_IAM`);
     if (r.integration !== 'lambda-proxy') fail(`route ${r.method} ${r.path}: integration must be lambda-proxy`);
     const key = `${r.method} ${r.path}`;
@@ -52,4 +52,29 @@ export function loadApiSource(file: string = API_FILE): ApiSource {
     seen.add(key);
   }
   return api;
+}
+
+/** The execute-api resource path an IAM grant names for a route: a greedy `{name+}` becomes `*`. */
+export function policyPath(routePath: string): string {
+  return routePath.replace(/\/\{[A-Za-z0-9_]+\+\}$/, '/*');
+}
+
+/** The data bucket's CORS rule (infra/api/bucket-cors.json); the origin is the frontend's. */
+export interface BucketCors {
+  readonly allowedMethods: readonly ('GET' | 'PUT')[];
+  readonly allowedHeaders: readonly string[];
+  readonly exposedHeaders: readonly string[];
+  readonly maxAgeSeconds: number;
+}
+
+/** Parse infra/api/bucket-cors.json (the local stack applies the same file). */
+export function loadBucketCors(file: string = path.join(__dirname, '..', 'api', 'bucket-cors.json')): BucketCors {
+  const cors = JSON.parse(readFileSync(file, 'utf8')) as BucketCors;
+  if (!Array.isArray(cors.allowedMethods) || !cors.allowedMethods.every((m) => m === 'GET' || m === 'PUT')) {
+    throw new Error(`${file}: allowedMethods: GET and/or PUT`);
+  }
+  if (!Array.isArray(cors.allowedHeaders) || !Array.isArray(cors.exposedHeaders) || !Number.isInteger(cors.maxAgeSeconds)) {
+    throw new Error(`${file}: allowedHeaders, exposedHeaders (lists), maxAgeSeconds (integer)`);
+  }
+  return cors;
 }

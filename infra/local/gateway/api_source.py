@@ -35,10 +35,38 @@ class Api:
     raw: dict
 
     def route(self, method, path):
-        return next((r for r in self.routes if r.method == method and r.path == path), None)
+        """(route, pathParameters or None) for a decoded request path, else None. A greedy last
+        segment (`/files/{name+}`) matches one or more segments; an exact path wins over it."""
+        for exact in (True, False):
+            for r in self.routes:
+                if r.method != method:
+                    continue
+                params = match_path(r.path, path)
+                if params is not None and (params == {}) == exact:
+                    return r, params or None
+        return None
 
     def has_path(self, path):
-        return any(r.path == path for r in self.routes)
+        return any(match_path(r.path, path) is not None for r in self.routes)
+
+
+_GREEDY = re.compile(r"/\{([A-Za-z0-9_]+)\+\}$")
+
+
+def match_path(template, path):
+    """{} for an exact match, {name: rest} for a greedy `{name+}` template, else None."""
+    greedy = _GREEDY.search(template)
+    if not greedy:
+        return {} if template == path else None
+    base = template[: greedy.start()]
+    if path.startswith(base + "/") and len(path) > len(base) + 1:
+        return {greedy.group(1): path[len(base) + 1:]}
+    return None
+
+
+def policy_path(template):
+    """The execute-api resource path an IAM grant names for a route: `{name+}` becomes `*`."""
+    return _GREEDY.sub("/*", template)
 
 
 def load(path=API_FILE):
@@ -58,8 +86,8 @@ def load(path=API_FILE):
         fail("cors.allowOrigins: exactly one origin")
     routes = []
     for r in raw.get("routes") or fail("routes: at least one"):
-        if r.get("method") not in _METHODS or not re.fullmatch(r"(/[A-Za-z0-9._-]+)+", r.get("path", "")):
-            fail(f"route {r}: method and path like /a/b")
+        if r.get("method") not in _METHODS or not re.fullmatch(r"(/[A-Za-z0-9._-]+)+(/\{[A-Za-z0-9_]+\+\})?", r.get("path", "")):
+            fail(f"route {r}: method and path like /a/b or /a/{{name+}}")
         if r.get("authorization") != "AWS_IAM" or r.get("integration") != "lambda-proxy":
             fail(f"route {r['method']} {r['path']}: only AWS_IAM lambda-proxy routes are served")
         routes.append(Route(r["method"], r["path"], r["authorization"], r["integration"]))

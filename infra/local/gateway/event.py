@@ -29,8 +29,11 @@ def _decoded_query(raw):
     return pairs
 
 
-def build(request: Request, *, api, route, api_id, account_id, principal, source_ip, request_id, now=None):
-    """The proxy event for `request` on `route` of stage `api.stage`."""
+def build(request: Request, *, api, route, api_id, account_id, principal, source_ip, request_id, now=None,
+          path=None, path_parameters=None):
+    """The proxy event for `request` on `route` of stage `api.stage`; `path` is the decoded request
+    path without the stage (default: the route's), `path_parameters` a greedy route's `{name+}`."""
+    path = path or route.path
     now = now or datetime.datetime.now(datetime.timezone.utc)
     headers, multi_headers = {}, {}
     for name, value in request.headers:
@@ -61,13 +64,13 @@ def build(request: Request, *, api, route, api_id, account_id, principal, source
     cognito = principal.cognito_identity_id is not None
     return {
         "resource": route.path,
-        "path": route.path,
+        "path": path,
         "httpMethod": request.method,
         "headers": headers,
         "multiValueHeaders": multi_headers,
         "queryStringParameters": single_query or None,
         "multiValueQueryStringParameters": multi_query or None,
-        "pathParameters": None,
+        "pathParameters": path_parameters,
         "stageVariables": None,
         "requestContext": {
             "resourceId": _resource_id(route.path),
@@ -75,7 +78,7 @@ def build(request: Request, *, api, route, api_id, account_id, principal, source
             "httpMethod": request.method,
             "extendedRequestId": base64.b64encode(uuid.uuid4().bytes[:12]).decode().rstrip("="),
             "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "path": f"/{api.stage}{route.path}",
+            "path": f"/{api.stage}{path}",
             "accountId": account_id,
             "protocol": "HTTP/1.1",
             "stage": api.stage,
