@@ -23,7 +23,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { RustFunction } from 'cargo-lambda-cdk';
 import type { Construct, IConstruct } from 'constructs';
-import { loadApiSource } from './api';
+import { loadApiSource, loadBucketCors, policyPath } from './api';
 import { localBundlerFor, type LambdaAsset } from './lambda-asset';
 import { renderPolicy, type PolicyJson } from './policies';
 
@@ -78,6 +78,8 @@ export interface NagAcknowledgement {
 
 /** The API as infra/api/api.json describes it: the local gateway reads the same file. */
 export const API = loadApiSource();
+/** The data bucket's CORS rule (infra/api/bucket-cors.json), for presigned GET/PUT from the browser. */
+export const BUCKET_CORS = loadBucketCors();
 
 export const DEFAULTS = {
   s3Prefix: 'cognito-test',
@@ -159,8 +161,10 @@ export class ReadFileStack extends Stack {
 
     this.userPoolClient = this.userPool.addClient('WebClient', {
       generateSecret: false, // a browser app cannot keep a secret
-      authFlows: { userSrp: true, adminUserPassword: true },
-      disableOAuth: true, // no hosted UI: the frontend signs in with SRP
+      // userPassword: the reference page (examples/web) signs in with USER_PASSWORD_AUTH over TLS
+      // (its README says why not SRP); userSrp stays for Amplify-based frontends.
+      authFlows: { userSrp: true, userPassword: true, adminUserPassword: true },
+      disableOAuth: true, // no hosted UI: the frontend signs in with the API
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
       idTokenValidity: Duration.hours(1),
@@ -194,6 +198,15 @@ export class ReadFileStack extends Stack {
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'data-bucket/',
+      // The browser downloads (GET) and uploads (PUT) with presigned URLs straight to S3, from the
+      // frontend's origin only (infra/api/bucket-cors.json, the rule the local stack applies too).
+      cors: [{
+        allowedOrigins: [frontendOrigin],
+        allowedMethods: BUCKET_CORS.allowedMethods.map((m) => s3.HttpMethods[m]),
+        allowedHeaders: [...BUCKET_CORS.allowedHeaders],
+        exposedHeaders: [...BUCKET_CORS.exposedHeaders],
+        maxAge: BUCKET_CORS.maxAgeSeconds,
+      }],
       removalPolicy,
     });
 
@@ -362,8 +375,9 @@ export class ReadFileStack extends Stack {
         'the role serves every API of the account and Region, so it cannot be scoped to ours.');
     }
     this.ack(this.api, 'AwsSolutions-APIG2',
-      'GET /read-file has no body and no parameters besides the idToken header, which the Lambda ' +
-      'verifies fully (signature, issuer, audience, expiry); a request validator adds nothing.');
+      'The Lambda validates every input itself before any AWS call (the idToken fully: signature, ' +
+      'issuer, audience, expiry; file names, query parameters and bodies with stable error codes); ' +
+      'a request validator would duplicate a subset of those rules.');
     this.ack(this.api, 'AwsSolutions-APIG3',
       'No WAF web ACL by default (it costs per ACL and rule): every call must be SigV4-signed by an ' +
       'authenticated identity and the stage is throttled. Associate a web ACL for production.');
@@ -413,7 +427,7 @@ export class ReadFileStack extends Stack {
 
     // Signed-in users may call exactly the AWS_IAM routes of this API's stage, nothing else:
     // infra/policies/invoke-api.json, the grant the local stack provisions and its gateway checks.
-    new iam.Policy(this, 'InvokeReadFilePolicy', {
+    const invokePolicy = new iam.Policy(this, 'InvokeReadFilePolicy', {
       roles: [this.authenticatedRole],
       document: policyDocumentFrom(renderPolicy('invoke-api', {
         PARTITION: Aws.PARTITION,
@@ -423,6 +437,12 @@ export class ReadFileStack extends Stack {
         STAGE: this.api.deploymentStage.stageName,
       })),
     });
+    const stageArn = `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${this.logicalIdOf(this.api)}>/<${this.logicalIdOf(this.api.deploymentStage)}>`;
+    for (const route of API.routes.filter((r) => policyPath(r.path) !== r.path)) {
+      this.ack(invokePolicy, `AwsSolutions-IAM5[Resource::${stageArn}/${route.method}${policyPath(route.path)}]`,
+        `The greedy route ${route.method} ${route.path}: the * stands for the file name, which the ` +
+        "Lambda checks and confines to the caller's own folder (and the caller's keys to it in IAM).");
+    }
 
     // ---------------------------------------------------------------- outputs
     // RestApi adds an 'Endpoint' output of its own; ApiUrl below is the same value under a stable name.

@@ -7,7 +7,8 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { PLACEHOLDER_BOOTSTRAP } from '../lib/lambda-asset';
 import { renderPolicy } from '../lib/policies';
-import { ReadFileStack } from '../lib/read-file-stack';
+import { API, ReadFileStack } from '../lib/read-file-stack';
+import { policyPath } from '../lib/api';
 import {
   asArray,
   evaluate,
@@ -99,14 +100,16 @@ describe('identity pool and its authenticated role', () => {
     assert.ok(!JSON.stringify(list[0].Condition).includes('"cognito-test"'));
   });
 
-  it('may invoke exactly GET /read-file of this API stage, and nothing else besides UserFiles', () => {
+  it('may invoke exactly the file API routes of this API stage, and nothing else besides UserFiles', () => {
     const attached = policiesAttachedTo(t, ids.authRole);
     assert.equal(attached.length, 1);
     const doc = evaluate(attached[0][1].Properties!.PolicyDocument, {
       'AWS::Partition': 'aws', 'AWS::Region': 'R', 'AWS::AccountId': 'A', [ids.api]: 'API', [ids.stage]: 'v1',
     });
+    const stage = 'arn:aws:execute-api:R:A:API/v1';
     assert.deepEqual(doc.Statement, [{
-      Sid: 'InvokeReadFile', Effect: 'Allow', Action: 'execute-api:Invoke', Resource: 'arn:aws:execute-api:R:A:API/v1/GET/read-file',
+      Sid: 'InvokeFileApi', Effect: 'Allow', Action: 'execute-api:Invoke',
+      Resource: ['GET/read-file', 'GET/files', 'GET/files/*', 'PUT/files/*', 'DELETE/files/*', 'POST/upload-urls'].map((r) => `${stage}/${r}`),
     }]);
     const props = res(ids.authRole).Properties!;
     assert.deepEqual(props.Policies.map((p: any) => p.PolicyName), ['UserFiles']);
@@ -177,13 +180,12 @@ describe('the Lambda', () => {
     }]);
   });
 
-  it('may be invoked by API Gateway for this stage\'s GET /read-file only', () => {
-    const perms = resourcesOfType(t, 'AWS::Lambda::Permission');
-    assert.equal(perms.length, 1);
-    const p = perms[0][1].Properties!;
-    assert.equal(p.Principal, 'apigateway.amazonaws.com');
-    assert.equal(evaluate(p.SourceArn, { 'AWS::Partition': 'aws', 'AWS::Region': 'R', 'AWS::AccountId': 'A', [ids.api]: 'API', [ids.stage]: 'v1' }),
-      'arn:aws:execute-api:R:A:API/v1/GET/read-file');
+  it("may be invoked by API Gateway for this stage's routes (infra/api/api.json) only", () => {
+    const perms = resourcesOfType(t, 'AWS::Lambda::Permission').map(([, r]) => r.Properties!);
+    for (const p of perms) assert.equal(p.Principal, 'apigateway.amazonaws.com');
+    const names = { 'AWS::Partition': 'aws', 'AWS::Region': 'R', 'AWS::AccountId': 'A', [ids.api]: 'API', [ids.stage]: 'v1' };
+    assert.deepEqual(perms.map((p) => evaluate(p.SourceArn, names)).sort(),
+      API.routes.map((r) => `arn:aws:execute-api:R:A:API/v1/${r.method}${policyPath(r.path)}`).sort());
   });
 
   it('placeholder asset: the bundled bootstrap is the placeholder script', () => {
@@ -205,17 +207,20 @@ describe('the Lambda', () => {
 });
 
 describe('the REST API', () => {
-  it('GET /read-file is AWS_IAM-authorized, a Lambda proxy; the only other method is the unsigned CORS preflight', () => {
+  it("every route is AWS_IAM-authorized, a Lambda proxy; the only other methods are the unsigned CORS preflights", () => {
     const methods = resourcesOfType(t, 'AWS::ApiGateway::Method').map(([, r]) => r.Properties!);
-    assert.deepEqual(methods.map((m) => m.HttpMethod).sort(), ['GET', 'OPTIONS']);
-    const get = methods.find((m) => m.HttpMethod === 'GET')!;
-    assert.equal(get.AuthorizationType, 'AWS_IAM');
-    assert.equal(get.Integration.Type, 'AWS_PROXY');
-    const options = methods.find((m) => m.HttpMethod === 'OPTIONS')!;
-    assert.equal(options.AuthorizationType, 'NONE');
-    assert.equal(options.Integration.Type, 'MOCK');
-    const [, resource] = onlyOfType(t, 'AWS::ApiGateway::Resource');
-    assert.equal(resource.Properties!.PathPart, 'read-file');
+    const paths = [...new Set(API.routes.map((r) => r.path))];
+    assert.deepEqual(methods.map((m) => m.HttpMethod).sort(), [...API.routes.map((r) => r.method), ...paths.map(() => 'OPTIONS')].sort());
+    for (const m of methods.filter((m) => m.HttpMethod !== 'OPTIONS')) {
+      assert.equal(m.AuthorizationType, 'AWS_IAM');
+      assert.equal(m.Integration.Type, 'AWS_PROXY');
+    }
+    for (const options of methods.filter((m) => m.HttpMethod === 'OPTIONS')) {
+      assert.equal(options.AuthorizationType, 'NONE');
+      assert.equal(options.Integration.Type, 'MOCK');
+    }
+    const parts = resourcesOfType(t, 'AWS::ApiGateway::Resource').map(([, r]) => r.Properties!.PathPart).sort();
+    assert.deepEqual(parts, [...new Set(API.routes.flatMap((r) => r.path.split('/').filter(Boolean)))].sort());
   });
 
   it('CORS: the frontend origin, idToken and the SigV4 headers; also on gateway errors', () => {
@@ -237,6 +242,19 @@ describe('the REST API', () => {
       Integration: { IntegrationResponses: [Match.objectLike({ ResponseParameters: Match.objectLike({ 'method.response.header.Access-Control-Allow-Origin': "'https://app.example.com'" }) })] },
     });
     assert.throws(() => synth({ frontendOrigin: 'https://app.example.com/' }), /bare origin/);
+  });
+
+  it('data bucket: CORS for presigned GET and PUT from the frontend origin only (infra/api/bucket-cors.json)', () => {
+    const rule = (template: CfnTemplate) => {
+      const buckets = resourcesOfType(template, 'AWS::S3::Bucket').map(([, r]) => r.Properties!).filter((p) => p.CorsConfiguration);
+      assert.equal(buckets.length, 1, 'only the data bucket answers CORS');
+      return buckets[0].CorsConfiguration.CorsRules;
+    };
+    assert.deepEqual(rule(t), [{
+      AllowedOrigins: ['http://localhost:3000'], AllowedMethods: ['GET', 'PUT'], AllowedHeaders: ['content-type'],
+      ExposedHeaders: ['ETag'], MaxAge: 3000,
+    }]);
+    assert.deepEqual(rule(synth({ frontendOrigin: 'https://app.example.com' }).json)[0].AllowedOrigins, ['https://app.example.com']);
   });
 
   it('stage: v1 by default, throttled, access-logged to a retained log group, execution logs without data, no X-Ray', () => {
@@ -268,7 +286,8 @@ describe('the REST API', () => {
       .map(([, r]) => evaluate(r.Properties!.PolicyDocument, { 'AWS::Partition': 'aws', 'AWS::Region': 'R', 'AWS::AccountId': 'A', [logicalId(s.stack, s.stack.api)]: 'API', [stageId]: 'prod' }))
       .flatMap((d) => d.Statement)
       .filter((st: any) => st.Action === 'execute-api:Invoke');
-    assert.deepEqual(invoke.map((st: any) => st.Resource), ['arn:aws:execute-api:R:A:API/prod/GET/read-file']);
+    assert.deepEqual(invoke.flatMap((st: any) => asArray(st.Resource)),
+      API.routes.map((r) => `arn:aws:execute-api:R:A:API/prod/${r.method}${policyPath(r.path)}`));
     assert.throws(() => synth({ stageName: 'bad-name' }), /stageName/);
   });
 });
@@ -329,9 +348,10 @@ describe('the user pool', () => {
     });
   });
 
-  it('app client: SRP and ADMIN_USER_PASSWORD_AUTH, no secret, no OAuth', () => {
+  it('app client: USER_PASSWORD_AUTH (examples/web), SRP and ADMIN_USER_PASSWORD_AUTH, no secret, no OAuth', () => {
     const c = res(ids.client).Properties!;
-    assert.deepEqual([...c.ExplicitAuthFlows].sort(), ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH']);
+    assert.deepEqual([...c.ExplicitAuthFlows].sort(),
+      ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH']);
     assert.equal(c.GenerateSecret, false);
     assert.equal(c.AllowedOAuthFlowsUserPoolClient, false);
   });
@@ -349,6 +369,11 @@ describe('least privilege across the whole template', () => {
       what: "authenticated role: objects below the caller's own folder",
       why: "the object keys are the user's to choose; ${cognito-identity.amazonaws.com:sub} pins the folder to the caller",
       matches: (st, where) => where === `${ids.authRole}.Policies.UserFiles` && st.Sid === 'OwnObjects',
+    },
+    {
+      what: 'authenticated role: execute-api:Invoke on the greedy file routes (/files/{name+})',
+      why: 'the * is the file name: the Lambda confines it to the caller\'s own folder, and the caller\'s keys are confined to it in IAM',
+      matches: (st) => st.Sid === 'InvokeFileApi' && asArray<string>(st.Action).every((a) => a === 'execute-api:Invoke'),
     },
     {
       what: 'S3 server access log delivery into the log bucket',
