@@ -1,0 +1,111 @@
+"""What a browser app meets at the local stack, sent as a browser sends it (plain HTTP, no SDK):
+CORS preflights and answers of Cognito and S3, and the app client's allowed sign-in flows."""
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+from support import ENV, error_of, make_client
+
+ORIGIN = "http://localhost:3000"  # api.json's frontend origin; the bucket's CORS rule names it
+BUCKET = "read-file-local"
+
+
+def http(method, path, headers=None, body=None):
+    """(status, {lowercased header: value}, body bytes), errors included."""
+    request = urllib.request.Request(f"{ENV['AWS_ENDPOINT_URL']}{path}", data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
+
+
+def preflight(path, method, headers="", origin=ORIGIN):
+    asked = {"Origin": origin, "Access-Control-Request-Method": method}
+    if headers:
+        asked["Access-Control-Request-Headers"] = headers
+    return http("OPTIONS", path, asked)
+
+
+def test_cognito_answers_any_origins_preflight_like_its_public_endpoints():
+    for origin in (ORIGIN, "https://elsewhere.example"):
+        status, headers, _ = preflight("/", "POST", "content-type,x-amz-target,x-amz-user-agent", origin)
+        assert status == 200
+        assert headers["access-control-allow-origin"] == "*"
+        assert headers["access-control-allow-methods"] == "POST"
+        assert set(headers["access-control-allow-headers"].split(", ")) == {"content-type", "x-amz-target", "x-amz-user-agent"}
+
+
+def test_cognito_answers_carry_cors_headers_the_sdk_needs_to_read_errors():
+    body = json.dumps({"ClientId": ENV["USER_POOL_CLIENT_ID"].split(",")[0], "AuthFlow": "USER_PASSWORD_AUTH",
+                       "AuthParameters": {"USERNAME": "admin", "PASSWORD": "wrong-Password-1"}}).encode()
+    status, headers, answer = http("POST", "/", {
+        "Origin": ORIGIN, "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth"}, body)
+    assert (status, json.loads(answer)["__type"]) == (400, "NotAuthorizedException")
+    assert headers["access-control-allow-origin"] == "*"
+    assert "x-amzn-ErrorType" in headers["access-control-expose-headers"]
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+def test_s3_preflight_from_the_frontend_origin_is_allowed_by_the_bucket_rule(method):
+    status, headers, _ = preflight(f"/{BUCKET}/cognito-test/x/file.bin", method, "content-type")
+    assert status == 200
+    assert headers["access-control-allow-origin"] == ORIGIN
+    assert headers["access-control-allow-methods"] == "GET, PUT"
+    assert headers["access-control-allow-headers"] == "content-type"
+    assert headers["access-control-expose-headers"] == "ETag"
+
+
+@pytest.mark.parametrize("origin, method, asked_headers", [
+    ("https://elsewhere.example", "PUT", "content-type"),  # another origin
+    (ORIGIN, "DELETE", ""),  # a method the rule does not list
+    (ORIGIN, "PUT", "content-type,x-amz-meta-owner"),  # a header the rule does not list
+])
+def test_s3_preflight_outside_the_bucket_rule_is_403_without_cors_headers(origin, method, asked_headers):
+    status, headers, body = preflight(f"/{BUCKET}/cognito-test/x/file.bin", method, asked_headers, origin)
+    assert status == 403 and b"<Code>AccessForbidden</Code>" in body and b"CORSResponse" in body
+    assert not any(name.startswith("access-control-") for name in headers)
+
+
+def test_s3_preflight_to_a_bucket_without_cors_is_403(admin):
+    bucket = "read-file-local-no-cors"
+    admin["s3"].create_bucket(Bucket=bucket)
+    try:
+        status, headers, body = preflight(f"/{bucket}/k", "GET")
+        assert status == 403 and b"CORS is not enabled for this bucket" in body
+        assert "access-control-allow-origin" not in headers
+    finally:
+        admin["s3"].delete_bucket(Bucket=bucket)
+
+
+def test_s3_answers_carry_cors_headers_only_for_the_allowed_origin():
+    path = f"/{BUCKET}/cognito-test/x/file.bin"  # unsigned: 403 either way, the headers differ
+    allowed = http("GET", path, {"Origin": ORIGIN})[1]
+    other = http("GET", path, {"Origin": "https://elsewhere.example"})[1]
+    assert allowed["access-control-allow-origin"] == ORIGIN
+    assert not any(name.startswith("access-control-") for name in other)
+
+
+def test_the_app_client_allows_exactly_its_explicit_auth_flows(admin):
+    idp = admin["cognito-idp"]
+    pool = ENV["USER_POOL_ID"]
+    client = idp.create_user_pool_client(UserPoolId=pool, ClientName="canary-admin-only",
+                                         ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])
+    client_id = client["UserPoolClient"]["ClientId"]
+    try:
+        params = {"USERNAME": "admin", "PASSWORD": ENV["ADMIN_PASSWORD"]}
+        assert error_of(make_client("cognito-idp").initiate_auth, ClientId=client_id,
+                        AuthFlow="USER_PASSWORD_AUTH", AuthParameters=params) == ("InvalidParameterException", 400)
+        assert idp.admin_initiate_auth(UserPoolId=pool, ClientId=client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                                       AuthParameters=params)["AuthenticationResult"]["IdToken"]
+        # The provisioned client allows USER_PASSWORD_AUTH (the web page's sign-in), unsigned.
+        ours = ENV["USER_POOL_CLIENT_ID"].split(",")[0]
+        result = make_client("cognito-idp").initiate_auth(ClientId=ours, AuthFlow="USER_PASSWORD_AUTH", AuthParameters=params)
+        assert result["AuthenticationResult"]["IdToken"]
+        assert error_of(make_client("cognito-idp").initiate_auth, ClientId=ours, AuthFlow="USER_SRP_AUTH",
+                        AuthParameters={"USERNAME": "admin", "SRP_A": "0a"}) == ("InvalidParameterException", 400)
+    finally:
+        idp.delete_user_pool_client(UserPoolId=pool, ClientId=client_id)
