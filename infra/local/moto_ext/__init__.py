@@ -39,16 +39,22 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
 - auth_flows.py: CognitoIdpBackend.initiate_auth / admin_initiate_auth (wrapped: the client's
   ExplicitAuthFlows, read from CognitoIdpUserPoolClient.extended_config, are enforced),
   moto.cognitoidp.exceptions.InvalidParameterException.
+- srp.py (USER_SRP_AUTH with a checked password proof): CognitoIdpBackend.initiate_auth /
+  respond_to_auth_challenge (wrapped), CognitoIdpBackend.sessions (moto's challenge sessions),
+  admin_get_user, CognitoIdpUser.username / .password, the PASSWORD_VERIFIER branch of
+  respond_to_auth_challenge (keyed by PASSWORD_CLAIM_SECRET_BLOCK), NotAuthorizedError;
+  ActionAuthenticatorMixin.PUBLIC_OPERATIONS (RespondToAuthChallenge arrives unsigned).
 - cors.py (CORS as AWS answers it; flask_cors is switched off by server.py through
   MOTO_DISABLE_GLOBAL_CORS): s3_backends[account]["aws"].buckets[name].cors (CorsRule:
   allowed_origins, allowed_methods, allowed_headers, exposed_headers, max_age_seconds).
 """
 
-from . import auth_flows, control, iam_eval, identity, presign, s3_fixes
+from . import auth_flows, control, iam_eval, identity, presign, s3_fixes, srp
 
 
 def apply() -> None:
-    auth_flows.apply()
+    srp.apply()
+    auth_flows.apply()  # after srp: its check runs first
     iam_eval.apply()
     identity.apply()
     presign.apply()
