@@ -161,10 +161,8 @@ export class ReadFileStack extends Stack {
 
     this.userPoolClient = this.userPool.addClient('WebClient', {
       generateSecret: false, // a browser app cannot keep a secret
-      // userPassword: the reference page (examples/web) signs in with USER_PASSWORD_AUTH over TLS
-      // (its README says why not SRP); userSrp stays for Amplify-based frontends.
-      authFlows: { userSrp: true, userPassword: true, adminUserPassword: true },
-      disableOAuth: true, // no hosted UI: the frontend signs in with the API
+      authFlows: { userSrp: true, adminUserPassword: true },
+      disableOAuth: true, // no hosted UI: the frontend signs in with SRP (examples/web, Amplify)
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
       idTokenValidity: Duration.hours(1),

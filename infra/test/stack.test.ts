@@ -348,10 +348,9 @@ describe('the user pool', () => {
     });
   });
 
-  it('app client: USER_PASSWORD_AUTH (examples/web), SRP and ADMIN_USER_PASSWORD_AUTH, no secret, no OAuth', () => {
+  it('app client: SRP and ADMIN_USER_PASSWORD_AUTH, no secret, no OAuth', () => {
     const c = res(ids.client).Properties!;
-    assert.deepEqual([...c.ExplicitAuthFlows].sort(),
-      ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH']);
+    assert.deepEqual([...c.ExplicitAuthFlows].sort(), ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH']);
     assert.equal(c.GenerateSecret, false);
     assert.equal(c.AllowedOAuthFlowsUserPoolClient, false);
   });
