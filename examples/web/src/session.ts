@@ -1,5 +1,6 @@
 // The three steps of the frontend flow, and keeping their results fresh:
-//   1. sign in with the user pool (InitiateAuth, USER_PASSWORD_AUTH)  -> ID token (+ refresh token)
+//   1. sign in with the user pool (InitiateAuth USER_SRP_AUTH, RespondToAuthChallenge with the
+//      SRP proof, as Amplify does: the password never leaves the browser) -> ID token (+ refresh token)
 //   2. exchange the ID token at the identity pool (GetId, GetCredentialsForIdentity)
 //                                                                   -> the user's own temporary AWS keys
 //   3. sign each API call with those keys (SigV4, api.ts) and send the ID token in `idToken`.
@@ -8,6 +9,7 @@
 import {
   CognitoIdentityProviderClient,
   InitiateAuthCommand,
+  RespondToAuthChallengeCommand,
   type AuthenticationResultType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
@@ -17,6 +19,7 @@ import {
 } from '@aws-sdk/client-cognito-identity';
 import type { Config } from './config';
 import { fromCognito, UserError, MESSAGES } from './errors';
+import { SrpSession, type PasswordVerifier } from './srp';
 
 /** The user's temporary AWS keys from the identity pool. */
 export interface Keys {
@@ -62,10 +65,22 @@ export class Session {
     const identity = new CognitoIdentityClient(clientConfig);
     let result: AuthenticationResultType | undefined;
     try {
-      const answer = await idp.send(new InitiateAuthCommand({
+      const srp = SrpSession.create();
+      const challenge = await idp.send(new InitiateAuthCommand({
         ClientId: config.userPoolClientId,
-        AuthFlow: 'USER_PASSWORD_AUTH',
-        AuthParameters: { USERNAME: username, PASSWORD: password },
+        AuthFlow: 'USER_SRP_AUTH',
+        AuthParameters: { USERNAME: username, SRP_A: srp.srpA },
+      }));
+      if (challenge.ChallengeName !== 'PASSWORD_VERIFIER' || !challenge.ChallengeParameters) throw new UserError(MESSAGES.unknown);
+      const verifier = challenge.ChallengeParameters as unknown as PasswordVerifier;
+      const answer = await idp.send(new RespondToAuthChallengeCommand({
+        ClientId: config.userPoolClientId,
+        ChallengeName: 'PASSWORD_VERIFIER',
+        Session: challenge.Session,
+        ChallengeResponses: {
+          USERNAME: verifier.USER_ID_FOR_SRP,
+          ...(await srp.passwordClaim(config.userPoolId, password, verifier)),
+        },
       }));
       if (answer.ChallengeName === 'NEW_PASSWORD_REQUIRED') throw new UserError(MESSAGES.needsReset);
       if (answer.ChallengeName) throw new UserError(`This page does not support the ${answer.ChallengeName} sign-in step.`);

@@ -138,9 +138,16 @@ const signerOf = (request) => /Credential=([^/]+)\//.exec(request.headers().auth
 
 describe('the My files page in Chromium', () => {
   for (const user of ['admin', 'user']) {
-    it(`${user} signs in and reads their own file; nothing is stored in the browser`, async () => {
-      const { context, page, log } = await signedIn(user);
+    it(`${user} signs in with SRP (the password never leaves the browser) and reads their own file; nothing is stored in the browser`, async () => {
+      const opened = await openPage();
+      const { context, page, log } = opened;
+      const cognitoBodies = [];
+      page.on('request', (r) => r.url().startsWith(CONFIG.cognitoEndpoint ?? 'https://cognito-') && cognitoBodies.push(r.postData() ?? ''));
+      await signIn(page, user);
+      await page.getByTestId('sign-out').waitFor();
       try {
+        assert.ok(cognitoBodies.some((b) => b.includes('"USER_SRP_AUTH"')), 'signed in with SRP');
+        assert.ok(!cognitoBodies.some((b) => b.includes(PASSWORDS[user])), 'the password never left the browser');
         assert.equal(await readFile(page), user);
         const stored = await page.evaluate(() => localStorage.length + sessionStorage.length + document.cookie.length);
         assert.equal(stored, 0, 'localStorage, sessionStorage and cookies stay empty');
@@ -282,8 +289,9 @@ describe('the My files page in Chromium', () => {
         const target = route.request().headers()['x-amz-target'] ?? '';
         targets.push(target.split('.').pop());
         const response = await route.fetch();
-        if (shortened >= 2 || !/InitiateAuth|GetCredentialsForIdentity/.test(target)) return route.fulfill({ response });
+        if (shortened >= 2 || !/InitiateAuth|RespondToAuthChallenge|GetCredentialsForIdentity/.test(target)) return route.fulfill({ response });
         const body = await response.json();
+        if (!body.AuthenticationResult && !body.Credentials) return route.fulfill({ response });
         if (body.AuthenticationResult) body.AuthenticationResult.ExpiresIn = soon + 3;
         if (body.Credentials) body.Credentials.Expiration = Date.now() / 1000 + soon + 3;
         shortened += 1;
@@ -298,8 +306,8 @@ describe('the My files page in Chromium', () => {
 
       await page.waitForTimeout(5000);
       assert.deepEqual(targets.filter((t) => t !== 'GetId'),
-        ['InitiateAuth', 'GetCredentialsForIdentity', 'InitiateAuth', 'GetCredentialsForIdentity'],
-        'signed in, then renewed the token and the keys once, in the background');
+        ['InitiateAuth', 'RespondToAuthChallenge', 'GetCredentialsForIdentity', 'InitiateAuth', 'GetCredentialsForIdentity'],
+        'signed in (SRP), then renewed the token (refresh token) and the keys once, in the background');
       // The old keys are now expired at the stack; the page must be using the new ones.
       await control('POST', '/credentials/expire', { AccessKeyId: firstKey });
       await page.getByTestId('result').evaluate((e) => (e.textContent = ''));
