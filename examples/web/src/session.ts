@@ -42,15 +42,13 @@ export class Session {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private renewing: Promise<void> | undefined;
   private closed = false;
-  /** How many times the keys were obtained (shown on the page, so a refresh is visible). */
-  keyGeneration = 0;
 
   private constructor(
     private readonly config: Config,
     private readonly idp: CognitoIdentityProviderClient,
     private readonly identity: CognitoIdentityClient,
     tokens: AuthenticationResultType,
-    private readonly refreshToken: string,
+    private refreshToken: string,
     readonly username: string,
     private identityId = '',
   ) {
@@ -107,6 +105,7 @@ export class Session {
     clearTimeout(this.timer);
     this.keys = undefined;
     this.idToken = '';
+    this.refreshToken = '';
   }
 
   /** When the keys or the ID token, whichever first, must be renewed (ms since the epoch). */
@@ -150,7 +149,6 @@ export class Session {
       const c = answer.Credentials;
       if (!c?.AccessKeyId || !c.SecretKey || !c.SessionToken || !c.Expiration) throw new UserError(MESSAGES.unknown);
       this.keys = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretKey, sessionToken: c.SessionToken, expiration: c.Expiration };
-      this.keyGeneration += 1;
     } catch (error) {
       throw fromCognito(error);
     }
