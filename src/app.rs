@@ -153,7 +153,10 @@ impl App {
         let outcome = match route {
             Ok(route) => {
                 // Answer before Lambda's own timeout would cut the request off with no JSON at all.
-                tokio::time::timeout(self.config.request_timeout, self.run(&route, &req))
+                // Boxed: the use cases' state is large in debug builds, and whoever awaits
+                // `handle` (a test, a bench) would otherwise carry it on its own stack.
+                let run = Box::pin(self.run(&route, &req));
+                tokio::time::timeout(self.config.request_timeout, run)
                     .await
                     .unwrap_or_else(|_| Err(Arc::new(ApiError::OutOfTime)))
             }

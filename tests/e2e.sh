@@ -48,7 +48,15 @@ admin=$(python3 infra/local/stack.py token admin)
 user=$(python3 infra/local/stack.py token user)
 expect "admin reads admin" 200 '"data":"admin"' -H "idToken: $admin" "$base/read-file"
 expect "user reads user (lowercase header)" 200 '"data":"user"' -H "idtoken: $user" "$base/read-file"
-expect "stage prefix" 200 '"data":"admin"' -H "IDTOKEN: $admin" "$base/v1/read-file"
+expect "a stage-like segment is not a stage" 404 '"code":"not_found"' -H "IDTOKEN: $admin" "$base/v1/read-file"
+expect "files/read-file is a file, not the read-file route" 404 '"code":"file_not_found"' -H "idToken: $admin" "$base/files/read-file"
+expect "put a file" 201 '"name":"e2e/hello world.txt"' -X PUT -H "idToken: $user" -H 'content-type: text/plain' --data-binary 'hello e2e' "$base/files/e2e/hello%20world.txt"
+expect "list it" 200 '"name":"e2e/hello world.txt"' -H "idToken: $user" "$base/files?prefix=e2e"
+expect "delete it" 204 '' -X DELETE -H "idToken: $user" "$base/files/e2e/hello%20world.txt"
+expect "hostile name (backslash)" 400 '"code":"invalid_file_name"' -H "idToken: $user" "$base/files/a%5Cb"
+# The server in front (here cargo lambda watch) resolves dot segments before the function routes
+# the request: /files/%2e%2e/x becomes /x, which is no route at all.
+expect "dot segments never reach a file" 404 '"code":"not_found"' -H "idToken: $user" "$base/files/%2e%2e/x"
 expect "missing token" 401 '"code":"missing_token"' "$base/read-file"
 sig=${admin##*.}
 forged="${admin%.*}.$(printf '%s' "$sig" | rev)"

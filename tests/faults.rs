@@ -4,13 +4,17 @@
 //! stack's test-only control endpoint (`/moto-ext/faults`), which is global to the stack: the
 //! scenarios run one after the other in a single test, and the faults are cleared before,
 //! between and after them, also when a scenario panics.
+//!
+//! A binary of its own, and not a module of `tests/api`: the faults it injects are global to the
+//! stack, so every other test running beside it (the `api` binary runs its tests in parallel)
+//! would see S3 failing or Cognito throttling. Cargo runs test binaries one after the other, so
+//! here nothing else talks to the stack meanwhile.
 
 mod common;
 
 use common::proxy::Proxy;
-use common::{error_code, get, parts, stack};
+use common::{TestApp, error_code, get, parts, stack};
 use lambda_http::{Body, Response};
-use read_file::App;
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -87,13 +91,13 @@ async fn user_with_file(label: &str) -> String {
     let user = stack.new_user(label).await;
     let token = stack.token(&user.username, &user.password).await;
     stack
-        .put_data(&stack.identity_id(&token).await, &format!("{label}\n"))
+        .put_data(&stack.identity(&token).await, &format!("{label}\n"))
         .await;
     token
 }
 
 /// One request through the handler, under the hang guard; returns the response and its time.
-async fn call(app: &App, token: &str) -> (Response<Body>, Duration) {
+async fn call(app: &TestApp, token: &str) -> (Response<Body>, Duration) {
     let started = Instant::now();
     let response = tokio::time::timeout(
         HANG_GUARD,
@@ -121,7 +125,7 @@ fn expect(response: &Response<Body>, status: u16, code: &str, what: &str) {
 }
 
 /// Attempts of `op` (`service:Operation` as the SDK names it) made since `before`.
-fn attempts(app: &App, before: &std::collections::BTreeMap<String, u64>, op: &str) -> u64 {
+fn attempts(app: &TestApp, before: &std::collections::BTreeMap<String, u64>, op: &str) -> u64 {
     app.upstream_calls()
         .snapshot()
         .get(op)
@@ -152,7 +156,7 @@ async fn the_handler_degrades_cleanly_and_recovers() {
 async fn stack_stopped_mid_run_then_back() {
     let stack = stack();
     let mut proxy = Proxy::start(stack_addr()).await;
-    let app = stack.app_with(&[("AWS_ENDPOINT_URL", &proxy.url())]).await;
+    let app = TestApp::spawn_with(&[("AWS_ENDPOINT_URL", &proxy.url())]).await;
     let budget = stack.config_with(&[]).upstream_timeout;
     let warm = user_with_file("outage-warm").await;
     let cold = user_with_file("outage-cold").await;
@@ -172,7 +176,7 @@ async fn stack_stopped_mid_run_then_back() {
         );
     }
     // A sandbox started during the outage cannot even fetch the signing keys.
-    let fresh = stack.app_with(&[("AWS_ENDPOINT_URL", &proxy.url())]).await;
+    let fresh = TestApp::spawn_with(&[("AWS_ENDPOINT_URL", &proxy.url())]).await;
     let (response, took) = call(&fresh, &warm).await;
     println!("outage, a cold sandbox: {} in {took:?}", response.status());
     expect(&response, 503, "upstream_unavailable", "keys unreachable");
@@ -196,7 +200,6 @@ async fn stack_stopped_mid_run_then_back() {
 }
 
 async fn stack_hung_mid_run_then_back() {
-    let stack = stack();
     let budget_ms: u64 = 1000;
     let budget = Duration::from_millis(budget_ms);
     let mut proxy = Proxy::start(stack_addr()).await;
@@ -205,14 +208,14 @@ async fn stack_hung_mid_run_then_back() {
         ("AWS_ENDPOINT_URL", url.as_str()),
         ("UPSTREAM_TIMEOUT_MS", budget_text.as_str()),
     ];
-    let app = stack.app_with(&overrides).await;
+    let app = TestApp::spawn_with(&overrides).await;
     let warm = user_with_file("hung-warm").await;
     let cold = user_with_file("hung-cold").await;
     expect(&call(&app, &warm).await.0, 200, "ok", "before the hang");
 
     // Connections are accepted and never answered: only the budget ends the wait.
     proxy.freeze().await;
-    let fresh = stack.app_with(&overrides).await;
+    let fresh = TestApp::spawn_with(&overrides).await;
     for (app, token, what) in [
         (&app, &warm, "hung, a known user (S3 only)"),
         (&app, &cold, "hung, a new user (Cognito first)"),
@@ -252,9 +255,8 @@ async fn cognito_throttling_is_retried_a_bounded_number_of_times(faults: &FaultG
         ),
         ("cognito-identity:GetId", "Cognito Identity:GetId", 1),
     ] {
-        let app = stack
-            .app_with(&[("UPSTREAM_MAX_ATTEMPTS", &max_attempts.to_string())])
-            .await;
+        let app =
+            TestApp::spawn_with(&[("UPSTREAM_MAX_ATTEMPTS", &max_attempts.to_string())]).await;
         let token = user_with_file("throttled").await;
         faults.clear();
         faults
@@ -284,11 +286,8 @@ async fn cognito_throttling_is_retried_a_bounded_number_of_times(faults: &FaultG
 }
 
 async fn s3_slower_than_the_budget_is_504(faults: &FaultGuard) {
-    let stack = stack();
     let budget_ms = 1000;
-    let app = stack
-        .app_with(&[("UPSTREAM_TIMEOUT_MS", &budget_ms.to_string())])
-        .await;
+    let app = TestApp::spawn_with(&[("UPSTREAM_TIMEOUT_MS", &budget_ms.to_string())]).await;
     let token = user_with_file("slow").await;
     expect(&call(&app, &token).await.0, 200, "ok", "warm up");
 
@@ -322,7 +321,7 @@ async fn s3_slower_than_the_budget_is_504(faults: &FaultGuard) {
 async fn s3_failing_is_502(faults: &FaultGuard) {
     let stack = stack();
     let budget = stack.config_with(&[]).upstream_timeout;
-    let app = stack.app().await;
+    let app = TestApp::spawn().await;
     let token = user_with_file("s3-500").await;
     expect(&call(&app, &token).await.0, 200, "ok", "warm up");
 
@@ -366,7 +365,7 @@ const STALE_KEY_ANSWERS: [(u16, &str); 4] = [
 ];
 
 async fn keys_s3_refuses_are_exchanged_once_more(faults: &FaultGuard) {
-    let app = stack().app().await;
+    let app = TestApp::spawn().await;
     let token = user_with_file("stale-keys").await;
     expect(&call(&app, &token).await.0, 200, "ok", "warm up");
     for (status, code) in STALE_KEY_ANSWERS {
@@ -396,7 +395,7 @@ async fn keys_s3_refuses_are_exchanged_once_more(faults: &FaultGuard) {
 }
 
 async fn keys_refused_again_after_the_exchange_are_502(faults: &FaultGuard) {
-    let app = stack().app().await;
+    let app = TestApp::spawn().await;
     let token = user_with_file("stale-keys-twice").await;
     expect(&call(&app, &token).await.0, 200, "ok", "warm up");
     faults
@@ -428,7 +427,7 @@ async fn keys_refused_again_after_the_exchange_are_502(faults: &FaultGuard) {
 }
 
 async fn an_identity_cognito_no_longer_knows_is_asked_for_again(faults: &FaultGuard) {
-    let app = stack().app().await;
+    let app = TestApp::spawn().await;
     let token = user_with_file("stale-identity").await;
     expect(&call(&app, &token).await.0, 200, "ok", "warm up");
     // The cached keys are refused, and the exchange says the cached IdentityId is gone.

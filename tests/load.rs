@@ -1,10 +1,14 @@
 //! Load through one `App`, as one warm Lambda sandbox would see it: many users, many concurrent
 //! requests, the same users in flight together. Every response must carry its own user's data,
 //! none may be a 5xx, and memory must stay bounded (the peak is printed).
+//!
+//! A binary of its own, and not a module of `tests/api`: it reads this process's peak resident set
+//! (`VmHWM`), which any test running in the same process would inflate, and its 5,000 requests
+//! would slow the tests beside it.
 
 mod common;
 
-use common::{error_code, get, parts, stack};
+use common::{TestApp, error_code, stack};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -48,7 +52,7 @@ async fn make_users() -> Vec<User> {
                 let token = stack.token(&user.username, &user.password).await;
                 let data = format!("data of {}", user.username);
                 stack
-                    .put_data(&stack.identity_id(&token).await, &format!("{data}\n"))
+                    .put_data(&stack.identity(&token).await, &format!("{data}\n"))
                     .await;
                 made.push(User { token, data });
             }
@@ -60,13 +64,12 @@ async fn make_users() -> Vec<User> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousands_of_concurrent_requests_each_get_their_own_users_data() {
-    let stack = stack();
     let started = Instant::now();
     let users = Arc::new(make_users().await);
     assert_eq!(users.len(), USERS);
     let setup = started.elapsed();
 
-    let app = Arc::new(stack.app().await);
+    let app = Arc::new(TestApp::spawn().await);
     let hwm_before = proc_status_kib("VmHWM").unwrap_or(0);
     let rss_before = proc_status_kib("VmRSS").unwrap_or(0);
     let started = Instant::now();
@@ -84,11 +87,9 @@ async fn thousands_of_concurrent_requests_each_get_their_own_users_data() {
                 }
                 // A stride coprime with USERS spreads each user's requests over the run.
                 let user = &users[(i * 37) % USERS];
-                let request = get("/read-file", &[("idToken", &user.token)]);
-                let response = tokio::time::timeout(HANG_GUARD, app.handle(request))
+                let (status, body) = tokio::time::timeout(HANG_GUARD, app.read_file(&user.token))
                     .await
                     .expect("a request hung");
-                let (status, body) = parts(&response);
                 let foreign = status == 200 && body["data"].as_str() != Some(user.data.as_str());
                 seen.push((status, error_code(&body).to_owned(), foreign));
             }

@@ -2,12 +2,17 @@
 //! success, each refusal, upstream failures) runs with logs captured through the production
 //! layers at TRACE level, with plain and span-scoped filter strings, then every token, secret key and session token the stack ever issued is
 //! looked for, whole or as any 16-character piece.
+//!
+//! A binary of its own, and not a module of `tests/api`: it installs the process-wide tracing
+//! subscriber, at TRACE, and scans everything the process logs. In a shared process every other
+//! test would log through it (slowed down), and their lines would be scanned without the ID
+//! tokens they used being among the secrets looked for.
 
 mod common;
 
 use common::jwt::{id_claims, now};
 use common::proxy::Proxy;
-use common::{error_code, event, get, parts, stack};
+use common::{TestApp, error_code, event, get, parts, stack};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
@@ -121,10 +126,10 @@ async fn secrets(tokens: &[String]) -> Vec<(String, String)> {
 async fn exchange(token: &str) -> (String, String) {
     let stack = stack();
     let client = aws_sdk_cognitoidentity::Client::new(&stack.fixture_sdk().await);
-    let id = stack.identity_id(token).await;
+    let id = stack.identity(token).await;
     let creds = client
         .get_credentials_for_identity()
-        .identity_id(id)
+        .identity_id(id.as_str())
         .logins(stack.login_provider(), token)
         .send()
         .await
@@ -197,11 +202,11 @@ async fn no_token_or_key_reaches_a_log_line_or_a_response() {
     };
 
     // Success, cold then warm, with a new user whose identity and keys are exchanged here.
-    let app = stack.app().await;
+    let app = TestApp::spawn().await;
     let alice = stack.new_user("secrets").await;
     let token = stack.token(&alice.username, &alice.password).await;
     stack
-        .put_data(&stack.identity_id(&token).await, "alice\n")
+        .put_data(&stack.identity(&token).await, "alice\n")
         .await;
     let (secret_key, session_token) = exchange(&token).await;
     for _ in 0..3 {
@@ -258,16 +263,14 @@ async fn no_token_or_key_reaches_a_log_line_or_a_response() {
         tokens.push(token);
     }
     let admin = stack.provisioned_token("admin").await;
-    let user_identity = stack
-        .identity_id(&stack.provisioned_token("user").await)
-        .await;
+    let user_identity = stack.identity(&stack.provisioned_token("user").await).await;
     let values = format!("\"{admin}\"");
     let mismatch = event(
         "rest-v1-iam.json",
         &[
             ("{{ID_TOKEN_VALUES}}", &values),
             ("{{ID_TOKEN}}", &admin),
-            ("{{COGNITO_IDENTITY_ID}}", &user_identity),
+            ("{{COGNITO_IDENTITY_ID}}", user_identity.as_str()),
             ("{{IDENTITY_POOL_ID}}", stack.var("IDENTITY_POOL_ID")),
         ],
     );
@@ -313,11 +316,11 @@ async fn no_token_or_key_reaches_a_log_line_or_a_response() {
         .parse()
         .expect("host:port");
     let mut proxy = Proxy::start(upstream).await;
-    let proxied = stack.app_with(&[("AWS_ENDPOINT_URL", &proxy.url())]).await;
+    let proxied = TestApp::spawn_with(&[("AWS_ENDPOINT_URL", &proxy.url())]).await;
     let bob = stack.new_user("secrets-outage").await;
     let bob_token = stack.token(&bob.username, &bob.password).await;
     stack
-        .put_data(&stack.identity_id(&bob_token).await, "bob\n")
+        .put_data(&stack.identity(&bob_token).await, "bob\n")
         .await;
     seen(
         proxied

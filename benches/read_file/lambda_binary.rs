@@ -102,7 +102,7 @@ pub fn events_for(users: &[User], count: usize) -> Vec<(String, String)> {
                     "apiId": "bench",
                     "authorizer": {"iam": {"cognitoIdentity": {
                         "amr": ["authenticated"],
-                        "identityId": user.identity,
+                        "identityId": user.identity.as_str(),
                     }}},
                     "domainName": "bench.lambda-url.us-east-1.on.aws",
                     "domainPrefix": "bench",

@@ -13,14 +13,16 @@ mod lambda_binary;
 mod latency_proxy;
 mod naive;
 mod report;
+mod routes;
 mod runtime_api;
 
 use aws_credential_types::Credentials;
-use common::{Stack, get, parts, stack};
+use common::{Stack, TestApp, stack};
 use lambda_binary::{events_for, init_times, lambda_binary, peak_rss, size_binary, target_dir};
 use latency_proxy::LatencyProxy;
 use naive::Naive;
-use read_file::App;
+use read_file::auth::token::VerifiedIdToken;
+use read_file::identity::IdentityId;
 use read_file::storage::{ObjectKey, UserBucket};
 use report::{Stats, ms, print_table, ratio, round3};
 use serde_json::{Value, json};
@@ -46,11 +48,13 @@ const RSS_EVENTS: usize = 1000;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A bench user: its token, IdentityId and the line its data file starts with.
+/// A bench user: its token (also verified), IdentityId, data file and the line it starts with.
 #[derive(Clone)]
 struct User {
     token: String,
-    identity: String,
+    verified: VerifiedIdToken,
+    identity: IdentityId,
+    key: ObjectKey,
     line: String,
 }
 
@@ -71,15 +75,15 @@ async fn run() -> Result<(), BoxError> {
     // (a) the limit: GetObject of the target user's file, client built once with its keys.
     let limit = LimitClient::new(stack, &target).await?;
     // (b) warm requests through the real handler.
-    let warm_app = stack.app().await;
+    let warm_app = TestApp::spawn().await;
     expect_own(&warm_app, &target).await?;
     // (c) one app, already holding the pool's signing keys, meeting a new user per sample.
-    let cold_app = stack.app().await;
+    let cold_app = TestApp::spawn().await;
     let bystander = make_users(stack, 1).await.remove(0);
     expect_own(&cold_app, &bystander).await?;
     // (d) the naive flow.
     let naive = Arc::new(Naive::new(stack, stack.var("AWS_ENDPOINT_URL")).await);
-    assert_eq!(naive.request(&target.token).await?, target.line);
+    assert_eq!(naive.request(&target.verified).await?, target.line);
     // Diagnostic: the S3 read as the app makes it (its client setup), without the handler.
     let (user_bucket, target_key) = user_bucket(stack, &target).await?;
 
@@ -113,7 +117,7 @@ async fn run() -> Result<(), BoxError> {
                         line
                     }
                     _ => {
-                        let (line, steps) = naive.timed(&user.token).await?;
+                        let (line, steps) = naive.timed(&user.verified).await?;
                         samples.entry(NAIVE).or_default().push(t.elapsed());
                         naive_steps.push(steps);
                         line
@@ -134,9 +138,7 @@ async fn run() -> Result<(), BoxError> {
         .trim_end_matches('/')
         .parse()?;
     let proxy = LatencyProxy::start(upstream, RTT).await?;
-    let rtt_app = stack
-        .app_with(&[("AWS_ENDPOINT_URL", proxy.url().as_str())])
-        .await;
+    let rtt_app = TestApp::spawn_with(&[("AWS_ENDPOINT_URL", proxy.url().as_str())]).await;
     expect_own(&rtt_app, &bystander).await?;
     let rtt_naive = Naive::new(stack, &proxy.url()).await;
     let rtt_users = make_users(stack, RTT_SAMPLES).await;
@@ -146,13 +148,16 @@ async fn run() -> Result<(), BoxError> {
             let t = Instant::now();
             let (name, line) = match which {
                 0 => (COLD_RTT, request(&rtt_app, &user.token).await?),
-                _ => (NAIVE_RTT, rtt_naive.request(&user.token).await?),
+                _ => (NAIVE_RTT, rtt_naive.request(&user.verified).await?),
             };
             samples.entry(name).or_default().push(t.elapsed());
             check(&line, &user.line)?;
         }
     }
     drop(proxy);
+
+    eprintln!("the file API's routes, warm, against direct S3 calls (g)...");
+    let route_ratios = routes::measure(&warm_app, &target.token, &limit.direct()).await?;
 
     eprintln!("counting upstream calls at steady state (e)...");
     let steady_users = &users[..STEADY_USERS];
@@ -196,6 +201,7 @@ async fn run() -> Result<(), BoxError> {
         "calls_by_operation": ours.by_operation,
         "naive_calls_by_operation": naive_calls.by_operation,
         "rss_events_ok": served_ok,
+        "routes_warm": route_ratios,
         "scenarios_ms": stats.iter().map(|(k, s)| (k.to_string(), s.to_json())).collect::<BTreeMap<_, _>>(),
         "init_ms_stats": init_stats.to_json(),
         "bench_seconds": started.elapsed().as_secs(),
@@ -226,12 +232,12 @@ async fn concurrency_probe(naive: &Naive, user: &User) -> Result<Value, BoxError
     for _ in 0..40 {
         let t = Instant::now();
         naive.check_user(&user.token).await?;
-        naive.identity_id(&user.token).await?;
+        naive.identity_id(&user.verified).await?;
         one_by_one.push(t.elapsed());
         let t = Instant::now();
         let (checked, id) = tokio::join!(
             naive.check_user(&user.token),
-            naive.identity_id(&user.token)
+            naive.identity_id(&user.verified)
         );
         checked?;
         id?;
@@ -294,11 +300,14 @@ async fn make_users(stack: &'static Stack, count: usize) -> Vec<User> {
             setup.spawn(async move {
                 let user = stack.new_user("bench").await;
                 let token = stack.token(&user.username, &user.password).await;
-                let identity = stack.identity_id(&token).await;
+                let verified = stack.verified(&token).await;
+                let identity = stack.identity(&token).await;
                 let line = format!("{} {identity}", user.username);
                 stack.put_data(&identity, &format!("{line}\n")).await;
                 User {
                     token,
+                    verified,
+                    key: stack.data_key(&identity),
                     identity,
                     line,
                 }
@@ -312,16 +321,15 @@ async fn make_users(stack: &'static Stack, count: usize) -> Vec<User> {
 }
 
 /// One request through the real handler; the served line, or the error response.
-async fn request(app: &App, token: &str) -> Result<String, BoxError> {
-    let response = app.handle(get("/read-file", &[("idToken", token)])).await;
-    let (status, body) = parts(&response);
+async fn request(app: &TestApp, token: &str) -> Result<String, BoxError> {
+    let (status, body) = app.read_file(token).await;
     match (status, body["data"].as_str()) {
         (200, Some(data)) => Ok(data.to_owned()),
         _ => Err(format!("read-file answered {status}: {body}").into()),
     }
 }
 
-async fn expect_own(app: &App, user: &User) -> Result<(), BoxError> {
+async fn expect_own(app: &TestApp, user: &User) -> Result<(), BoxError> {
     check(&request(app, &user.token).await?, &user.line)
 }
 
@@ -345,7 +353,7 @@ impl LimitClient {
         let sdk = stack.fixture_sdk().await;
         let out = aws_sdk_cognitoidentity::Client::new(&sdk)
             .get_credentials_for_identity()
-            .identity_id(&user.identity)
+            .identity_id(user.identity.as_str())
             .logins(stack.login_provider(), &user.token)
             .send()
             .await?;
@@ -359,8 +367,18 @@ impl LimitClient {
         Ok(LimitClient {
             client,
             bucket: stack.var("S3_BUCKET").to_owned(),
-            key: format!("cognito-test/{}/data.txt", user.identity),
+            key: user.key.as_str().to_owned(),
         })
+    }
+
+    /// The same client, for the routes' direct calls.
+    fn direct(&self) -> routes::Direct {
+        let folder = self.key.rsplit_once('/').map_or("", |(folder, _)| folder);
+        routes::Direct {
+            client: self.client.clone(),
+            bucket: self.bucket.clone(),
+            folder: format!("{folder}/"),
+        }
     }
 
     async fn read(&self) -> Result<String, BoxError> {
@@ -391,7 +409,7 @@ struct Calls {
 }
 
 async fn steady_state_ours(stack: &Stack, users: &[User]) -> Result<Calls, BoxError> {
-    let app = stack.app().await;
+    let app = TestApp::spawn().await;
     for user in users {
         expect_own(&app, user).await?;
     }
@@ -414,7 +432,7 @@ async fn steady_state_naive(
     users: &[User],
 ) -> Result<Calls, BoxError> {
     for user in users {
-        check(&naive.request(&user.token).await?, &user.line)?;
+        check(&naive.request(&user.verified).await?, &user.line)?;
     }
     let before = naive.counter.snapshot();
     reset_stack_calls(stack).await?;
@@ -426,7 +444,7 @@ async fn steady_state_naive(
         while tasks.len() < 4 {
             let Some(user) = work.next() else { break };
             let naive = Arc::clone(naive);
-            tasks.spawn(async move { check(&naive.request(&user.token).await?, &user.line) });
+            tasks.spawn(async move { check(&naive.request(&user.verified).await?, &user.line) });
         }
         match tasks.join_next().await {
             Some(done) => done??,

@@ -133,4 +133,19 @@ pub fn print_table(stats: &BTreeMap<&str, Stats>, init: &Stats, summary: &Value)
         "emulator probe, median ms (no added RTT): {}",
         summary["emulator_probe_ms"]
     );
+    println!("\n(g) file API routes, warm, against a direct S3 call of the same kind (same keys):");
+    println!(
+        "| route | direct call | ours median ms | direct median ms | ratio |\n| --- | --- | ---: | ---: | ---: |"
+    );
+    if let Some(routes) = summary["routes_warm"].as_object() {
+        for (route, r) in routes {
+            println!(
+                "| {route} | {} | {:.2} | {:.2} | {:.3} |",
+                r["direct"].as_str().unwrap_or("?"),
+                r["ours_median_ms"].as_f64().unwrap_or(f64::NAN),
+                r["direct_median_ms"].as_f64().unwrap_or(f64::NAN),
+                r["ratio"].as_f64().unwrap_or(f64::NAN)
+            );
+        }
+    }
 }

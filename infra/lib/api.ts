@@ -27,6 +27,13 @@ export interface ApiSource {
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD'];
+// "/a/b", with path parameters "{name}" (one segment) and a greedy last "{name+}" (the rest).
+const PATH = /^(\/([A-Za-z0-9._-]+|\{[A-Za-z0-9_]+\}))*(\/\{[A-Za-z0-9_]+\+\})?$/;
+
+/** The IAM resource pattern of a route's path: each path parameter is a wildcard. */
+export function invokePathPattern(routePath: string): string {
+  return routePath.replace(/\{[A-Za-z0-9_]+\+?\}/g, '*');
+}
 
 /** Parse and check api.json; a malformed file fails synth with the field that is wrong. */
 export function loadApiSource(file: string = API_FILE): ApiSource {
@@ -44,7 +51,7 @@ export function loadApiSource(file: string = API_FILE): ApiSource {
   const seen = new Set<string>();
   for (const r of api.routes) {
     if (!METHODS.includes(r.method)) fail(`route ${r.method} ${r.path}: method must be one of ${METHODS.join(', ')}`);
-    if (!/^(\/[A-Za-z0-9._-]+)+(\/\{[A-Za-z0-9_]+\+\})?$/.test(r.path)) fail(`route ${r.method} ${r.path}: path like /a/b or /a/{name+}, no trailing /`);
+    if (!PATH.test(r.path) || r.path === '') fail(`route ${r.method} ${r.path}: path like /a/b, /a/{id} or /a/{rest+}, no trailing /`);
     if (r.authorization !== 'AWS_IAM') fail(`route ${r.method} ${r.path}: authorization must be AWS_IAM`);
     if (r.integration !== 'lambda-proxy') fail(`route ${r.method} ${r.path}: integration must be lambda-proxy`);
     const key = `${r.method} ${r.path}`;
@@ -52,11 +59,6 @@ export function loadApiSource(file: string = API_FILE): ApiSource {
     seen.add(key);
   }
   return api;
-}
-
-/** The execute-api resource path an IAM grant names for a route: a greedy `{name+}` becomes `*`. */
-export function policyPath(routePath: string): string {
-  return routePath.replace(/\/\{[A-Za-z0-9_]+\+\}$/, '/*');
 }
 
 /** The data bucket's CORS rule (infra/api/bucket-cors.json); the origin is the frontend's. */

@@ -23,7 +23,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { RustFunction } from 'cargo-lambda-cdk';
 import type { Construct, IConstruct } from 'constructs';
-import { loadApiSource, loadBucketCors, policyPath } from './api';
+import { loadApiSource, loadBucketCors, invokePathPattern } from './api';
 import { localBundlerFor, type LambdaAsset } from './lambda-asset';
 import { renderPolicy, type PolicyJson } from './policies';
 
@@ -436,8 +436,8 @@ export class ReadFileStack extends Stack {
       })),
     });
     const stageArn = `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${this.logicalIdOf(this.api)}>/<${this.logicalIdOf(this.api.deploymentStage)}>`;
-    for (const route of API.routes.filter((r) => policyPath(r.path) !== r.path)) {
-      this.ack(invokePolicy, `AwsSolutions-IAM5[Resource::${stageArn}/${route.method}${policyPath(route.path)}]`,
+    for (const route of API.routes.filter((r) => invokePathPattern(r.path) !== r.path)) {
+      this.ack(invokePolicy, `AwsSolutions-IAM5[Resource::${stageArn}/${route.method}${invokePathPattern(route.path)}]`,
         `The greedy route ${route.method} ${route.path}: the * stands for the file name, which the ` +
         "Lambda checks and confines to the caller's own folder (and the caller's keys to it in IAM).");
     }

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { API_FILE, loadApiSource, policyPath } from '../lib/api';
+import { API_FILE, invokePathPattern, loadApiSource } from '../lib/api';
 import { renderPolicy } from '../lib/policies';
 import { asArray, evaluate, logicalId, resourcesOfType, synth, type CfnTemplate } from './helpers';
 
@@ -66,7 +66,7 @@ describe('infra/api/api.json is what the CDK app deploys', () => {
       .filter((s: any) => asArray(s.Action).includes('execute-api:Invoke'));
     const granted = invoke.flatMap((s: any) => asArray<string>(s.Resource)).sort();
     const expected = api.routes.filter((r) => r.authorization === 'AWS_IAM')
-      .map((r) => `arn:aws:execute-api:R:A:API/${api.stageName}/${r.method}${policyPath(r.path)}`).sort();
+      .map((r) => `arn:aws:execute-api:R:A:API/${api.stageName}/${r.method}${invokePathPattern(r.path)}`).sort();
     assert.deepEqual(granted, expected);
     const rendered = renderPolicy('invoke-api', { PARTITION: 'aws', REGION: 'R', ACCOUNT_ID: 'A', API_ID: 'API', STAGE: api.stageName });
     assert.deepEqual(rendered.Statement.flatMap((s) => asArray(s.Resource)).sort(), expected);
@@ -83,6 +83,10 @@ describe('infra/api/api.json is what the CDK app deploys', () => {
       assert.throws(bad({ stageName: 'v-1' }), /stageName/);
       assert.throws(bad({ routes: [{ ...api.routes[0], authorization: 'NONE' }] }), /AWS_IAM/);
       assert.throws(bad({ routes: [{ ...api.routes[0], path: '/read-file/' }] }), /path/);
+      assert.throws(bad({ routes: [{ ...api.routes[0], path: '/files/{name+}/x' }] }), /path/);
+      assert.doesNotThrow(bad({ routes: [{ ...api.routes[0], path: '/files/{name+}' }] }));
+      assert.equal(invokePathPattern('/files/{name+}'), '/files/*');
+      assert.equal(invokePathPattern('/users/{id}/card'), '/users/*/card');
       assert.throws(bad({ routes: [api.routes[0], api.routes[0]] }), /twice/);
       assert.throws(bad({ throttle: { rateLimit: 0, burstLimit: 1 } }), /throttle/);
     } finally {

@@ -8,7 +8,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { PLACEHOLDER_BOOTSTRAP } from '../lib/lambda-asset';
 import { renderPolicy } from '../lib/policies';
 import { API, ReadFileStack } from '../lib/read-file-stack';
-import { policyPath } from '../lib/api';
+import { invokePathPattern } from '../lib/api';
 import {
   asArray,
   evaluate,
@@ -185,7 +185,7 @@ describe('the Lambda', () => {
     for (const p of perms) assert.equal(p.Principal, 'apigateway.amazonaws.com');
     const names = { 'AWS::Partition': 'aws', 'AWS::Region': 'R', 'AWS::AccountId': 'A', [ids.api]: 'API', [ids.stage]: 'v1' };
     assert.deepEqual(perms.map((p) => evaluate(p.SourceArn, names)).sort(),
-      API.routes.map((r) => `arn:aws:execute-api:R:A:API/v1/${r.method}${policyPath(r.path)}`).sort());
+      API.routes.map((r) => `arn:aws:execute-api:R:A:API/v1/${r.method}${invokePathPattern(r.path)}`).sort());
   });
 
   it('placeholder asset: the bundled bootstrap is the placeholder script', () => {
@@ -287,7 +287,7 @@ describe('the REST API', () => {
       .flatMap((d) => d.Statement)
       .filter((st: any) => st.Action === 'execute-api:Invoke');
     assert.deepEqual(invoke.flatMap((st: any) => asArray(st.Resource)),
-      API.routes.map((r) => `arn:aws:execute-api:R:A:API/prod/${r.method}${policyPath(r.path)}`));
+      API.routes.map((r) => `arn:aws:execute-api:R:A:API/prod/${r.method}${invokePathPattern(r.path)}`));
     assert.throws(() => synth({ stageName: 'bad-name' }), /stageName/);
   });
 });

@@ -1,4 +1,5 @@
-//! Test support: the running local AWS stack, apps wired to it, users and requests.
+//! Test support, the one helper module of every test binary (and of the benchmark): the running
+//! local AWS stack, its users and their files, the app under test ([`TestApp`]) and requests.
 //!
 //! Every test that needs the stack calls [`stack()`]; when the stack is not running it panics
 //! with the command that starts it. Nothing is skipped.
@@ -6,10 +7,16 @@
 
 pub mod jwt;
 pub mod proxy;
+mod test_app;
+
+pub use test_app::TestApp;
 
 use aws_credential_types::Credentials;
 use lambda_http::{Body, Request, Response};
-use read_file::{App, Config, app::sdk_loader};
+use read_file::auth::token::{TokenVerifier, VerifiedIdToken};
+use read_file::identity::{IdentityBroker, IdentityId};
+use read_file::storage::ObjectKey;
+use read_file::{Config, app::sdk_loader};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpStream};
@@ -99,25 +106,6 @@ impl Stack {
                 .or_else(|| vars.get(k).cloned())
         })
         .expect("the stack's settings are a valid configuration")
-    }
-
-    /// An app wired to the stack with the Lambda principal's keys.
-    pub async fn app(&self) -> App {
-        self.app_with(&[]).await
-    }
-
-    /// An app wired to the stack, with configuration `overrides`.
-    pub async fn app_with(&self, overrides: &[(&str, &str)]) -> App {
-        let config = self.config_with(overrides);
-        let creds = Credentials::new(
-            self.var("AWS_ACCESS_KEY_ID"),
-            self.var("AWS_SECRET_ACCESS_KEY"),
-            None,
-            None,
-            "lambda-principal",
-        );
-        let sdk = sdk_loader(&config).credentials_provider(creds).load().await;
-        App::new(config, sdk).expect("app")
     }
 
     /// SDK configuration of the fixture principal (allowed everything; test setup only).
@@ -242,33 +230,61 @@ impl Stack {
             .expect("AdminDeleteUser");
     }
 
-    /// Writes `body` as the data file of `identity_id` (as an operator would).
-    pub async fn put_data(&self, identity_id: &str, body: &str) {
+    /// A verifier for the stack's user pool, built as the app builds its own.
+    pub fn verifier(&self) -> TokenVerifier {
+        let config = self.config_with(&[]);
+        TokenVerifier::new(
+            &config.issuer(),
+            &config.client_ids,
+            config.jwks_url.clone(),
+            reqwest::Client::new(),
+        )
+    }
+
+    /// `token` verified, as the app verifies it.
+    pub async fn verified(&self, token: &str) -> VerifiedIdToken {
+        self.verifier()
+            .verify(token)
+            .await
+            .expect("a token the stack issued verifies")
+    }
+
+    /// The app's broker for the stack's identity pool, acting as the fixture principal.
+    pub async fn broker(&self) -> IdentityBroker {
+        let sdk = self.fixture_sdk().await;
+        IdentityBroker::new(
+            aws_sdk_cognitoidentity::Client::new(&sdk),
+            &self.config_with(&[]),
+        )
+    }
+
+    /// The IdentityId of `token`, obtained the only way there is: the token verified, then
+    /// GetId through the app's own broker.
+    pub async fn identity(&self, token: &str) -> IdentityId {
+        let verified = self.verified(token).await;
+        self.broker()
+            .await
+            .identity_id(&verified)
+            .await
+            .expect("GetId")
+    }
+
+    /// The key of the data file of `identity`, under the configured prefix.
+    pub fn data_key(&self, identity: &IdentityId) -> ObjectKey {
+        ObjectKey::data_file(&self.config_with(&[]).prefix, identity)
+    }
+
+    /// Writes `body` as the data file of `identity` (as an operator would).
+    pub async fn put_data(&self, identity: &IdentityId, body: &str) {
         self.s3()
             .await
             .put_object()
             .bucket(self.var("S3_BUCKET"))
-            .key(format!("cognito-test/{identity_id}/data.txt"))
+            .key(self.data_key(identity).as_str())
             .body(body.as_bytes().to_vec().into())
             .send()
             .await
             .expect("PutObject");
-    }
-
-    /// The IdentityId of a token, asked from the identity pool directly.
-    pub async fn identity_id(&self, token: &str) -> String {
-        let sdk = self.fixture_sdk().await;
-        aws_sdk_cognitoidentity::Client::new(&sdk)
-            .get_id()
-            .account_id(self.var("ACCOUNT_ID"))
-            .identity_pool_id(self.var("IDENTITY_POOL_ID"))
-            .logins(self.login_provider(), token)
-            .send()
-            .await
-            .expect("GetId")
-            .identity_id()
-            .expect("an IdentityId")
-            .to_owned()
     }
 
     /// The `Logins` key of the stack's user pool.
@@ -287,20 +303,41 @@ pub fn get(path: &str, headers: &[(&str, &str)]) -> Request {
     request("GET", path, headers)
 }
 
-/// Status and JSON body of `GET /read-file` with `token` in `idToken`, through `app`.
-pub async fn read_file(app: &App, token: &str) -> (u16, Value) {
-    parts(&app.handle(get("/read-file", &[("idToken", token)])).await)
-}
-
 /// A request with any method.
 pub fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
+    request_with_body(method, path, headers, Vec::new())
+}
+
+/// A request with a body (`Body::Binary`, as `lambda_http` hands API Gateway's base64 bodies);
+/// the query string also goes where the runtime puts it (`RequestExt::query_string_parameters`).
+pub fn request_with_body(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Request {
+    use lambda_http::RequestExt;
+    use lambda_http::aws_lambda_events::query_map::QueryMap;
+    let query: QueryMap = path
+        .split_once('?')
+        .map_or("", |(_, q)| q)
+        .parse()
+        .expect("a query string");
     let mut builder = lambda_http::http::Request::builder()
         .method(method)
         .uri(path);
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }
-    builder.body(Body::Empty).expect("request")
+    let body = if body.is_empty() {
+        Body::Empty
+    } else {
+        Body::Binary(body)
+    };
+    builder
+        .body(body)
+        .expect("request")
+        .with_query_string_parameters(query)
 }
 
 /// Status and JSON body of a response.

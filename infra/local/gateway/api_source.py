@@ -14,14 +14,35 @@ API_FILE = Path(__file__).resolve().parents[2] / "api" / "api.json"
 LOCAL_API_ID = "localapi01"  # the local REST API's id (AWS's are 10 lowercase letters and digits)
 LOCAL_REGION = "us-east-1"
 _METHODS = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"}
+# "/a/b", with path parameters "{name}" (one segment) and a greedy last "{name+}" (the rest).
+_PATH = re.compile(r"(/([A-Za-z0-9._-]+|\{[A-Za-z0-9_]+\}))*(/\{[A-Za-z0-9_]+\+\})?")
 
 
 @dataclass(frozen=True)
 class Route:
     method: str
-    path: str
+    path: str  # the resource path, e.g. /files/{name+}
     authorization: str
     integration: str
+
+    def match(self, path):
+        """The path parameters when the (decoded) request path fits this resource, else None."""
+        want, got = self.path.split("/")[1:], path.split("/")[1:]
+        params = {}
+        for i, part in enumerate(want):
+            if part.startswith("{") and part.endswith("+}"):
+                rest = "/".join(got[i:])
+                if not rest:
+                    return None
+                params[part[1:-2]] = rest
+                return params
+            if i >= len(got) or not got[i]:
+                return None
+            if part.startswith("{"):
+                params[part[1:-1]] = got[i]
+            elif part != got[i]:
+                return None
+        return params if len(got) == len(want) else None
 
 
 @dataclass(frozen=True)
@@ -35,38 +56,15 @@ class Api:
     raw: dict
 
     def route(self, method, path):
-        """(route, pathParameters or None) for a decoded request path, else None. A greedy last
-        segment (`/files/{name+}`) matches one or more segments; an exact path wins over it."""
-        for exact in (True, False):
-            for r in self.routes:
-                if r.method != method:
-                    continue
-                params = match_path(r.path, path)
-                if params is not None and (params == {}) == exact:
-                    return r, params or None
-        return None
+        """(route, path parameters) for a request, else (None, None). A literal segment wins over a
+        parameter, as API Gateway prefers the most specific resource."""
+        matches = [(r, p) for r in self.routes if r.method == method and (p := r.match(path)) is not None]
+        if not matches:
+            return None, None
+        return min(matches, key=lambda m: (m[0].path.count("{"), -len(m[0].path)))
 
     def has_path(self, path):
-        return any(match_path(r.path, path) is not None for r in self.routes)
-
-
-_GREEDY = re.compile(r"/\{([A-Za-z0-9_]+)\+\}$")
-
-
-def match_path(template, path):
-    """{} for an exact match, {name: rest} for a greedy `{name+}` template, else None."""
-    greedy = _GREEDY.search(template)
-    if not greedy:
-        return {} if template == path else None
-    base = template[: greedy.start()]
-    if path.startswith(base + "/") and len(path) > len(base) + 1:
-        return {greedy.group(1): path[len(base) + 1:]}
-    return None
-
-
-def policy_path(template):
-    """The execute-api resource path an IAM grant names for a route: `{name+}` becomes `*`."""
-    return _GREEDY.sub("/*", template)
+        return any(r.match(path) is not None for r in self.routes)
 
 
 def load(path=API_FILE):
@@ -86,8 +84,8 @@ def load(path=API_FILE):
         fail("cors.allowOrigins: exactly one origin")
     routes = []
     for r in raw.get("routes") or fail("routes: at least one"):
-        if r.get("method") not in _METHODS or not re.fullmatch(r"(/[A-Za-z0-9._-]+)+(/\{[A-Za-z0-9_]+\+\})?", r.get("path", "")):
-            fail(f"route {r}: method and path like /a/b or /a/{{name+}}")
+        if r.get("method") not in _METHODS or not r.get("path", "").startswith("/") or not _PATH.fullmatch(r["path"]):
+            fail(f"route {r}: method and path like /a/b, /a/{{id}} or /a/{{rest+}}")
         if r.get("authorization") != "AWS_IAM" or r.get("integration") != "lambda-proxy":
             fail(f"route {r['method']} {r['path']}: only AWS_IAM lambda-proxy routes are served")
         routes.append(Route(r["method"], r["path"], r["authorization"], r["integration"]))

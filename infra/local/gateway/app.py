@@ -102,13 +102,13 @@ class Gateway:
             if not self.bucket.take():
                 raise _Answer(429, "TooManyRequestsException", "Too Many Requests")
             return self._preflight(request_id)
-        matched = self.api.route(request.method, resource)
-        if matched is None:
+        route, params = self.api.route(request.method, resource)
+        if route is None:
             raise _Answer(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
-        route, path_parameters = matched
         if not self.bucket.take():
             raise _Answer(429, "TooManyRequestsException", "Too Many Requests")
         principal = self._authenticate(request)
+        # The ARN names the request's own path (resources are matched on it, with wildcards).
         resource_arn = (f"arn:aws:execute-api:{self.region}:{self.account_id}:{self.api_id}/"
                         f"{self.api.stage}/{route.method}{resource}")
         decision = self.evaluate(principal.documents, "execute-api:Invoke", resource_arn, principal.context)
@@ -118,9 +118,9 @@ class Gateway:
             raise _Answer(403, "AccessDeniedException",
                           f"User: {principal.arn} is not authorized to perform: execute-api:Invoke "
                           f"on resource: {resource_arn} {reason}")
-        proxy_event = event.build(request, api=self.api, route=route, api_id=self.api_id,
+        proxy_event = event.build(request, api=self.api, route=route, path=resource, path_parameters=params,
+                                  api_id=self.api_id,
                                   account_id=self.account_id, principal=principal, source_ip=source_ip,
-                                  path=resource, path_parameters=path_parameters,
                                   request_id=request_id, now=self.clock())
         status, headers, body = self._invoke(proxy_event, request.header("accept"))
         headers = [(k, v) for k, v in headers if k.lower() not in ("content-length", "connection")]

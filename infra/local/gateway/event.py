@@ -32,7 +32,7 @@ def _decoded_query(raw):
 def build(request: Request, *, api, route, api_id, account_id, principal, source_ip, request_id, now=None,
           path=None, path_parameters=None):
     """The proxy event for `request` on `route` of stage `api.stage`; `path` is the decoded request
-    path without the stage (default: the route's), `path_parameters` a greedy route's `{name+}`."""
+    path without the stage (default: the route's), `path_parameters` what the route's {names} matched."""
     path = path or route.path
     now = now or datetime.datetime.now(datetime.timezone.utc)
     headers, multi_headers = {}, {}
@@ -70,7 +70,7 @@ def build(request: Request, *, api, route, api_id, account_id, principal, source
         "multiValueHeaders": multi_headers,
         "queryStringParameters": single_query or None,
         "multiValueQueryStringParameters": multi_query or None,
-        "pathParameters": path_parameters,
+        "pathParameters": path_parameters or None,
         "stageVariables": None,
         "requestContext": {
             "resourceId": _resource_id(route.path),
@@ -78,7 +78,7 @@ def build(request: Request, *, api, route, api_id, account_id, principal, source
             "httpMethod": request.method,
             "extendedRequestId": base64.b64encode(uuid.uuid4().bytes[:12]).decode().rstrip("="),
             "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "path": f"/{api.stage}{path}",
+            "path": request.path,  # as received, with the stage
             "accountId": account_id,
             "protocol": "HTTP/1.1",
             "stage": api.stage,

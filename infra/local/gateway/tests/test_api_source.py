@@ -36,3 +36,30 @@ def test_a_malformed_api_file_is_refused(tmp_path):
         (tmp_path / "api.json").write_text(json.dumps({**raw, **patch}))
         with pytest.raises(ValueError):
             api_source.load(tmp_path / "api.json")
+
+
+def _api_with(routes):
+    api = api_source.load()
+    return api.__class__(**{**api.__dict__, "routes": tuple(api_source.Route(m, p, "AWS_IAM", "lambda-proxy") for m, p in routes)})
+
+
+def test_path_parameters_match_one_segment_and_a_greedy_one_the_rest():
+    api = _api_with([("GET", "/files"), ("GET", "/files/{name+}"), ("GET", "/users/{id}/card"), ("GET", "/files/special")])
+    assert api.route("GET", "/files/notes/a.txt")[1] == {"name": "notes/a.txt"}
+    assert api.route("GET", "/files")[0].path == "/files"
+    assert api.route("GET", "/files/special")[0].path == "/files/special"  # the literal wins
+    assert api.route("GET", "/users/42/card") == (api.routes[2], {"id": "42"})
+    for path in ("/files/", "/users/42", "/users//card", "/users/42/card/x", "/other"):
+        assert api.route("GET", path) == (None, None), path
+    assert api.has_path("/files/x") and not api.has_path("/nope")
+
+
+def test_path_templates_are_validated(tmp_path):
+    raw = json.loads(api_source.API_FILE.read_text())
+    for good in ("/files/{name+}", "/users/{id}/card"):
+        (tmp_path / "api.json").write_text(json.dumps({**raw, "routes": [{**raw["routes"][0], "path": good}]}))
+        assert api_source.load(tmp_path / "api.json").routes[0].path == good
+    for bad in ("/files/{name+}/x", "/files/{na me}", "/files/", "files"):
+        (tmp_path / "api.json").write_text(json.dumps({**raw, "routes": [{**raw["routes"][0], "path": bad}]}))
+        with pytest.raises(ValueError):
+            api_source.load(tmp_path / "api.json")

@@ -242,27 +242,15 @@ def test_a_failure_inside_the_gateway_is_api_gateways_500_not_a_dropped_connecti
     assert (status, body) == (500, b'{"message":"Internal server error"}') and function.events == []
 
 
-def test_a_greedy_route_sends_resource_path_and_path_parameters_and_is_authorized_on_the_request_path(function):
-    gateway = gateway_for(function.url)
-    status, _, _ = gateway.handle(signed("PUT", "http://127.0.0.1:5056/v1/files/notes/a%20b.txt", body=b"hi",
-                                         headers=[("Content-Type", "text/plain")]))
-    assert status == 200
-    _, sent = function.events[0]
-    assert sent["resource"] == "/files/{name+}" and sent["requestContext"]["resourcePath"] == "/files/{name+}"
-    assert sent["path"] == "/files/notes/a b.txt" and sent["requestContext"]["path"] == "/v1/files/notes/a b.txt"
-    assert sent["pathParameters"] == {"name": "notes/a b.txt"}
-    assert sent["isBase64Encoded"] is True  # binaryMediaTypes */*: any body reaches the function as bytes
-    # Only a grant for the request's own path lets it through (execute-api ARNs name the path sent).
-    narrow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke",
-              "Resource": "arn:aws:execute-api:us-east-1:123456789012:localapi01/v1/PUT/files/other.txt"}]}
-    status, _, body = gateway_for(function.url, documents=[narrow]).handle(
-        signed("PUT", "http://127.0.0.1:5056/v1/files/notes/a.txt", body=b"hi"))
-    assert status == 403 and b"PUT/files/notes/a.txt" in body
-
-
-def test_greedy_routes_need_a_name_and_exact_routes_win():
+def test_a_greedy_path_parameter_route_gets_path_parameters_and_iam_sees_the_request_path(function):
     api = api_source.load()
-    assert api.route("GET", "/files")[0].path == "/files" and api.route("GET", "/files")[1] is None
-    assert api.route("GET", "/files/x")[0].path == "/files/{name+}"
-    assert api.route("GET", "/files/") is None and api.route("POST", "/files/x") is None
-    assert api_source.policy_path("/files/{name+}") == "/files/*" and api_source.policy_path("/files") == "/files"
+    files = api.__class__(**{**api.__dict__, "routes": api.routes + (api_source.Route("GET", "/files/{name+}", "AWS_IAM", "lambda-proxy"),)})
+    grant = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke",
+             "Resource": f"arn:aws:execute-api:us-east-1:{ACCOUNT}:localapi01/v1/GET/files/notes/*"}]}
+    gateway = gateway_for(function.url, documents=[grant], api=files)
+    assert gateway.handle(signed(url="http://h/v1/files/notes/a%20b.txt"))[0] == 200
+    _, event = function.events[-1]
+    assert (event["resource"], event["path"], event["pathParameters"]) == ("/files/{name+}", "/files/notes/a b.txt", {"name": "notes/a b.txt"})
+    assert event["requestContext"]["resourcePath"] == "/files/{name+}" and event["requestContext"]["path"] == "/v1/files/notes/a%20b.txt"
+    status, _, body = gateway.handle(signed(url="http://h/v1/files/secret.txt"))
+    assert status == 403 and f"localapi01/v1/GET/files/secret.txt" in json.loads(body)["message"]

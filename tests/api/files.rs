@@ -1,135 +1,28 @@
-//! The per-user file API against the local stack, through the real handler and SDK clients.
+//! The per-user file API against the local stack, through the real handler and SDK clients:
+//! round trips of every route, binary bodies, hostile names, isolation between users, signed
+//! URLs used with plain curl, limits, and a disabled user's writes.
 
-mod common;
-
-use common::{error_code, parts, stack};
-use lambda_http::{Body, Request, Response};
-use read_file::App;
-use serde_json::{Value, json};
+use crate::common::{TestApp, error_code, request_with_body, stack};
+use serde_json::json;
 use std::process::Command;
 
-/// A request with a body (`Body::Binary`, as `lambda_http` hands API Gateway's base64 bodies);
-/// the query string goes where the runtime puts it (`RequestExt::query_string_parameters`).
-fn with_body(method: &str, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Request {
-    use lambda_http::RequestExt;
-    use lambda_http::aws_lambda_events::query_map::QueryMap;
-    let query: QueryMap = path
-        .split_once('?')
-        .map_or("", |(_, q)| q)
-        .parse()
-        .expect("a query string");
-    let mut builder = lambda_http::http::Request::builder()
-        .method(method)
-        .uri(path);
-    for (name, value) in headers {
-        builder = builder.header(*name, *value);
-    }
-    let body = if body.is_empty() {
-        Body::Empty
-    } else {
-        Body::Binary(body)
-    };
-    builder
-        .body(body)
-        .expect("request")
-        .with_query_string_parameters(query)
-}
-
-/// Percent-encodes a file name for a path, keeping `/` as the separator.
-fn path_of(name: &str) -> String {
-    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~')
-        .remove(b'/');
-    format!(
-        "/files/{}",
-        percent_encoding::utf8_percent_encode(name, SEGMENT)
-    )
-}
-
-/// One user's view of the API: every route as a method.
-struct Client<'a> {
-    app: &'a App,
-    token: String,
-}
-
-impl Client<'_> {
-    async fn send(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Vec<u8>,
-    ) -> Response<Body> {
-        let mut all = vec![("idToken", self.token.as_str())];
-        all.extend_from_slice(headers);
-        self.app.handle(with_body(method, path, &all, body)).await
-    }
-
-    async fn put(&self, name: &str, body: &[u8], headers: &[(&str, &str)]) -> (u16, Value) {
-        parts(
-            &self
-                .send("PUT", &path_of(name), headers, body.to_vec())
-                .await,
-        )
-    }
-
-    async fn get(&self, name: &str, query: &str) -> (u16, Value) {
-        parts(
-            &self
-                .send("GET", &format!("{}{query}", path_of(name)), &[], vec![])
-                .await,
-        )
-    }
-
-    async fn list(&self, query: &str) -> (u16, Value) {
-        parts(
-            &self
-                .send("GET", &format!("/files{query}"), &[], vec![])
-                .await,
-        )
-    }
-
-    async fn delete(&self, name: &str) -> u16 {
-        self.send("DELETE", &path_of(name), &[], vec![])
-            .await
-            .status()
-            .as_u16()
-    }
-
-    async fn upload_url(&self, ask: Value) -> (u16, Value) {
-        parts(
-            &self
-                .send("POST", "/upload-urls", &[], ask.to_string().into_bytes())
-                .await,
-        )
-    }
-
-    async fn read_file(&self) -> (u16, Value) {
-        parts(&self.send("GET", "/read-file", &[], vec![]).await)
-    }
-
-    async fn names(&self, query: &str) -> Vec<String> {
-        let (status, body) = self.list(query).await;
-        assert_eq!(status, 200, "{body}");
-        body["data"]["files"]
-            .as_array()
-            .expect("files")
-            .iter()
-            .map(|f| f["name"].as_str().expect("name").to_owned())
-            .collect()
-    }
-}
-
-async fn client<'a>(app: &'a App, label: &str) -> Client<'a> {
+/// A new user's ID token.
+async fn user(label: &str) -> String {
     let stack = stack();
     let user = stack.new_user(label).await;
-    Client {
-        app,
-        token: stack.token(&user.username, &user.password).await,
-    }
+    stack.token(&user.username, &user.password).await
+}
+
+/// The names `GET /files{query}` lists.
+async fn names(app: &TestApp, token: &str, query: &str) -> Vec<String> {
+    let (status, body) = app.list_files(token, query).await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| f["name"].as_str().expect("name").to_owned())
+        .collect()
 }
 
 /// `curl` (not our code) on a signed URL: status and body bytes.
@@ -154,8 +47,8 @@ fn every_byte() -> Vec<u8> {
 
 #[tokio::test]
 async fn a_file_goes_through_put_get_list_download_and_delete() {
-    let app = stack().app().await;
-    let alice = client(&app, "files-roundtrip").await;
+    let app = TestApp::spawn().await;
+    let alice = user("files-roundtrip").await;
     let body = every_byte();
     for name in [
         "photo.bin",
@@ -163,14 +56,14 @@ async fn a_file_goes_through_put_get_list_download_and_delete() {
         "docs/2026/100%.bin",
         "x+y=z&q?.bin",
     ] {
-        let (status, put) = alice
-            .put(name, &body, &[("content-type", "image/png")])
+        let (status, put) = app
+            .put_file(&alice, name, &body, &[("content-type", "image/png")])
             .await;
         assert_eq!(status, 201, "{name}: {put}");
         assert_eq!(put["data"]["name"], name);
         assert_eq!(put["data"]["size"], body.len());
 
-        let (status, got) = alice.get(name, "").await;
+        let (status, got) = app.get_file(&alice, name, "").await;
         assert_eq!(status, 200, "{name}: {got}");
         assert_eq!(got["type"], "file");
         let data = &got["data"];
@@ -193,10 +86,10 @@ async fn a_file_goes_through_put_get_list_download_and_delete() {
             "{name}: download"
         );
     }
-    let mut names = alice.names("").await;
-    names.sort();
+    let mut listed = names(&app, &alice, "").await;
+    listed.sort();
     assert_eq!(
-        names,
+        listed,
         [
             "a folder/été 日本.bin",
             "docs/2026/100%.bin",
@@ -204,9 +97,12 @@ async fn a_file_goes_through_put_get_list_download_and_delete() {
             "x+y=z&q?.bin"
         ]
     );
-    assert_eq!(alice.names("?prefix=docs").await, ["docs/2026/100%.bin"]);
     assert_eq!(
-        alice.names("?prefix=docs/2026/").await,
+        names(&app, &alice, "?prefix=docs").await,
+        ["docs/2026/100%.bin"]
+    );
+    assert_eq!(
+        names(&app, &alice, "?prefix=docs/2026/").await,
         ["docs/2026/100%.bin"]
     );
 
@@ -216,44 +112,48 @@ async fn a_file_goes_through_put_get_list_download_and_delete() {
         "docs/2026/100%.bin",
         "x+y=z&q?.bin",
     ] {
-        assert_eq!(alice.delete(name).await, 204, "{name}");
+        assert_eq!(app.delete_file(&alice, name).await, 204, "{name}");
         assert_eq!(
-            alice.delete(name).await,
+            app.delete_file(&alice, name).await,
             204,
             "{name}: deleting again is fine"
         );
-        let (status, body) = alice.get(name, "").await;
+        let (status, body) = app.get_file(&alice, name, "").await;
         assert_eq!(
             (status, error_code(&body)),
             (404, "file_not_found"),
             "{name}"
         );
     }
-    assert!(alice.names("").await.is_empty());
+    assert!(names(&app, &alice, "").await.is_empty());
 }
 
 #[tokio::test]
 async fn a_put_replaces_with_200_and_if_none_match_refuses_with_412() {
-    let app = stack().app().await;
-    let bob = client(&app, "files-replace").await;
+    let app = TestApp::spawn().await;
+    let bob = user("files-replace").await;
     assert_eq!(
-        bob.put("n.txt", b"one", &[("if-none-match", "*")]).await.0,
+        app.put_file(&bob, "n.txt", b"one", &[("if-none-match", "*")])
+            .await
+            .0,
         201
     );
-    let (status, body) = bob.put("n.txt", b"two", &[("if-none-match", "*")]).await;
+    let (status, body) = app
+        .put_file(&bob, "n.txt", b"two", &[("if-none-match", "*")])
+        .await;
     assert_eq!((status, error_code(&body)), (412, "file_exists"), "{body}");
-    let (status, body) = bob.put("n.txt", b"three", &[]).await;
+    let (status, body) = app.put_file(&bob, "n.txt", b"three", &[]).await;
     assert_eq!(
         (status, body["data"]["size"].as_u64()),
         (200, Some(5)),
         "{body}"
     );
-    let (_, got) = bob.get("n.txt", "").await;
+    let (_, got) = app.get_file(&bob, "n.txt", "").await;
     assert_eq!(got["data"]["contentType"], "application/octet-stream");
     let (_, downloaded) = curl(got["data"]["url"].as_str().unwrap(), &[]);
     assert_eq!(downloaded, b"three");
-    let (status, body) = bob
-        .put("n.txt", b"x", &[("if-none-match", "\"abc\"")])
+    let (status, body) = app
+        .put_file(&bob, "n.txt", b"x", &[("if-none-match", "\"abc\"")])
         .await;
     assert_eq!(
         (status, error_code(&body)),
@@ -264,22 +164,22 @@ async fn a_put_replaces_with_200_and_if_none_match_refuses_with_412() {
 
 #[tokio::test]
 async fn data_txt_is_an_ordinary_name_and_read_file_is_unchanged() {
-    let app = stack().app().await;
-    let carol = client(&app, "files-datatxt").await;
-    let (status, body) = carol.read_file().await;
+    let app = TestApp::spawn().await;
+    let carol = user("files-datatxt").await;
+    let (status, body) = app.read_file(&carol).await;
     assert_eq!((status, error_code(&body)), (404, "file_not_found"));
     assert_eq!(
-        carol
-            .put(
-                "data.txt",
-                b"hello carol\nsecond\n",
-                &[("content-type", "text/plain")]
-            )
-            .await
-            .0,
+        app.put_file(
+            &carol,
+            "data.txt",
+            b"hello carol\nsecond\n",
+            &[("content-type", "text/plain")]
+        )
+        .await
+        .0,
         201
     );
-    let (status, body) = carol.read_file().await;
+    let (status, body) = app.read_file(&carol).await;
     assert_eq!(
         (status, body),
         (
@@ -291,8 +191,8 @@ async fn data_txt_is_an_ordinary_name_and_read_file_is_unchanged() {
 
 #[tokio::test]
 async fn hostile_names_are_400_before_any_upstream_call() {
-    let app = stack().app().await;
-    let mallory = client(&app, "files-hostile").await;
+    let app = TestApp::spawn().await;
+    let mallory = user("files-hostile").await;
     let long = "n".repeat(2048);
     let before = app.upstream_calls().total();
     for raw in [
@@ -309,10 +209,10 @@ async fn hostile_names_are_400_before_any_upstream_call() {
         long.as_str(),
     ] {
         for method in ["GET", "PUT", "DELETE"] {
-            let response = mallory
-                .send(method, &format!("/files/{raw}"), &[], b"x".to_vec())
-                .await;
-            let (status, body) = parts(&response);
+            let headers = [("idToken", mallory.as_str())];
+            let request =
+                request_with_body(method, &format!("/files/{raw}"), &headers, b"x".to_vec());
+            let (status, body) = app.call(request).await;
             assert_eq!(
                 (status, error_code(&body)),
                 (400, "invalid_file_name"),
@@ -320,9 +220,8 @@ async fn hostile_names_are_400_before_any_upstream_call() {
             );
         }
     }
-    let (status, body) = mallory
-        .upload_url(json!({"name": "../x", "size": 1, "contentType": "a/b"}))
-        .await;
+    let ask = json!({"name": "../x", "size": 1, "contentType": "a/b"});
+    let (status, body) = app.create_upload_url(&mallory, &ask).await;
     assert_eq!(
         (status, error_code(&body)),
         (400, "invalid_file_name"),
@@ -337,43 +236,52 @@ async fn hostile_names_are_400_before_any_upstream_call() {
 
 #[tokio::test]
 async fn one_user_can_neither_list_read_overwrite_nor_delete_anothers_files() {
-    let app = stack().app().await;
-    let alice = client(&app, "files-alice").await;
-    let bob = client(&app, "files-bob").await;
-    assert_eq!(bob.put("secret.txt", b"bob's", &[]).await.0, 201);
+    let app = TestApp::spawn().await;
+    let alice = user("files-alice").await;
+    let bob = user("files-bob").await;
+    assert_eq!(app.put_file(&bob, "secret.txt", b"bob's", &[]).await.0, 201);
     for i in 0..3 {
         assert_eq!(
-            alice.put(&format!("a{i}.txt"), b"alice's", &[]).await.0,
+            app.put_file(&alice, &format!("a{i}.txt"), b"alice's", &[])
+                .await
+                .0,
             201
         );
     }
 
     // The path names only the caller's own folder: Alice's "secret.txt" is hers, and absent.
-    let (status, body) = alice.get("secret.txt", "").await;
+    let (status, body) = app.get_file(&alice, "secret.txt", "").await;
     assert_eq!(
         (status, error_code(&body)),
         (404, "file_not_found"),
         "{body}"
     );
-    assert_eq!(alice.delete("secret.txt").await, 204);
+    assert_eq!(app.delete_file(&alice, "secret.txt").await, 204);
     assert_eq!(
-        alice.put("secret.txt", b"alice overwrites?", &[]).await.0,
+        app.put_file(&alice, "secret.txt", b"alice overwrites?", &[])
+            .await
+            .0,
         201
     );
-    let (_, got) = bob.get("secret.txt", "").await;
+    let (_, got) = app.get_file(&bob, "secret.txt", "").await;
     assert_eq!(curl(got["data"]["url"].as_str().unwrap(), &[]).1, b"bob's");
-    assert!(!alice.names("").await.iter().any(|n| n.contains("bob")));
+    assert!(
+        !names(&app, &alice, "")
+            .await
+            .iter()
+            .any(|n| n.contains("bob"))
+    );
 
     // An edited continuation token still lists only the caller's folder.
-    let bob_id = stack().identity_id(&bob.token).await;
+    let bob_id = stack().identity(&bob).await;
     let forged = base64_url(&format!("cognito-test/{bob_id}/"));
-    let (status, body) = alice.list(&format!("?next={forged}")).await;
+    let (status, body) = app.list_files(&alice, &format!("?next={forged}")).await;
     assert_eq!(
         (status, error_code(&body)),
         (400, "invalid_parameter"),
         "S3 refuses a token it did not issue: {body}"
     );
-    let (status, body) = alice.list("?next=%%%").await;
+    let (status, body) = app.list_files(&alice, "?next=%%%").await;
     assert_eq!(
         (status, error_code(&body)),
         (400, "invalid_parameter"),
@@ -381,13 +289,15 @@ async fn one_user_can_neither_list_read_overwrite_nor_delete_anothers_files() {
     );
 
     // Paging: limit 2 gives a continuation that yields the rest, and only Alice's.
-    let (_, first) = alice.list("?limit=2").await;
+    let (_, first) = app.list_files(&alice, "?limit=2").await;
     assert_eq!(first["data"]["files"].as_array().unwrap().len(), 2);
     let next = first["data"]["next"]
         .as_str()
         .expect("a next token")
         .to_owned();
-    let (_, second) = alice.list(&format!("?limit=2&next={next}")).await;
+    let (_, second) = app
+        .list_files(&alice, &format!("?limit=2&next={next}"))
+        .await;
     let rest = second["data"]["files"].as_array().unwrap();
     assert_eq!(rest.len(), 2, "{second}");
     assert!(second["data"]["next"].is_null(), "{second}");
@@ -400,10 +310,13 @@ fn base64_url(text: &str) -> String {
 
 #[tokio::test]
 async fn a_signed_download_url_expires() {
-    let app = stack().app().await;
-    let dave = client(&app, "files-expiry").await;
-    assert_eq!(dave.put("soon.txt", b"gone soon", &[]).await.0, 201);
-    let (status, got) = dave.get("soon.txt", "?expiresIn=1").await;
+    let app = TestApp::spawn().await;
+    let dave = user("files-expiry").await;
+    assert_eq!(
+        app.put_file(&dave, "soon.txt", b"gone soon", &[]).await.0,
+        201
+    );
+    let (status, got) = app.get_file(&dave, "soon.txt", "?expiresIn=1").await;
     assert_eq!(status, 200, "{got}");
     let url = got["data"]["url"].as_str().unwrap().to_owned();
     // (The URL carries the session token: never put it in a message.)
@@ -415,7 +328,7 @@ async fn a_signed_download_url_expires() {
     let (status, body) = curl(&url, &[]);
     assert_eq!(status, 403, "{}", String::from_utf8_lossy(&body));
     for bad in ["?expiresIn=0", "?expiresIn=3601", "?expiresIn=soon"] {
-        let (status, body) = dave.get("soon.txt", bad).await;
+        let (status, body) = app.get_file(&dave, "soon.txt", bad).await;
         assert_eq!(
             (status, error_code(&body)),
             (400, "invalid_parameter"),
@@ -426,11 +339,11 @@ async fn a_signed_download_url_expires() {
 
 #[tokio::test]
 async fn a_large_file_goes_up_through_a_signed_url_with_its_size_and_type() {
-    let app = stack().app().await;
-    let erin = client(&app, "files-large").await;
+    let app = TestApp::spawn().await;
+    let erin = user("files-large").await;
     let body: Vec<u8> = (0..(6 << 20)).map(|i: u32| (i % 251) as u8).collect();
     let ask = json!({"name": "big/video.bin", "size": body.len(), "contentType": "video/mp4"});
-    let (status, answer) = erin.upload_url(ask).await;
+    let (status, answer) = app.create_upload_url(&erin, &ask).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["type"], "upload-url");
     let data = &answer["data"];
@@ -461,7 +374,7 @@ async fn a_large_file_goes_up_through_a_signed_url_with_its_size_and_type() {
     let (status, reply) = curl(url, &refs);
     std::fs::remove_file(&file).ok();
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&reply));
-    let (status, got) = erin.get("big/video.bin", "").await;
+    let (status, got) = app.get_file(&erin, "big/video.bin", "").await;
     assert_eq!(status, 200, "{got}");
     assert_eq!(
         (
@@ -478,23 +391,24 @@ async fn a_large_file_goes_up_through_a_signed_url_with_its_size_and_type() {
 
 #[tokio::test]
 async fn limits_are_enforced_with_413_and_400() {
-    let stack = stack();
-    let app = stack
-        .app_with(&[
-            ("MAX_UPLOAD_BYTES", "1024"),
-            ("MAX_PRESIGNED_UPLOAD_BYTES", "2048"),
-        ])
-        .await;
-    let frank = client(&app, "files-limits").await;
-    assert_eq!(frank.put("ok.bin", &[7; 1024], &[]).await.0, 201);
-    let (status, body) = frank.put("big.bin", &[7; 1025], &[]).await;
+    let app = TestApp::spawn_with(&[
+        ("MAX_UPLOAD_BYTES", "1024"),
+        ("MAX_PRESIGNED_UPLOAD_BYTES", "2048"),
+    ])
+    .await;
+    let frank = user("files-limits").await;
+    assert_eq!(app.put_file(&frank, "ok.bin", &[7; 1024], &[]).await.0, 201);
+    let (status, body) = app.put_file(&frank, "big.bin", &[7; 1025], &[]).await;
     assert_eq!(
         (status, error_code(&body)),
         (413, "payload_too_large"),
         "{body}"
     );
-    let (status, body) = frank
-        .upload_url(json!({"name": "b", "size": 2049, "contentType": "a/b"}))
+    let (status, body) = app
+        .create_upload_url(
+            &frank,
+            &json!({"name": "b", "size": 2049, "contentType": "a/b"}),
+        )
         .await;
     assert_eq!(
         (status, error_code(&body)),
@@ -507,7 +421,7 @@ async fn limits_are_enforced_with_413_and_400() {
         json!({"name": "b", "size": 1, "contentType": "nonsense"}),
         json!({"name": "b", "size": 1, "contentType": "a/b", "extra": 1}),
     ] {
-        let (status, body) = frank.upload_url(ask.clone()).await;
+        let (status, body) = app.create_upload_url(&frank, &ask.clone()).await;
         assert_eq!(
             (status, error_code(&body)),
             (400, "invalid_parameter"),
@@ -515,7 +429,7 @@ async fn limits_are_enforced_with_413_and_400() {
         );
     }
     for query in ["?limit=0", "?limit=1001", "?limit=x", "?prefix=../"] {
-        let (status, body) = frank.list(query).await;
+        let (status, body) = app.list_files(&frank, query).await;
         assert_eq!(
             (status, error_code(&body)),
             (400, "invalid_parameter"),
@@ -527,25 +441,25 @@ async fn limits_are_enforced_with_413_and_400() {
 #[tokio::test]
 async fn a_disabled_user_can_no_longer_write_even_once() {
     let stack = stack();
-    let app = stack.app_with(&[("USER_CHECK_TTL_SECONDS", "1")]).await;
+    let app = TestApp::spawn_with(&[("USER_CHECK_TTL_SECONDS", "1")]).await;
     let user = stack.new_user("files-disabled").await;
-    let grace = Client {
-        app: &app,
-        token: stack.token(&user.username, &user.password).await,
-    };
-    assert_eq!(grace.put("mine.txt", b"x", &[]).await.0, 201);
+    let grace = stack.token(&user.username, &user.password).await;
+    assert_eq!(app.put_file(&grace, "mine.txt", b"x", &[]).await.0, 201);
     stack.disable_user(&user.username).await;
     tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
     let before = app.upstream_calls().snapshot();
-    let (status, body) = grace.put("mine.txt", b"y", &[]).await;
+    let (status, body) = app.put_file(&grace, "mine.txt", b"y", &[]).await;
     assert_eq!(
         (status, error_code(&body)),
         (403, "user_disabled"),
         "{body}"
     );
-    assert_eq!(grace.delete("mine.txt").await, 403);
-    let (status, _) = grace
-        .upload_url(json!({"name": "n", "size": 1, "contentType": "a/b"}))
+    assert_eq!(app.delete_file(&grace, "mine.txt").await, 403);
+    let (status, _) = app
+        .create_upload_url(
+            &grace,
+            &json!({"name": "n", "size": 1, "contentType": "a/b"}),
+        )
         .await;
     assert_eq!(status, 403);
     let after = app.upstream_calls().snapshot();

@@ -5,10 +5,7 @@
 //! line proves the request used the requester's IdentityId (the key) and keys that IAM accepts on
 //! it (another identity's keys get AccessDenied), so a swapped cache entry cannot go unnoticed.
 
-mod common;
-
-use common::{get, parts, stack};
-use read_file::App;
+use crate::common::{TestApp, stack};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::task::JoinSet;
@@ -29,7 +26,7 @@ async fn users(label: &str, count: usize) -> Vec<Signed> {
         setup.spawn(async move {
             let user = stack.new_user(&label).await;
             let token = stack.token(&user.username, &user.password).await;
-            let identity = stack.identity_id(&token).await;
+            let identity = stack.identity(&token).await;
             let line = format!("{} {identity}", user.username);
             stack
                 .put_data(&identity, &format!("{line}\nnot this line\n"))
@@ -67,17 +64,11 @@ fn gcd(a: usize, b: usize) -> usize {
 }
 
 /// Sends every `(user, repeat)` request at once and checks each answer is the requester's own.
-async fn burst(app: &Arc<App>, users: &Arc<Vec<Signed>>, requests: Vec<usize>) -> usize {
+async fn burst(app: &Arc<TestApp>, users: &Arc<Vec<Signed>>, requests: Vec<usize>) -> usize {
     let mut tasks = JoinSet::new();
     for who in requests.iter().copied() {
         let (app, users) = (Arc::clone(app), Arc::clone(users));
-        tasks.spawn(async move {
-            let user = &users[who];
-            let response = app
-                .handle(get("/read-file", &[("idToken", &user.token)]))
-                .await;
-            (who, parts(&response))
-        });
+        tasks.spawn(async move { (who, app.read_file(&users[who].token).await) });
     }
     while let Some(done) = tasks.join_next().await {
         let (who, (status, body)) = done.expect("request task");
@@ -101,9 +92,8 @@ fn calls(counts: &BTreeMap<String, u64>, op: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn interleaved_users_only_ever_get_their_own_identity_keys_and_data() {
     const USERS: usize = 24;
-    let stack = stack();
     let users = Arc::new(users("iso", USERS).await);
-    let app = Arc::new(stack.app().await);
+    let app = Arc::new(TestApp::spawn().await);
 
     // Half the users warm up first, three concurrent first requests each (one cache fill each).
     let first_half: Vec<usize> = shuffled(USERS, 5)
@@ -143,9 +133,8 @@ async fn interleaved_users_only_ever_get_their_own_identity_keys_and_data() {
 async fn with_the_user_check_on_every_request_interleaved_users_stay_isolated() {
     // TTL 0: each warm request runs AdminGetUser concurrently with its S3 read.
     const USERS: usize = 8;
-    let stack = stack();
     let users = Arc::new(users("iso-ttl0", USERS).await);
-    let app = Arc::new(stack.app_with(&[("USER_CHECK_TTL_SECONDS", "0")]).await);
+    let app = Arc::new(TestApp::spawn_with(&[("USER_CHECK_TTL_SECONDS", "0")]).await);
     let mut sent = 0;
     for round in 0..4 {
         let order = shuffled(USERS, round);

@@ -1,20 +1,18 @@
 //! The HTTP contract that needs no AWS at all: routing, methods, the header rules and the
 //! error body. The app points at a closed port: any upstream call would fail the test.
 
-mod common;
-
 /// Request headers, expected status, expected error code.
 type Case<'a> = (&'a [(&'a str, &'a str)], u16, &'a str);
 
-use common::{error_code, get, parts, request};
+use crate::common::{TestApp, error_code, get, parts, request};
 use read_file::{App, Config, app::sdk_loader};
 
-async fn offline_app() -> App {
+async fn offline_app() -> TestApp {
     offline_app_at("http://127.0.0.1:9", &[]).await
 }
 
 /// An app whose every upstream is `endpoint`, with extra settings.
-async fn offline_app_at(endpoint: &str, extra: &[(&str, &str)]) -> App {
+async fn offline_app_at(endpoint: &str, extra: &[(&str, &str)]) -> TestApp {
     let base = [
         ("AWS_REGION", "eu-west-1"),
         ("ACCOUNT_ID", "123456789012"),
@@ -38,7 +36,7 @@ async fn offline_app_at(endpoint: &str, extra: &[(&str, &str)]) -> App {
     .unwrap();
     let creds = aws_credential_types::Credentials::new("AKIDEXAMPLE", "secret", None, None, "t");
     let sdk = sdk_loader(&config).credentials_provider(creds).load().await;
-    App::new(config, sdk).unwrap()
+    TestApp::from_app(App::new(config, sdk).unwrap())
 }
 
 #[tokio::test]
@@ -77,7 +75,7 @@ async fn header_rules_are_enforced_before_anything_else() {
         (&[("idToken", "not a jwt")], 401, "invalid_token"),
     ];
     for (headers, status, code) in cases {
-        let (got, body) = parts(&app.handle(get("/read-file", headers)).await);
+        let (got, body) = app.call(get("/read-file", headers)).await;
         assert_eq!((got, error_code(&body)), (status, code), "{body}");
     }
     let mut non_ascii = get("/read-file", &[]);
@@ -85,7 +83,7 @@ async fn header_rules_are_enforced_before_anything_else() {
         "idtoken",
         lambda_http::http::HeaderValue::from_bytes(b"eyJ\xc3\xa9.e30.sig").unwrap(),
     );
-    let (status, body) = parts(&app.handle(non_ascii).await);
+    let (status, body) = app.call(non_ascii).await;
     assert_eq!(
         (status, error_code(&body)),
         (401, "invalid_token"),
@@ -97,26 +95,47 @@ async fn header_rules_are_enforced_before_anything_else() {
 #[tokio::test]
 async fn unknown_paths_are_404_and_other_methods_405_with_allow() {
     let app = offline_app().await;
-    for path in ["/", "/read-files", "/v1/other", "/a/b/read-file"] {
-        let (status, body) = parts(&app.handle(get(path, &[])).await);
+    for path in [
+        "/",
+        "/read-files",
+        "/v1/other",
+        "/a/b/read-file",
+        "/v1/read-file",
+    ] {
+        let (status, body) = app.call(get(path, &[])).await;
         assert_eq!((status, error_code(&body)), (404, "not_found"), "{path}");
     }
-    for method in ["POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"] {
-        let response = app.handle(request(method, "/v1/read-file", &[])).await;
-        let (status, body) = parts(&response);
-        assert_eq!(
-            (status, error_code(&body)),
-            (405, "method_not_allowed"),
-            "{method}"
-        );
-        assert_eq!(response.headers()["allow"], "GET");
+    for (path, methods, allow) in [
+        (
+            "/read-file",
+            &["POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"][..],
+            "GET",
+        ),
+        ("/files", &["POST", "PUT", "DELETE"][..], "GET"),
+        (
+            "/files/a.txt",
+            &["POST", "PATCH", "HEAD", "OPTIONS"][..],
+            "GET, PUT, DELETE",
+        ),
+        ("/upload-urls", &["GET", "PUT", "DELETE"][..], "POST"),
+    ] {
+        for method in methods {
+            let response = app.handle(request(method, path, &[])).await;
+            let (status, body) = parts(&response);
+            assert_eq!(
+                (status, error_code(&body)),
+                (405, "method_not_allowed"),
+                "{method} {path}"
+            );
+            assert_eq!(response.headers()["allow"], allow, "{method} {path}");
+        }
     }
 }
 
 #[tokio::test]
 async fn an_unreachable_key_source_is_503_with_retry_after() {
     let app = offline_app().await;
-    let token = common::jwt::TestKey::generate("k1").sign(&common::jwt::id_claims(
+    let token = crate::common::jwt::TestKey::generate("k1").sign(&crate::common::jwt::id_claims(
         "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
         "client1",
         "s",
@@ -151,7 +170,7 @@ async fn a_request_that_runs_out_of_time_is_a_json_504() {
         ],
     )
     .await;
-    let token = common::jwt::TestKey::generate("k1").sign(&common::jwt::id_claims(
+    let token = crate::common::jwt::TestKey::generate("k1").sign(&crate::common::jwt::id_claims(
         "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
         "client1",
         "s",

@@ -1,9 +1,7 @@
 //! The handler on the event shapes AWS sends: a REST API (v1) proxy event with a stage and
 //! `AWS_IAM` identity, and a function URL / HTTP API (v2) event, parsed by `lambda_http`.
 
-mod common;
-
-use common::{error_code, event, parts, stack};
+use crate::common::{TestApp, error_code, event, stack};
 
 struct Ids {
     admin_token: String,
@@ -16,8 +14,8 @@ async fn ids() -> Ids {
     let admin_token = stack.provisioned_token("admin").await;
     let user_token = stack.provisioned_token("user").await;
     Ids {
-        admin_identity: stack.identity_id(&admin_token).await,
-        user_identity: stack.identity_id(&user_token).await,
+        admin_identity: stack.identity(&admin_token).await.to_string(),
+        user_identity: stack.identity(&user_token).await.to_string(),
         admin_token,
     }
 }
@@ -55,7 +53,7 @@ async fn a_rest_event_signed_by_the_tokens_own_identity_is_served() {
         "/v1/read-file",
         "lambda_http prepends the stage"
     );
-    let (status, body) = parts(&stack().app().await.handle(request).await);
+    let (status, body) = TestApp::spawn().await.call(request).await;
     assert_eq!(
         (status, body["data"].as_str()),
         (200, Some("admin")),
@@ -66,8 +64,8 @@ async fn a_rest_event_signed_by_the_tokens_own_identity_is_served() {
 #[tokio::test]
 async fn a_rest_event_signed_by_another_identity_is_403() {
     let ids = ids().await;
-    let app = stack().app().await;
-    let (status, body) = parts(&app.handle(rest(&ids.admin_token, &ids.user_identity)).await);
+    let app = TestApp::spawn().await;
+    let (status, body) = app.call(rest(&ids.admin_token, &ids.user_identity)).await;
     assert_eq!(
         (status, error_code(&body)),
         (403, "identity_mismatch"),
@@ -89,8 +87,8 @@ async fn a_rest_event_with_two_id_tokens_is_400() {
             ("{{IDENTITY_POOL_ID}}", stack().var("IDENTITY_POOL_ID")),
         ],
     );
-    let app = stack().app().await;
-    let (status, body) = parts(&app.handle(request).await);
+    let app = TestApp::spawn().await;
+    let (status, body) = app.call(request).await;
     assert_eq!(
         (status, error_code(&body)),
         (400, "multiple_tokens"),
@@ -102,27 +100,25 @@ async fn a_rest_event_with_two_id_tokens_is_400() {
 #[tokio::test]
 async fn a_function_url_event_is_served_and_cross_checked() {
     let ids = ids().await;
-    let app = stack().app().await;
-    let (status, body) = parts(
-        &app.handle(function_url(&ids.admin_token, &ids.admin_identity))
-            .await,
-    );
+    let app = TestApp::spawn().await;
+    let (status, body) = app
+        .call(function_url(&ids.admin_token, &ids.admin_identity))
+        .await;
     assert_eq!(
         (status, body["data"].as_str()),
         (200, Some("admin")),
         "{body}"
     );
-    let (status, body) = parts(
-        &app.handle(function_url(&ids.admin_token, &ids.user_identity))
-            .await,
-    );
+    let (status, body) = app
+        .call(function_url(&ids.admin_token, &ids.user_identity))
+        .await;
     assert_eq!(
         (status, error_code(&body)),
         (403, "identity_mismatch"),
         "{body}"
     );
     // A function URL without IAM auth names no signer; the token alone decides.
-    let (status, body) = parts(&app.handle(function_url(&ids.admin_token, "")).await);
+    let (status, body) = app.call(function_url(&ids.admin_token, "")).await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -130,8 +126,8 @@ async fn a_function_url_event_is_served_and_cross_checked() {
 async fn a_function_url_event_with_joined_duplicate_tokens_is_400() {
     let ids = ids().await;
     let joined = format!("{0},{0}", ids.admin_token);
-    let app = stack().app().await;
-    let (status, body) = parts(&app.handle(function_url(&joined, &ids.admin_identity)).await);
+    let app = TestApp::spawn().await;
+    let (status, body) = app.call(function_url(&joined, &ids.admin_identity)).await;
     assert_eq!(
         (status, error_code(&body)),
         (400, "multiple_tokens"),
@@ -157,7 +153,7 @@ fn rest_signed_by_an_iam_user(token: &str) -> lambda_http::Request {
 #[tokio::test]
 async fn with_require_signer_a_request_no_identity_signed_is_403_before_any_call() {
     let ids = ids().await;
-    let app = stack().app_with(&[("REQUIRE_SIGNER", "true")]).await;
+    let app = TestApp::spawn_with(&[("REQUIRE_SIGNER", "true")]).await;
     for (what, request) in [
         (
             "REST, IAM user",
@@ -165,7 +161,7 @@ async fn with_require_signer_a_request_no_identity_signed_is_403_before_any_call
         ),
         ("function URL", function_url(&ids.admin_token, "")),
     ] {
-        let (status, body) = parts(&app.handle(request).await);
+        let (status, body) = app.call(request).await;
         assert_eq!(
             (status, error_code(&body)),
             (403, "signer_required"),
@@ -174,10 +170,7 @@ async fn with_require_signer_a_request_no_identity_signed_is_403_before_any_call
     }
     assert_eq!(app.upstream_calls().total(), 0, "refused before any call");
     // The token's own identity as signer is still served.
-    let (status, body) = parts(
-        &app.handle(rest(&ids.admin_token, &ids.admin_identity))
-            .await,
-    );
+    let (status, body) = app.call(rest(&ids.admin_token, &ids.admin_identity)).await;
     assert_eq!(
         (status, body["data"].as_str()),
         (200, Some("admin")),
@@ -188,11 +181,8 @@ async fn with_require_signer_a_request_no_identity_signed_is_403_before_any_call
 #[tokio::test]
 async fn without_require_signer_the_token_alone_decides_for_an_iam_user_signer() {
     let ids = ids().await;
-    let app = stack().app().await;
-    let (status, body) = parts(
-        &app.handle(rest_signed_by_an_iam_user(&ids.admin_token))
-            .await,
-    );
+    let app = TestApp::spawn().await;
+    let (status, body) = app.call(rest_signed_by_an_iam_user(&ids.admin_token)).await;
     assert_eq!(
         (status, body["data"].as_str()),
         (200, Some("admin")),

@@ -1,15 +1,13 @@
 //! `GET /read-file` end to end through the real handler, the real SDK clients and the local stack.
 
-mod common;
-
-use common::jwt::{id_claims, now};
-use common::{error_code, get, parts, read_file, stack};
+use crate::common::jwt::{id_claims, now};
+use crate::common::{TestApp, error_code, get, parts, stack};
 use serde_json::json;
 
 #[tokio::test]
 async fn admin_reads_admin_and_user_reads_user() {
     let stack = stack();
-    let app = stack.app().await;
+    let app = TestApp::spawn().await;
     for who in ["admin", "user"] {
         let token = stack.provisioned_token(who).await;
         let response = app.handle(get("/read-file", &[("idToken", &token)])).await;
@@ -25,42 +23,59 @@ async fn admin_reads_admin_and_user_reads_user() {
 }
 
 #[tokio::test]
-async fn the_header_name_is_case_insensitive_and_the_stage_is_optional() {
+async fn the_header_name_is_case_insensitive() {
     let stack = stack();
-    let app = stack.app().await;
+    let app = TestApp::spawn().await;
     let token = stack.provisioned_token("user").await;
-    for (path, header) in [
-        ("/read-file", "idtoken"),
-        ("/read-file", "IDTOKEN"),
-        ("/v1/read-file", "idToken"),
-        ("/prod/read-file", "IdToken"),
-    ] {
-        let (status, body) = parts(&app.handle(get(path, &[(header, &token)])).await);
+    for header in ["idtoken", "IDTOKEN", "idToken", "IdToken"] {
+        let (status, body) = app.call(get("/read-file", &[(header, &token)])).await;
         assert_eq!(
             (status, body["data"].as_str()),
             (200, Some("user")),
-            "{path} {header}: {body}"
+            "{header}: {body}"
         );
     }
 }
 
 #[tokio::test]
+async fn the_stage_comes_from_the_event_never_from_guessing_at_the_path() {
+    // REST events name their resource (`tests/api/api_gateway_events.rs` serves `/v1/read-file`
+    // with resource `/read-file`); a plain path is taken as it is.
+    let stack = stack();
+    let app = TestApp::spawn().await;
+    let token = stack.provisioned_token("user").await;
+    for path in ["/v1/read-file", "/prod/read-file", "/files/read-file/x/.."] {
+        let (status, body) = app.call(get(path, &[("idToken", &token)])).await;
+        assert!(
+            (status == 404 && error_code(&body) == "not_found")
+                || (status == 400 && error_code(&body) == "invalid_file_name"),
+            "{path}: {body}"
+        );
+    }
+    let (status, body) = app
+        .call(get("/files/read-file", &[("idToken", &token)]))
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (404, "file_not_found"),
+        "a file named read-file: {body}"
+    );
+}
+
+#[tokio::test]
 async fn an_expired_token_is_401_without_any_upstream_call() {
     let stack = stack();
-    let app = stack.app().await;
+    let app = TestApp::spawn().await;
     // Warm the key cache first so that only the token's own checks are left to count.
     let good = stack.provisioned_token("admin").await;
-    assert_eq!(read_file(&app, &good).await.0, 200);
+    assert_eq!(app.read_file(&good).await.0, 200);
     let before = app.upstream_calls().total();
 
     let config = stack.config_with(&[]);
     let mut claims = id_claims(&config.issuer(), &config.client_ids[0], "some-sub", "admin");
     claims["exp"] = json!(now() - 60);
     let expired = stack.pool_key().sign(&claims);
-    let (status, body) = parts(
-        &app.handle(get("/read-file", &[("idToken", &expired)]))
-            .await,
-    );
+    let (status, body) = app.read_file(&expired).await;
     assert_eq!(
         (status, error_code(&body)),
         (401, "expired_token"),
@@ -79,8 +94,8 @@ async fn a_user_deleted_after_signing_in_is_401() {
     let user = stack.new_user("deleted").await;
     let token = stack.token(&user.username, &user.password).await;
     stack.delete_user(&user.username).await;
-    let app = stack.app().await;
-    let (status, body) = read_file(&app, &token).await;
+    let app = TestApp::spawn().await;
+    let (status, body) = app.read_file(&token).await;
     assert_eq!((status, error_code(&body)), (401, "unknown_user"), "{body}");
 }
 
@@ -90,15 +105,15 @@ async fn a_disabled_user_is_403() {
     let user = stack.new_user("disabled").await;
     let token = stack.token(&user.username, &user.password).await;
     stack.disable_user(&user.username).await;
-    let app = stack.app().await;
-    let (status, body) = read_file(&app, &token).await;
+    let app = TestApp::spawn().await;
+    let (status, body) = app.read_file(&token).await;
     assert_eq!(
         (status, error_code(&body)),
         (403, "user_disabled"),
         "{body}"
     );
     // The refusal is remembered like an approval: a disabled user cannot spend the quota.
-    let (status, _) = read_file(&app, &token).await;
+    let (status, _) = app.read_file(&token).await;
     assert_eq!(status, 403);
     let calls = app.upstream_calls().snapshot();
     assert_eq!(
@@ -113,8 +128,8 @@ async fn a_user_without_a_data_file_gets_404_not_403() {
     let stack = stack();
     let user = stack.new_user("nofile").await;
     let token = stack.token(&user.username, &user.password).await;
-    let app = stack.app().await;
-    let (status, body) = read_file(&app, &token).await;
+    let app = TestApp::spawn().await;
+    let (status, body) = app.read_file(&token).await;
     assert_eq!(
         (status, error_code(&body)),
         (404, "file_not_found"),
@@ -127,12 +142,12 @@ async fn a_new_users_file_is_served_with_only_its_first_line() {
     let stack = stack();
     let user = stack.new_user("fresh").await;
     let token = stack.token(&user.username, &user.password).await;
-    let identity = stack.identity_id(&token).await;
+    let identity = stack.identity(&token).await;
     stack
         .put_data(&identity, "first line\r\nsecond line\n")
         .await;
-    let app = stack.app().await;
-    let (status, body) = read_file(&app, &token).await;
+    let app = TestApp::spawn().await;
+    let (status, body) = app.read_file(&token).await;
     assert_eq!(
         (status, body["data"].as_str()),
         (200, Some("first line")),
@@ -143,9 +158,9 @@ async fn a_new_users_file_is_served_with_only_its_first_line() {
 #[tokio::test]
 async fn a_warm_request_makes_a_single_upstream_call() {
     let stack = stack();
-    let app = stack.app().await;
+    let app = TestApp::spawn().await;
     let token = stack.provisioned_token("admin").await;
-    assert_eq!(read_file(&app, &token).await.0, 200);
+    assert_eq!(app.read_file(&token).await.0, 200);
     let cold = app.upstream_calls().snapshot();
     for op in [
         "jwks:GetSigningKeys",
@@ -157,7 +172,7 @@ async fn a_warm_request_makes_a_single_upstream_call() {
         assert_eq!(cold.get(op), Some(&1), "cold path calls: {cold:?}");
     }
     let before = app.upstream_calls().total();
-    assert_eq!(read_file(&app, &token).await.0, 200);
+    assert_eq!(app.read_file(&token).await.0, 200);
     assert_eq!(
         app.upstream_calls().total() - before,
         1,
@@ -169,14 +184,14 @@ async fn a_warm_request_makes_a_single_upstream_call() {
 #[tokio::test]
 async fn with_user_check_ttl_zero_every_request_asks_cognito() {
     let stack = stack();
-    let app = stack.app_with(&[("USER_CHECK_TTL_SECONDS", "0")]).await;
+    let app = TestApp::spawn_with(&[("USER_CHECK_TTL_SECONDS", "0")]).await;
     let user = stack.new_user("ttl0").await;
     let token = stack.token(&user.username, &user.password).await;
-    let identity = stack.identity_id(&token).await;
+    let identity = stack.identity(&token).await;
     stack.put_data(&identity, "mine\n").await;
-    assert_eq!(read_file(&app, &token).await.0, 200);
+    assert_eq!(app.read_file(&token).await.0, 200);
     stack.disable_user(&user.username).await;
-    let (status, body) = read_file(&app, &token).await;
+    let (status, body) = app.read_file(&token).await;
     assert_eq!(
         (status, error_code(&body)),
         (403, "user_disabled"),
@@ -187,34 +202,21 @@ async fn with_user_check_ttl_zero_every_request_asks_cognito() {
 #[tokio::test]
 async fn a_scoped_identity_is_denied_on_another_users_file() {
     // The second isolation layer: even if our code built the wrong key, IAM refuses it.
-    use read_file::auth::token::TokenVerifier;
-    use read_file::identity::IdentityBroker;
-    use read_file::storage::{ObjectKey, UserBucket};
+    use read_file::storage::UserBucket;
 
     let stack = stack();
     let config = stack.config_with(&[]);
-    let sdk = stack.fixture_sdk().await;
-    let verifier = TokenVerifier::new(
-        &config.issuer(),
-        &config.client_ids,
-        config.jwks_url.clone(),
-        reqwest::Client::new(),
-    );
-    let broker = IdentityBroker::new(aws_sdk_cognitoidentity::Client::new(&sdk), &config);
-
-    let user_token = verifier
-        .verify(&stack.provisioned_token("user").await)
-        .await
-        .unwrap();
-    let admin_token = verifier
-        .verify(&stack.provisioned_token("admin").await)
-        .await
-        .unwrap();
+    let broker = stack.broker().await;
+    let user_token = stack.verified(&stack.provisioned_token("user").await).await;
+    let admin_token = stack
+        .verified(&stack.provisioned_token("admin").await)
+        .await;
     let user_id = broker.identity_id(&user_token).await.unwrap();
     let admin_id = broker.identity_id(&admin_token).await.unwrap();
     assert_ne!(user_id, admin_id);
 
     let user_creds = broker.credentials(&user_id, &user_token).await.unwrap();
+    let sdk = stack.fixture_sdk().await;
     let as_user = UserBucket::new(
         &sdk,
         true,
@@ -224,14 +226,11 @@ async fn a_scoped_identity_is_denied_on_another_users_file() {
         None,
     );
     assert_eq!(
-        as_user
-            .first_line(&ObjectKey::data_file(&config.prefix, &user_id))
-            .await
-            .unwrap(),
+        as_user.first_line(&stack.data_key(&user_id)).await.unwrap(),
         "user"
     );
     let denied = as_user
-        .first_line(&ObjectKey::data_file(&config.prefix, &admin_id))
+        .first_line(&stack.data_key(&admin_id))
         .await
         .expect_err("IAM must deny another identity's key");
     assert_eq!(denied.code(), "access_denied");
@@ -240,11 +239,9 @@ async fn a_scoped_identity_is_denied_on_another_users_file() {
 #[tokio::test]
 async fn a_token_from_a_foreign_client_is_refused_before_cognito() {
     let stack = stack();
-    let app = stack
-        .app_with(&[("USER_POOL_CLIENT_ID", "someotherclient")])
-        .await;
+    let app = TestApp::spawn_with(&[("USER_POOL_CLIENT_ID", "someotherclient")]).await;
     let token = stack.provisioned_token("admin").await;
-    let (status, body) = read_file(&app, &token).await;
+    let (status, body) = app.read_file(&token).await;
     assert_eq!(
         (status, error_code(&body)),
         (401, "invalid_token"),
@@ -259,15 +256,15 @@ async fn a_token_from_a_foreign_client_is_refused_before_cognito() {
 }
 
 /// A user with a data file, warm in `app` (identity and keys cached, the user check passed).
-async fn warm_user(app: &read_file::App, label: &str) -> (common::TestUser, String) {
+async fn warm_user(app: &TestApp, label: &str) -> (crate::common::TestUser, String) {
     let stack = stack();
     let user = stack.new_user(label).await;
     let token = stack.token(&user.username, &user.password).await;
     stack
-        .put_data(&stack.identity_id(&token).await, "mine\n")
+        .put_data(&stack.identity(&token).await, "mine\n")
         .await;
     for _ in 0..2 {
-        let (status, body) = read_file(app, &token).await;
+        let (status, body) = app.read_file(&token).await;
         assert_eq!(
             (status, body["data"].as_str()),
             (200, Some("mine")),
@@ -282,8 +279,8 @@ const PAST_THE_TTL: std::time::Duration = std::time::Duration::from_millis(1300)
 
 /// After the check is due, every request is refused with `expected`, the later ones from the
 /// remembered verdict alone (no upstream call at all).
-async fn every_request_is_refused(app: &read_file::App, token: &str, expected: (u16, &str)) {
-    let (status, body) = read_file(app, token).await;
+async fn every_request_is_refused(app: &TestApp, token: &str, expected: (u16, &str)) {
+    let (status, body) = app.read_file(token).await;
     assert_eq!(
         (status, error_code(&body)),
         expected,
@@ -291,7 +288,7 @@ async fn every_request_is_refused(app: &read_file::App, token: &str, expected: (
     );
     let before = app.upstream_calls().total();
     for attempt in 2..=6 {
-        let (status, body) = read_file(app, token).await;
+        let (status, body) = app.read_file(token).await;
         assert_eq!(
             (status, error_code(&body)),
             expected,
@@ -309,7 +306,7 @@ async fn every_request_is_refused(app: &read_file::App, token: &str, expected: (
 #[tokio::test]
 async fn a_warm_user_disabled_later_is_refused_on_every_request_once_the_check_is_due() {
     let stack = stack();
-    let app = stack.app_with(&[("USER_CHECK_TTL_SECONDS", "1")]).await;
+    let app = TestApp::spawn_with(&[("USER_CHECK_TTL_SECONDS", "1")]).await;
     let (user, token) = warm_user(&app, "revoked-disabled").await;
     stack.disable_user(&user.username).await;
     tokio::time::sleep(PAST_THE_TTL).await;
@@ -322,7 +319,7 @@ async fn a_warm_user_disabled_later_is_refused_on_every_request_once_the_check_i
 #[tokio::test]
 async fn a_warm_user_deleted_later_is_refused_on_every_request_once_the_check_is_due() {
     let stack = stack();
-    let app = stack.app_with(&[("USER_CHECK_TTL_SECONDS", "1")]).await;
+    let app = TestApp::spawn_with(&[("USER_CHECK_TTL_SECONDS", "1")]).await;
     let (user, token) = warm_user(&app, "revoked-deleted").await;
     stack.delete_user(&user.username).await;
     tokio::time::sleep(PAST_THE_TTL).await;
@@ -332,7 +329,7 @@ async fn a_warm_user_deleted_later_is_refused_on_every_request_once_the_check_is
 #[tokio::test]
 async fn an_old_token_is_refused_after_its_username_is_given_to_a_new_user() {
     let stack = stack();
-    let app = stack.app_with(&[("USER_CHECK_TTL_SECONDS", "1")]).await;
+    let app = TestApp::spawn_with(&[("USER_CHECK_TTL_SECONDS", "1")]).await;
     let (user, old_token) = warm_user(&app, "recreated").await;
     stack.delete_user(&user.username).await;
     let again = stack.create_user(&user.username).await;
@@ -341,7 +338,7 @@ async fn an_old_token_is_refused_after_its_username_is_given_to_a_new_user() {
 
     // The new holder of the name is another person: a new identity, without the old file.
     let new_token = stack.token(&again.username, &again.password).await;
-    let (status, body) = read_file(&app, &new_token).await;
+    let (status, body) = app.read_file(&new_token).await;
     assert_eq!(
         (status, error_code(&body)),
         (404, "file_not_found"),

@@ -1,8 +1,6 @@
 //! Every rule of ID token verification, with keys generated in the test (no network).
 
-mod common;
-
-use common::jwt::{TestKey, id_claims, now, segment, tamper};
+use crate::common::jwt::{TestKey, id_claims, now, segment, tamper};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use read_file::auth::token::TokenVerifier;
 use read_file::error::ApiError;

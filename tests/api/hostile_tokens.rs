@@ -2,12 +2,10 @@
 //! and signed, where a signature matters, with the stack's real pool key. Each case must end in
 //! a 4xx with its stable code, without a panic and without one call to Cognito or S3.
 
-mod common;
-
+use crate::common::jwt::{TestKey, id_claims, now, segment, tamper};
+use crate::common::{TestApp, error_code, parts, stack};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use common::jwt::{TestKey, id_claims, now, segment, tamper};
-use common::{error_code, parts, stack};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use lambda_http::http::HeaderValue;
 use lambda_http::{Body, Request};
@@ -533,7 +531,7 @@ const COGNITO_OR_S3: [&str; 3] = ["Cognito Identity", "Cognito Identity Provider
 #[tokio::test]
 async fn every_hostile_token_is_refused_before_cognito_and_s3() {
     let stack = stack();
-    let app = Arc::new(stack.app().await);
+    let app = Arc::new(TestApp::spawn().await);
     let real = stack.provisioned_token("user").await;
     let foreign = token_from_another_pool().await;
 
@@ -554,10 +552,9 @@ async fn every_hostile_token_is_refused_before_cognito_and_s3() {
         &EncodingKey::from_rsa_pem(&pool_key_pem()).expect("pool key"),
         Algorithm::RS256,
     );
-    let (status, body) = parts(
-        &app.handle(request(&[HeaderValue::from_str(&control).unwrap()]))
-            .await,
-    );
+    let (status, body) = app
+        .call(request(&[HeaderValue::from_str(&control).unwrap()]))
+        .await;
     assert_eq!(
         (status, body["data"].as_str()),
         (200, Some("user")),
@@ -641,7 +638,7 @@ async fn every_hostile_token_is_refused_before_cognito_and_s3() {
 #[tokio::test]
 async fn a_burst_of_unknown_kids_costs_one_key_fetch() {
     let stack = stack();
-    let app = Arc::new(stack.app().await);
+    let app = Arc::new(TestApp::spawn().await);
     let pool = EncodingKey::from_rsa_pem(&pool_key_pem()).expect("pool key");
     let config = stack.config_with(&[]);
     let claims = id_claims(&config.issuer(), &config.client_ids[0], "sub", "user");
@@ -656,7 +653,7 @@ async fn a_burst_of_unknown_kids_costs_one_key_fetch() {
         let app = Arc::clone(&app);
         handles.push(tokio::spawn(async move {
             let req = request(&[HeaderValue::from_str(&token).expect("value")]);
-            parts(&app.handle(req).await)
+            app.call(req).await
         }));
     }
     for handle in handles {
