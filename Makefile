@@ -57,7 +57,7 @@ infra-test: ## CDK app: synth offline, template assertions, cdk-nag, cfn-lint
 
 dev: local-up ## run the Lambda with cargo lambda watch (DEV_PORT, default 9000) behind the local stack's API gateway; WEB=1 also serves the web page
 	@if [ "$(WEB)" = 1 ]; then $(MAKE) --no-print-directory web-build; fi
-	@set -m; if [ "$(WEB)" = 1 ]; then \
+	@if [ "$(WEB)" = 1 ]; then \
 	  WEB_PORT=$(WEB_PORT) node $(WEB_DIR)/scripts/serve.mjs & web=$$!; trap 'kill $$web 2>/dev/null' EXIT; \
 	fi; \
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda watch --invoke-address 127.0.0.1 --invoke-port $(DEV_PORT) --env-file .local/stack.env
