@@ -23,7 +23,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { RustFunction } from 'cargo-lambda-cdk';
 import type { Construct, IConstruct } from 'constructs';
-import { loadApiSource, loadBucketCors, invokePathPattern } from './api';
+import { invokePathPattern, loadApiSource, loadBucketCors } from './api';
 import { localBundlerFor, type LambdaAsset } from './lambda-asset';
 import { renderPolicy, type PolicyJson } from './policies';
 
@@ -405,12 +405,19 @@ export class ReadFileStack extends Stack {
         withPreflight.add(route.path);
         // The browser sends the preflight OPTIONS unsigned: CDK gives it a MOCK integration and no
         // authorization; it answers only these headers.
-        resource.addCorsPreflight({
+        const preflight = resource.addCorsPreflight({
           allowOrigins: [frontendOrigin],
           allowMethods: [...API.cors.allowMethods],
           allowHeaders: [...API.cors.allowHeaders],
           maxAge: Duration.seconds(API.cors.maxAgeSeconds),
         });
+        if (API.binaryMediaTypes.length > 0) {
+          // With binary media types (*/* here), API Gateway may treat the unsigned preflight as
+          // binary, and the MOCK integration's JSON request template then fails (a 500 on the
+          // preflight). Converting to text keeps the template working.
+          (preflight.node.defaultChild as apigw.CfnMethod)
+            .addPropertyOverride('Integration.ContentHandling', 'CONVERT_TO_TEXT');
+        }
       }
       const method = resource.addMethod(route.method, integration, {
         authorizationType: apigw.AuthorizationType.IAM,
@@ -425,7 +432,7 @@ export class ReadFileStack extends Stack {
 
     // Signed-in users may call exactly the AWS_IAM routes of this API's stage, nothing else:
     // infra/policies/invoke-api.json, the grant the local stack provisions and its gateway checks.
-    const invokePolicy = new iam.Policy(this, 'InvokeReadFilePolicy', {
+    const invoke = new iam.Policy(this, 'InvokeApiPolicy', {
       roles: [this.authenticatedRole],
       document: policyDocumentFrom(renderPolicy('invoke-api', {
         PARTITION: Aws.PARTITION,
@@ -435,11 +442,12 @@ export class ReadFileStack extends Stack {
         STAGE: this.api.deploymentStage.stageName,
       })),
     });
-    const stageArn = `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${this.logicalIdOf(this.api)}>/<${this.logicalIdOf(this.api.deploymentStage)}>`;
+    const stageArn = `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${this.logicalIdOf(this.api)}>/` +
+      `<${this.logicalIdOf(this.api.deploymentStage)}>`;
     for (const route of API.routes.filter((r) => invokePathPattern(r.path) !== r.path)) {
-      this.ack(invokePolicy, `AwsSolutions-IAM5[Resource::${stageArn}/${route.method}${invokePathPattern(route.path)}]`,
-        `The greedy route ${route.method} ${route.path}: the * stands for the file name, which the ` +
-        "Lambda checks and confines to the caller's own folder (and the caller's keys to it in IAM).");
+      this.ack(invoke, `AwsSolutions-IAM5[Resource::${stageArn}/${route.method}${invokePathPattern(route.path)}]`,
+        `${route.method} ${route.path}: the {name+} part is the user's file name, any of theirs; the ` +
+        'route and method are fixed, and the function keeps every name inside the caller\'s own folder.');
     }
 
     // ---------------------------------------------------------------- outputs

@@ -274,7 +274,7 @@ async fn one_user_can_neither_list_read_overwrite_nor_delete_anothers_files() {
 
     // An edited continuation token still lists only the caller's folder.
     let bob_id = stack().identity(&bob).await;
-    let forged = base64_url(&format!("cognito-test/{bob_id}/"));
+    let forged = base64_url(stack().data_key(&bob_id).as_str());
     let (status, body) = app.list_files(&alice, &format!("?next={forged}")).await;
     assert_eq!(
         (status, error_code(&body)),
