@@ -215,6 +215,8 @@ def test_the_proxy_response_maps_status_multi_value_headers_and_base64_bodies(fu
     assert body == base64.b64encode(b"\x00\x01binary")  # no binary media types: passed through as text
     binary = gateway_for(function.url, api=api.__class__(**{**api.__dict__, "binary_media_types": ("application/octet-stream",)}))
     assert binary.handle(signed(headers=[("Accept", "application/octet-stream")]))[2] == b"\x00\x01binary"
+    # The API's own source (*/*): any Accept gets the decoded bytes.
+    assert gateway_for(function.url).handle(signed(headers=[("Accept", "image/png")]))[2] == b"\x00\x01binary"
 
 
 def test_the_cors_preflight_is_answered_unsigned_as_the_deployed_mock_integration(function):
