@@ -11,6 +11,11 @@ export LOCAL_STACK_PORT
 DEV_PORT ?= 9000
 LOCAL_FUNCTION_URL ?= http://127.0.0.1:$(DEV_PORT)
 export LOCAL_FUNCTION_URL
+# `make web`: the page's port. http://localhost:3000 is the origin the stack's CORS rules allow
+# (infra/api/api.json, the CDK app's default frontendOrigin); another port serves a page that the
+# browser's CORS checks refuse.
+WEB_PORT ?= 3000
+WEB_DIR := examples/web
 
 # `make token USER=alice`: USER is also the login name in the environment; only a value given on the
 # command line (or in make's own environment override) selects the Cognito user. Default: admin.
@@ -20,7 +25,7 @@ else
 TOKEN_USER := admin
 endif
 
-.PHONY: help venv local-up local-down token creds canary infra-test dev test bench fmt lint lint-workflows
+.PHONY: help venv local-up local-down token creds canary infra-test dev web web-build test bench fmt lint lint-workflows
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -50,8 +55,24 @@ canary: venv ## the local stack's own faithfulness suite (boto3), against a runn
 infra-test: ## CDK app: synth offline, template assertions, cdk-nag, cfn-lint
 	$(MAKE) -C infra test
 
-dev: local-up ## run the Lambda with cargo lambda watch (DEV_PORT, default 9000) behind the local stack's API gateway
+dev: local-up ## run the Lambda with cargo lambda watch (DEV_PORT, default 9000) behind the local stack's API gateway; WEB=1 also serves the web page
+	@if [ "$(WEB)" = 1 ]; then $(MAKE) --no-print-directory web-build; fi
+	@if [ "$(WEB)" = 1 ]; then \
+	  WEB_PORT=$(WEB_PORT) node $(WEB_DIR)/scripts/serve.mjs & web=$$!; trap 'kill $$web 2>/dev/null' EXIT; \
+	fi; \
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda watch --invoke-address 127.0.0.1 --invoke-port $(DEV_PORT) --env-file .local/stack.env
+
+$(WEB_DIR)/node_modules/.ready: $(WEB_DIR)/package-lock.json
+	cd $(WEB_DIR) && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web-build: $(WEB_DIR)/node_modules/.ready ## build the web page (examples/web/dist) and its config for the running local stack
+	cd $(WEB_DIR) && node scripts/build.mjs && node scripts/config.mjs --local ../../.local/stack.env
+
+web: local-up ## the web page on http://localhost:3000 (WEB_PORT) against the local stack and its API gateway (the function: `make dev` in another terminal)
+	@$(MAKE) --no-print-directory web-build
+	@echo "web: sign in as admin or user (passwords: .local/fixtures.env); the function runs under \`make dev\` (another terminal)"
+	WEB_PORT=$(WEB_PORT) node $(WEB_DIR)/scripts/serve.mjs
 
 test: venv ## every test: Rust unit + integration + e2e, local stack canary, infra
 	bash tests/all.sh

@@ -29,6 +29,9 @@ run bash tests/e2e.sh
 step "through the local API gateway: SigV4 (curl --aws-sigv4, awscurl, botocore) + AWS_IAM + cargo lambda watch"
 run .local/venv/bin/python -m pytest -q tests/gateway
 
+step "web page in headless Chromium: sign-in, identity-pool keys, signed calls, files (examples/web)"
+run bash tests/web.sh
+
 step "infra: CDK synth offline, template assertions, cdk-nag, cfn-lint"
 run make -C infra test
 

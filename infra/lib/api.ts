@@ -60,3 +60,23 @@ export function loadApiSource(file: string = API_FILE): ApiSource {
   }
   return api;
 }
+
+/** The data bucket's CORS rule (infra/api/bucket-cors.json); the origin is the frontend's. */
+export interface BucketCors {
+  readonly allowedMethods: readonly ('GET' | 'PUT')[];
+  readonly allowedHeaders: readonly string[];
+  readonly exposedHeaders: readonly string[];
+  readonly maxAgeSeconds: number;
+}
+
+/** Parse infra/api/bucket-cors.json (the local stack applies the same file). */
+export function loadBucketCors(file: string = path.join(__dirname, '..', 'api', 'bucket-cors.json')): BucketCors {
+  const cors = JSON.parse(readFileSync(file, 'utf8')) as BucketCors;
+  if (!Array.isArray(cors.allowedMethods) || !cors.allowedMethods.every((m) => m === 'GET' || m === 'PUT')) {
+    throw new Error(`${file}: allowedMethods: GET and/or PUT`);
+  }
+  if (!Array.isArray(cors.allowedHeaders) || !Array.isArray(cors.exposedHeaders) || !Number.isInteger(cors.maxAgeSeconds)) {
+    throw new Error(`${file}: allowedHeaders, exposedHeaders (lists), maxAgeSeconds (integer)`);
+  }
+  return cors;
+}

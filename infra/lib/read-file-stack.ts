@@ -23,7 +23,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { RustFunction } from 'cargo-lambda-cdk';
 import type { Construct, IConstruct } from 'constructs';
-import { invokePathPattern, loadApiSource } from './api';
+import { invokePathPattern, loadApiSource, loadBucketCors } from './api';
 import { localBundlerFor, type LambdaAsset } from './lambda-asset';
 import { renderPolicy, type PolicyJson } from './policies';
 
@@ -78,6 +78,8 @@ export interface NagAcknowledgement {
 
 /** The API as infra/api/api.json describes it: the local gateway reads the same file. */
 export const API = loadApiSource();
+/** The data bucket's CORS rule (infra/api/bucket-cors.json), for presigned GET/PUT from the browser. */
+export const BUCKET_CORS = loadBucketCors();
 
 export const DEFAULTS = {
   s3Prefix: 'cognito-test',
@@ -160,7 +162,7 @@ export class ReadFileStack extends Stack {
     this.userPoolClient = this.userPool.addClient('WebClient', {
       generateSecret: false, // a browser app cannot keep a secret
       authFlows: { userSrp: true, adminUserPassword: true },
-      disableOAuth: true, // no hosted UI: the frontend signs in with SRP
+      disableOAuth: true, // no hosted UI: the frontend signs in with SRP (examples/web, Amplify)
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
       idTokenValidity: Duration.hours(1),
@@ -194,6 +196,15 @@ export class ReadFileStack extends Stack {
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'data-bucket/',
+      // The browser downloads (GET) and uploads (PUT) with presigned URLs straight to S3, from the
+      // frontend's origin only (infra/api/bucket-cors.json, the rule the local stack applies too).
+      cors: [{
+        allowedOrigins: [frontendOrigin],
+        allowedMethods: BUCKET_CORS.allowedMethods.map((m) => s3.HttpMethods[m]),
+        allowedHeaders: [...BUCKET_CORS.allowedHeaders],
+        exposedHeaders: [...BUCKET_CORS.exposedHeaders],
+        maxAge: BUCKET_CORS.maxAgeSeconds,
+      }],
       removalPolicy,
     });
 
@@ -362,8 +373,9 @@ export class ReadFileStack extends Stack {
         'the role serves every API of the account and Region, so it cannot be scoped to ours.');
     }
     this.ack(this.api, 'AwsSolutions-APIG2',
-      'GET /read-file has no body and no parameters besides the idToken header, which the Lambda ' +
-      'verifies fully (signature, issuer, audience, expiry); a request validator adds nothing.');
+      'The Lambda validates every input itself before any AWS call (the idToken fully: signature, ' +
+      'issuer, audience, expiry; file names, query parameters and bodies with stable error codes); ' +
+      'a request validator would duplicate a subset of those rules.');
     this.ack(this.api, 'AwsSolutions-APIG3',
       'No WAF web ACL by default (it costs per ACL and rule): every call must be SigV4-signed by an ' +
       'authenticated identity and the stage is throttled. Associate a web ACL for production.');

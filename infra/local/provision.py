@@ -84,6 +84,18 @@ def _b64url(text):
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def bucket_cors_rule(origin):
+    """infra/api/bucket-cors.json as an S3 CORSRule for `origin` (what the CDK app deploys)."""
+    rule = json.loads((Path(__file__).resolve().parents[1] / "api" / "bucket-cors.json").read_text())
+    return {
+        "AllowedOrigins": [origin],
+        "AllowedMethods": rule["allowedMethods"],
+        "AllowedHeaders": rule["allowedHeaders"],
+        "ExposeHeaders": rule["exposedHeaders"],
+        "MaxAgeSeconds": rule["maxAgeSeconds"],
+    }
+
+
 def provision(endpoint, state_dir, gateway_port):
     """Create everything, switch IAM enforcement on; returns (stack_env, fixtures_env) dicts."""
     api = api_source.load()
@@ -102,7 +114,9 @@ def provision(endpoint, state_dir, gateway_port):
         UserPoolId=pool_id,
         ClientName=NAME,
         GenerateSecret=False,
-        ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        # The flows the CDK app's client allows: SRP (the web page's sign-in; moto_ext/srp.py checks
+        # the proof), ADMIN_USER_PASSWORD_AUTH (tests mint tokens with it), refresh tokens.
+        ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]["ClientId"]
     for user, password in PASSWORDS.items():
         idp.admin_create_user(UserPoolId=pool_id, Username=user, MessageAction="SUPPRESS")
@@ -142,6 +156,8 @@ def provision(endpoint, state_dir, gateway_port):
 
     s3 = client("s3", endpoint, **keys)
     s3.create_bucket(Bucket=BUCKET)
+    # The CDK app's bucket CORS rule (infra/api/bucket-cors.json) for the frontend origin.
+    s3.put_bucket_cors(Bucket=BUCKET, CORSConfiguration={"CORSRules": [bucket_cors_rule(api.cors["allowOrigins"][0])]})
     for user, password in PASSWORDS.items():
         token = id_token(idp, pool_id, client_id, user, password)
         # The real path: the IdentityId is what GetId answers for the user's token.
@@ -173,6 +189,8 @@ def provision(endpoint, state_dir, gateway_port):
         "S3_BUCKET": BUCKET,
         "API_ID": api_source.LOCAL_API_ID,
         "API_URL": f"http://127.0.0.1:{gateway_port}/{api.stage}",
+        # As the CDK app sets it: the function's answers carry the frontend's CORS origin.
+        "ALLOWED_ORIGIN": api.cors["allowOrigins"][0],
     }
     fixtures_env = {
         "FIXTURE_AWS_ACCESS_KEY_ID": fixture_key[0],

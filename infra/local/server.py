@@ -15,6 +15,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# flask_cors off (read by moto.settings at import): moto_ext/cors.py answers CORS as AWS does.
+os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "1"
 
 import moto_ext  # noqa: E402  (after the path tweak)
 from gateway import control as gateway_control  # noqa: E402

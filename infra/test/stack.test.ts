@@ -255,6 +255,19 @@ describe('the REST API', () => {
     assert.throws(() => synth({ frontendOrigin: 'https://app.example.com/' }), /bare origin/);
   });
 
+  it('data bucket: CORS for presigned GET and PUT from the frontend origin only (infra/api/bucket-cors.json)', () => {
+    const rule = (template: CfnTemplate) => {
+      const buckets = resourcesOfType(template, 'AWS::S3::Bucket').map(([, r]) => r.Properties!).filter((p) => p.CorsConfiguration);
+      assert.equal(buckets.length, 1, 'only the data bucket answers CORS');
+      return buckets[0].CorsConfiguration.CorsRules;
+    };
+    assert.deepEqual(rule(t), [{
+      AllowedOrigins: ['http://localhost:3000'], AllowedMethods: ['GET', 'PUT'], AllowedHeaders: ['content-type'],
+      ExposedHeaders: ['ETag'], MaxAge: 3000,
+    }]);
+    assert.deepEqual(rule(synth({ frontendOrigin: 'https://app.example.com' }).json)[0].AllowedOrigins, ['https://app.example.com']);
+  });
+
   it('stage: v1 by default, throttled, access-logged to a retained log group, execution logs without data, no X-Ray', () => {
     const stage = res(ids.stage).Properties!;
     assert.equal(stage.StageName, 'v1');

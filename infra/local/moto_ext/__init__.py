@@ -1,7 +1,8 @@
 """Makes moto 5.2.5 faithful to the read-file flow (see infra/local/README.md and DESIGN.md).
 
 `apply()` patches moto in place; call it before the server handles its first request.
-`wrap(app)` adds the test-only control endpoints (/moto-ext/...) around moto's WSGI app.
+`wrap(app)` adds the test-only control endpoints (/moto-ext/...) and CORS as AWS answers it
+(cors.py) around moto's WSGI app.
 
 Moto internals touched (why moto is pinned with `==`; the canary breaks loudly if these move):
 - moto.core.authorization.ActionAuthenticatorMixin: PUBLIC_OPERATIONS (GetCredentialsForIdentity
@@ -35,12 +36,25 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
   environ behind request.headers (RAW_URI, QUERY_STRING).
 - s3_fixes.py: S3Backend.list_objects_v2 (wrapped: an unknown continuation token is S3's 400
   InvalidArgument, not a 500), S3Backend._pagination_tokens, moto.s3.exceptions.InvalidContinuationToken.
+- auth_flows.py: CognitoIdpBackend.initiate_auth / admin_initiate_auth (wrapped: the client's
+  ExplicitAuthFlows, read from CognitoIdpUserPoolClient.extended_config, are enforced),
+  moto.cognitoidp.exceptions.InvalidParameterException.
+- srp.py (USER_SRP_AUTH with a checked password proof): CognitoIdpBackend.initiate_auth /
+  respond_to_auth_challenge (wrapped), CognitoIdpBackend.sessions (moto's challenge sessions),
+  admin_get_user, CognitoIdpUser.username / .password, the PASSWORD_VERIFIER branch of
+  respond_to_auth_challenge (keyed by PASSWORD_CLAIM_SECRET_BLOCK), NotAuthorizedError;
+  ActionAuthenticatorMixin.PUBLIC_OPERATIONS (RespondToAuthChallenge arrives unsigned).
+- cors.py (CORS as AWS answers it; flask_cors is switched off by server.py through
+  MOTO_DISABLE_GLOBAL_CORS): s3_backends[account]["aws"].buckets[name].cors (CorsRule:
+  allowed_origins, allowed_methods, allowed_headers, exposed_headers, max_age_seconds).
 """
 
-from . import control, iam_eval, identity, presign, s3_fixes
+from . import auth_flows, control, iam_eval, identity, presign, s3_fixes, srp
 
 
 def apply() -> None:
+    srp.apply()
+    auth_flows.apply()  # after srp: its check runs first
     iam_eval.apply()
     identity.apply()
     presign.apply()
@@ -49,4 +63,6 @@ def apply() -> None:
 
 def wrap(app, extra=None):
     """`extra`: more control endpoints, {(method, path): handler(body) -> (status, value)}."""
-    return control.ControlMiddleware(app, extra)
+    from .cors import CorsMiddleware
+
+    return CorsMiddleware(control.ControlMiddleware(app, extra))

@@ -1,0 +1,84 @@
+// Every failure the page can meet, turned into one sentence a person understands. Raw error
+// texts (which may quote a request) are never shown; the page shows `UserError.message` only.
+
+/** An error whose message is fit for the user's eyes. `signOut`: the session is unusable. */
+export class UserError extends Error {
+  constructor(message: string, readonly signOut = false) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+export const MESSAGES = {
+  wrongPassword: 'Wrong username or password.',
+  disabled: 'This account is disabled. Please contact your administrator.',
+  expired: 'Your session has expired. Please sign in again.',
+  network: 'Cannot reach the service. Check your network connection and try again.',
+  busy: 'The service is busy right now. Please try again in a moment.',
+  notFound: 'That file does not exist (any more).',
+  tooLarge: 'That file is too large.',
+  badName: 'That file name is not allowed (no empty, "." or ".." folder, no control characters or "\\").',
+  denied: 'You are not allowed to do that.',
+  needsReset: 'This account needs a new password before it can sign in.',
+  unknown: 'Something went wrong. Please try again.',
+} as const;
+
+/** Cognito (SDK) errors during sign-in and key refresh. */
+export function fromCognito(error: unknown): UserError {
+  if (error instanceof UserError) return error;
+  const name = (error as { name?: string } | null)?.name ?? '';
+  const message = String((error as { message?: string } | null)?.message ?? '');
+  if (isNetwork(error)) return new UserError(MESSAGES.network);
+  if (name === 'NotAuthorizedException' && /disabled/i.test(message)) return new UserError(MESSAGES.disabled, true);
+  if (name === 'NotAuthorizedException' && /expired|revoked/i.test(message)) return new UserError(MESSAGES.expired, true);
+  if (name === 'NotAuthorizedException' || name === 'UserNotFoundException') return new UserError(MESSAGES.wrongPassword, true);
+  if (name === 'PasswordResetRequiredException') return new UserError(MESSAGES.needsReset, true);
+  if (name === 'TooManyRequestsException' || name === 'LimitExceededException') return new UserError(MESSAGES.busy);
+  return new UserError(MESSAGES.unknown);
+}
+
+/** An API answer that is not a success: the API's own `{"status":"error","error":{"code"}}` body,
+ *  or API Gateway's `{"message"}` (signature and authorization refusals). */
+export function fromApi(status: number, body: unknown): UserError {
+  const code = (body as { error?: { code?: string } } | null)?.error?.code;
+  const gateway = String((body as { message?: string } | null)?.message ?? '');
+  switch (code) {
+    case 'expired_token':
+    case 'invalid_token':
+    case 'missing_token':
+    case 'not_authorized':
+    case 'unknown_user':
+    case 'identity_mismatch':
+      return new UserError(MESSAGES.expired, true);
+    case 'user_disabled':
+      return new UserError(MESSAGES.disabled, true);
+    case 'file_not_found':
+      return new UserError(MESSAGES.notFound);
+    case 'payload_too_large':
+      return new UserError(MESSAGES.tooLarge);
+    case 'invalid_file_name':
+      return new UserError(MESSAGES.badName);
+    case 'access_denied':
+      return new UserError(MESSAGES.denied);
+    case 'throttled':
+    case 'upstream_unavailable':
+    case 'upstream_timeout':
+      return new UserError(MESSAGES.busy);
+  }
+  if (status === 403 && /expired/i.test(gateway)) return new UserError(MESSAGES.expired, true);
+  if (status === 429) return new UserError(MESSAGES.busy);
+  if (status === 403) return new UserError(MESSAGES.denied);
+  return new UserError(MESSAGES.unknown);
+}
+
+/** fetch() rejects with a TypeError when the network (or a CORS check) fails. */
+export function isNetwork(error: unknown): boolean {
+  return error instanceof TypeError || (error as { name?: string } | null)?.name === 'TimeoutError';
+}
+
+/** Whatever was thrown, as words for the page. */
+export function describe(error: unknown): UserError {
+  if (error instanceof UserError) return error;
+  if (isNetwork(error)) return new UserError(MESSAGES.network);
+  return new UserError(MESSAGES.unknown);
+}
