@@ -52,6 +52,16 @@ expect "a stage-like segment is not a stage" 404 '"code":"not_found"' -H "IDTOKE
 expect "files/read-file is a file, not the read-file route" 404 '"code":"file_not_found"' -H "idToken: $admin" "$base/files/read-file"
 expect "put a file" 201 '"name":"e2e/hello world.txt"' -X PUT -H "idToken: $user" -H 'content-type: text/plain' --data-binary 'hello e2e' "$base/files/e2e/hello%20world.txt"
 expect "list it" 200 '"name":"e2e/hello world.txt"' -H "idToken: $user" "$base/files?prefix=e2e"
+# Lambda (and cargo lambda watch) set _X_AMZN_TRACE_ID, and the SDK puts x-amzn-trace-id on every
+# request it builds, presigned ones too: the upload URL must list only the headers it signed,
+# or a browser sends the trace header and the bucket's CORS rule refuses the preflight.
+upload=$(curl -s --max-time 30 -X POST -H "idToken: $user" \
+  -d '{"name":"e2e/big.bin","size":10,"contentType":"application/octet-stream"}' "$base/upload-urls")
+if [[ "$upload" == *'"headers":{"content-length":"10","content-type":"application/octet-stream"}'* ]]; then
+  passed=$((passed + 1)); echo "ok   an upload URL lists exactly its signed headers"
+else
+  failed=$((failed + 1)); echo "FAIL an upload URL lists exactly its signed headers: ${upload//X-Amz-Security-Token=*/<cut>}"
+fi
 expect "delete it" 204 '' -X DELETE -H "idToken: $user" "$base/files/e2e/hello%20world.txt"
 expect "hostile name (backslash)" 400 '"code":"invalid_file_name"' -H "idToken: $user" "$base/files/a%5Cb"
 # The server in front (here cargo lambda watch) resolves dot segments before the function routes

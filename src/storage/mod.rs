@@ -399,13 +399,36 @@ where
     }
 }
 
+/// The URL and the headers its signature covers, which the client must send as they are. Other
+/// headers the SDK put on the request (such as Lambda's `x-amzn-trace-id`) are left out: a
+/// browser would send them too, and the bucket's CORS rule rightly refuses unknown headers.
 fn signed(request: aws_sdk_s3::presigning::PresignedRequest, expires_at: SystemTime) -> SignedUrl {
+    let url = request.uri().to_owned();
+    let signed_names: Vec<String> = url
+        .split_once('?')
+        .map(|(_, query)| query)
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("X-Amz-SignedHeaders="))
+        .map(|names| {
+            percent_encoding::percent_decode_str(names)
+                .decode_utf8_lossy()
+                .split(';')
+                .map(str::to_ascii_lowercase)
+                .collect()
+        })
+        .unwrap_or_default();
+    let headers = request
+        .headers()
+        .filter(|(name, _)| {
+            let name = name.to_ascii_lowercase();
+            name != "host" && signed_names.contains(&name)
+        })
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect();
     SignedUrl {
-        url: request.uri().to_owned(),
-        headers: request
-            .headers()
-            .map(|(name, value)| (name.to_owned(), value.to_owned()))
-            .collect(),
+        url,
+        headers,
         expires_at,
     }
 }
