@@ -43,6 +43,8 @@ const KEY_LIFETIME: u64 = 3600;
 /// Zipf exponent of user activity.
 const ZIPF_S: f64 = 1.0;
 const SEED: u64 = 13;
+/// `CACHE_MAX_ENTRIES`' default: each of an environment's caches holds this many users at most.
+const CACHE_MAX_ENTRIES: u64 = 10_000;
 
 /// Account-wide quotas (requests/s per account and Region).
 const QUOTAS: [(&str, f64); 3] = [(GET_ID, 25.0), (EXCHANGE, 200.0), (USER_CHECK, 120.0)];
@@ -212,7 +214,13 @@ impl Model {
     /// One scenario in one deployment mode: `per_env` concurrent invocations per environment.
     async fn scenario(&self, s: &Scenario, per_env: usize, hours: f64) -> Result<Value, BoxError> {
         let environments = s.instances.div_ceil(per_env);
-        let rate = s.rate / environments as f64;
+        let env_rate = s.rate / environments as f64;
+        // Keep the real request rate within the budget by driving every `step`-th user only
+        // (with its full rate) and the caches' capacity scaled to match; counts × `step`.
+        let budget: f64 = env_or("CAPACITY_BUDGET", 1500.0);
+        let step = ((env_rate * SCALE as f64 / budget).ceil() as usize).clamp(1, s.users / 100);
+        let zipf = Zipf::sampled(s.users, ZIPF_S, step);
+        let rate = env_rate * zipf.mass;
         let sim_seconds = hours * 3600.0;
         let counts = Counts::default();
         let settings = [
@@ -224,6 +232,10 @@ impl Model {
                 "CREDENTIALS_REFRESH_MARGIN_SECONDS",
                 (REFRESH_MARGIN / SCALE).to_string(),
             ),
+            (
+                "CACHE_MAX_ENTRIES",
+                (CACHE_MAX_ENTRIES / step as u64).max(1).to_string(),
+            ),
         ];
         let app = Arc::new(
             self.app(
@@ -233,7 +245,6 @@ impl Model {
             )
             .await,
         );
-        let zipf = Zipf::new(s.users, ZIPF_S);
         let started = tokio::time::Instant::now();
         let real = Instant::now();
         let mut max_lag = Duration::ZERO;
@@ -271,7 +282,8 @@ impl Model {
         }
         let counts = counts.snapshot();
         let per_second = |op: &str| {
-            counts.get(op).copied().unwrap_or(0) as f64 * environments as f64 / sim_seconds
+            (counts.get(op).copied().unwrap_or(0) * step as u64) as f64 * environments as f64
+                / sim_seconds
         };
         let apis: BTreeMap<&str, Value> = QUOTAS
             .iter()
@@ -293,6 +305,7 @@ impl Model {
             "environments": environments,
             "simulated_hours": hours,
             "requests_driven": requests,
+            "user_sample_step": step,
             "failures": failures,
             "get_object_per_s": round1(per_second(GET_OBJECT)),
             "apis": apis,

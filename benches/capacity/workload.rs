@@ -33,28 +33,44 @@ impl Rng {
     }
 }
 
-/// Zipf(s) over `users` ranks: user 0 is the most active.
+/// Zipf(s) over `users` ranks (user 0 is the most active), or over every `step`-th of them.
 pub struct Zipf {
     cdf: Vec<f64>,
+    step: usize,
+    /// The share of all requests that the users kept make.
+    pub mass: f64,
 }
 
 impl Zipf {
     pub fn new(users: usize, exponent: f64) -> Self {
-        let mut cdf = Vec::with_capacity(users);
-        let mut total = 0.0;
-        for rank in 1..=users {
-            total += 1.0 / (rank as f64).powf(exponent);
-            cdf.push(total);
+        Self::sampled(users, exponent, 1)
+    }
+
+    /// Only users 0, `step`, 2·`step`…: a systematic sample of the population, each user with
+    /// its own full request rate. Users share nothing but the caches' capacity (scaled down by
+    /// the caller too), so calls of the sample × `step` estimate the calls of everyone.
+    pub fn sampled(users: usize, exponent: f64, step: usize) -> Self {
+        let weight = |rank: usize| 1.0 / ((rank + 1) as f64).powf(exponent);
+        let total: f64 = (0..users).map(weight).sum();
+        let mut cdf = Vec::with_capacity(users / step + 1);
+        let mut kept = 0.0;
+        for rank in (0..users).step_by(step) {
+            kept += weight(rank);
+            cdf.push(kept);
         }
         for c in &mut cdf {
-            *c /= total;
+            *c /= kept;
         }
-        Zipf { cdf }
+        Zipf {
+            cdf,
+            step,
+            mass: kept / total,
+        }
     }
 
     pub fn sample(&self, rng: &mut Rng) -> usize {
         let u = rng.unit();
-        self.cdf.partition_point(|&c| c < u).min(self.cdf.len() - 1)
+        self.cdf.partition_point(|&c| c < u).min(self.cdf.len() - 1) * self.step
     }
 }
 
