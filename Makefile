@@ -25,7 +25,7 @@ else
 TOKEN_USER := admin
 endif
 
-.PHONY: help venv local-up local-down token creds canary infra-test dev web web-build test bench fmt lint lint-workflows
+.PHONY: help venv local-up local-down token creds canary infra-test dev web web-build test bench capacity fmt lint lint-workflows
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -79,6 +79,9 @@ test: venv ## every test: Rust unit + integration + e2e, local stack canary, inf
 
 bench: venv ## benchmark against the local stack; writes target/bench/summary.json
 	bash tests/bench.sh
+
+capacity: venv ## Cognito quota model on the real code (+ a check against the local stack); writes target/capacity/summary.json
+	bash tests/capacity.sh
 
 fmt: ## format the Rust code
 	cargo fmt

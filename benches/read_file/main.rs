@@ -131,29 +131,50 @@ async fn run() -> Result<(), BoxError> {
     eprintln!("does the emulator serve concurrent calls in parallel?");
     let parallel = concurrency_probe(&naive, &target).await?;
 
-    eprintln!("(c) and (d) again with a {RTT:?} network round trip added by a proxy...");
+    eprintln!(
+        "(c), (c) REST with signer, and (d) again with a {RTT:?} round trip added by a proxy..."
+    );
     let upstream = stack
         .var("AWS_ENDPOINT_URL")
         .trim_start_matches("http://")
         .trim_end_matches('/')
         .parse()?;
     let proxy = LatencyProxy::start(upstream, RTT).await?;
-    let rtt_app = TestApp::spawn_with(&[("AWS_ENDPOINT_URL", proxy.url().as_str())]).await;
+    let rtt_overrides = [("AWS_ENDPOINT_URL", proxy.url())];
+    let rtt_overrides: Vec<(&str, &str)> = rtt_overrides
+        .iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    let rtt_app = TestApp::spawn_with(&rtt_overrides).await;
     expect_own(&rtt_app, &bystander).await?;
+    // Its own app (own caches), so that each user's REST request is a first request too.
+    let rtt_rest_app = TestApp::spawn_with(&rtt_overrides).await;
+    check(
+        &request_rest(&rtt_rest_app, &bystander).await?,
+        &bystander.line,
+    )?;
     let rtt_naive = Naive::new(stack, &proxy.url()).await;
     let rtt_users = make_users(stack, RTT_SAMPLES).await;
+    let rest_calls_before = rtt_rest_app.upstream_calls().snapshot();
     for (i, user) in rtt_users.iter().enumerate() {
-        let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
+        let order: [u8; 3] = [[0, 1, 2], [1, 2, 0], [2, 0, 1]][i % 3];
         for which in order {
             let t = Instant::now();
             let (name, line) = match which {
                 0 => (COLD_RTT, request(&rtt_app, &user.token).await?),
+                1 => (COLD_REST_RTT, request_rest(&rtt_rest_app, user).await?),
                 _ => (NAIVE_RTT, rtt_naive.request(&user.verified).await?),
             };
             samples.entry(name).or_default().push(t.elapsed());
             check(&line, &user.line)?;
         }
     }
+    let rest_calls = delta(
+        &rest_calls_before,
+        &rtt_rest_app.upstream_calls().snapshot(),
+    );
+    let getid_per_first_rest =
+        round3(rest_calls.get(GET_ID).copied().unwrap_or(0) as f64 / rtt_users.len() as f64);
     drop(proxy);
 
     eprintln!("the file API's routes, warm, against direct S3 calls (g)...");
@@ -184,6 +205,10 @@ async fn run() -> Result<(), BoxError> {
         "warm_over_limit": ratio(stats[WARM].median, stats[LIMIT].median),
         "cold_over_naive": ratio(stats[COLD].median, stats[NAIVE].median),
         "cold_over_naive_with_rtt": ratio(stats[COLD_RTT].median, stats[NAIVE_RTT].median),
+        "cold_url_over_naive": ratio(stats[COLD_RTT].median, stats[NAIVE_RTT].median),
+        "cold_rest_over_naive": ratio(stats[COLD_REST_RTT].median, stats[NAIVE_RTT].median),
+        "getid_calls_per_first_request_rest": getid_per_first_rest,
+        "first_request_rest_calls_by_operation": rest_calls,
         "emulated_rtt_ms": ms(RTT),
         "naive_steps_median_ms": naive::STEPS.iter().enumerate().map(|(i, name)| {
             let mut step: Vec<Duration> = naive_steps.iter().map(|s| s[i]).collect();
@@ -223,6 +248,9 @@ const NAIVE: &str = "d naive: 4 calls in sequence, new S3 client";
 const S3_AS_OURS: &str = "a2 diagnostic: GetObject via our UserBucket, no handler";
 const COLD_RTT: &str = "c+rtt ours: first request, 10 ms RTT emulated";
 const NAIVE_RTT: &str = "d+rtt naive: 10 ms RTT emulated";
+const COLD_REST_RTT: &str = "c+rtt ours, REST with signer: first request, 10 ms RTT emulated";
+/// The operation name the app's call counter gives GetId.
+const GET_ID: &str = "Cognito Identity:GetId";
 
 /// AdminGetUser and GetId one after the other, then both at once (medians, ms): on real AWS
 /// the second takes the longer of the two; an emulator that serves one request at a time
@@ -327,6 +355,28 @@ async fn request(app: &TestApp, token: &str) -> Result<String, BoxError> {
     match (status, body["data"].as_str()) {
         (200, Some(data)) => Ok(data.to_owned()),
         _ => Err(format!("read-file answered {status}: {body}").into()),
+    }
+}
+
+/// One REST (v1) `GET /read-file` signed, as API Gateway attests, by the user's own identity.
+async fn request_rest(app: &TestApp, user: &User) -> Result<String, BoxError> {
+    let values = format!("\"{}\"", user.token);
+    let event = common::event(
+        "rest-v1-iam.json",
+        &[
+            ("{{ID_TOKEN_VALUES}}", &values),
+            ("{{ID_TOKEN}}", &user.token),
+            ("{{COGNITO_IDENTITY_ID}}", user.identity.as_str()),
+            (
+                "{{IDENTITY_POOL_ID}}",
+                common::stack().var("IDENTITY_POOL_ID"),
+            ),
+        ],
+    );
+    let (status, body) = app.call(event).await;
+    match (status, body["data"].as_str()) {
+        (200, Some(data)) => Ok(data.to_owned()),
+        _ => Err(format!("read-file (REST, signed) answered {status}: {body}").into()),
     }
 }
 

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make capacity`: the Cognito quota model (benches/capacity). Drives real `App`s, whose upstreams
+# are the SDK's test HTTP client, with a Zipf workload in compressed time, for (1k users, 100 req/s,
+# 5 environments), (10k, 1k, 20), (100k, 10k, 100), one and N invocations per environment; prints
+# calls/s per Cognito API against its quota. Then a small run of the same model against the local
+# stack, whose call counter must agree (the stack is started for it and stopped after).
+#
+# Knobs: CAPACITY_HOURS (default 1), CAPACITY_N (default 10), CAPACITY_BUDGET (real requests/s,
+# default 1500), CAPACITY_ONLY (one scenario label, e.g. 10k/1000/20/N=1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.local/venv/bin:$PATH"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "build (bench profile; shared with make bench)"
+cargo bench --locked --bench capacity --no-run
+
+step "validation: the model and the local stack, same workload, same call counts"
+source tests/stack-for-run.sh
+CAPACITY_VALIDATE=1 cargo bench --locked --bench capacity
+
+step "capacity model"
+cargo bench --locked --bench capacity
