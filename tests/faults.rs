@@ -13,7 +13,7 @@
 mod common;
 
 use common::proxy::Proxy;
-use common::{TestApp, error_code, get, parts, stack};
+use common::{TestApp, error_code, get, parts, rest_event, stack};
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
@@ -478,20 +478,6 @@ async fn an_identity_cognito_no_longer_knows_is_asked_for_again(faults: &FaultGu
     );
 }
 
-/// A REST (v1) event carrying `token`, signed (as API Gateway attests) by `signer`.
-fn rest(token: &str, signer: &str) -> lambda_http::Request {
-    let values = format!("\"{token}\"");
-    common::event(
-        "rest-v1-iam.json",
-        &[
-            ("{{ID_TOKEN_VALUES}}", &values),
-            ("{{ID_TOKEN}}", token),
-            ("{{COGNITO_IDENTITY_ID}}", signer),
-            ("{{IDENTITY_POOL_ID}}", stack().var("IDENTITY_POOL_ID")),
-        ],
-    )
-}
-
 async fn on_the_signer_path_stale_keys_and_a_lost_identity_are_retried_once(faults: &FaultGuard) {
     const GET_ID: &str = "Cognito Identity:GetId";
     const EXCHANGE: &str = "Cognito Identity:GetCredentialsForIdentity";
@@ -503,7 +489,7 @@ async fn on_the_signer_path_stale_keys_and_a_lost_identity_are_retried_once(faul
     let signer = identity.to_string();
     let app = TestApp::spawn().await;
     expect(
-        &app.handle(rest(&token, &signer)).await,
+        &app.handle(rest_event(&token, &signer)).await,
         200,
         "ok",
         "warm up",
@@ -518,7 +504,7 @@ async fn on_the_signer_path_stale_keys_and_a_lost_identity_are_retried_once(faul
         .await;
     let before = app.upstream_calls().snapshot();
     expect(
-        &app.handle(rest(&token, &signer)).await,
+        &app.handle(rest_event(&token, &signer)).await,
         200,
         "ok",
         "stale keys, signer path",
@@ -537,7 +523,7 @@ async fn on_the_signer_path_stale_keys_and_a_lost_identity_are_retried_once(faul
         )
         .await;
     let before = cold.upstream_calls().snapshot();
-    let response = cold.handle(rest(&token, &signer)).await;
+    let response = cold.handle(rest_event(&token, &signer)).await;
     expect(&response, 200, "ok", "lost identity, signer path");
     assert_eq!(attempts(&cold, &before, GET_ID), 1);
     assert_eq!(attempts(&cold, &before, EXCHANGE), 2);

@@ -12,7 +12,7 @@ mod common;
 
 use common::jwt::{id_claims, now};
 use common::proxy::Proxy;
-use common::{TestApp, error_code, event, get, parts, stack};
+use common::{TestApp, error_code, get, parts, rest_event, stack};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
@@ -260,16 +260,7 @@ async fn no_token_or_key_reaches_a_log_line_or_a_response() {
     }
     let admin = stack.provisioned_token("admin").await;
     let user_identity = stack.identity(&stack.provisioned_token("user").await).await;
-    let values = format!("\"{admin}\"");
-    let mismatch = event(
-        "rest-v1-iam.json",
-        &[
-            ("{{ID_TOKEN_VALUES}}", &values),
-            ("{{ID_TOKEN}}", &admin),
-            ("{{COGNITO_IDENTITY_ID}}", user_identity.as_str()),
-            ("{{IDENTITY_POOL_ID}}", stack.var("IDENTITY_POOL_ID")),
-        ],
-    );
+    let mismatch = rest_event(&admin, user_identity.as_str());
     seen(app.handle(mismatch).await, (403, "identity_mismatch"));
     tokens.push(admin.clone());
 

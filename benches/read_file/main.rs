@@ -360,19 +360,7 @@ async fn request(app: &TestApp, token: &str) -> Result<String, BoxError> {
 
 /// One REST (v1) `GET /read-file` signed, as API Gateway attests, by the user's own identity.
 async fn request_rest(app: &TestApp, user: &User) -> Result<String, BoxError> {
-    let values = format!("\"{}\"", user.token);
-    let event = common::event(
-        "rest-v1-iam.json",
-        &[
-            ("{{ID_TOKEN_VALUES}}", &values),
-            ("{{ID_TOKEN}}", &user.token),
-            ("{{COGNITO_IDENTITY_ID}}", user.identity.as_str()),
-            (
-                "{{IDENTITY_POOL_ID}}",
-                common::stack().var("IDENTITY_POOL_ID"),
-            ),
-        ],
-    );
+    let event = common::rest_event(&user.token, user.identity.as_str());
     let (status, body) = app.call(event).await;
     match (status, body["data"].as_str()) {
         (200, Some(data)) => Ok(data.to_owned()),

@@ -1,7 +1,7 @@
 //! The handler on the event shapes AWS sends: a REST API (v1) proxy event with a stage and
 //! `AWS_IAM` identity, and a function URL / HTTP API (v2) event, parsed by `lambda_http`.
 
-use crate::common::{TestApp, error_code, event, stack};
+use crate::common::{TestApp, error_code, event, rest_event, stack};
 
 struct Ids {
     admin_token: String,
@@ -20,19 +20,6 @@ async fn ids() -> Ids {
     }
 }
 
-fn rest(token: &str, signer: &str) -> lambda_http::Request {
-    let values = format!("\"{token}\"");
-    event(
-        "rest-v1-iam.json",
-        &[
-            ("{{ID_TOKEN_VALUES}}", &values),
-            ("{{ID_TOKEN}}", token),
-            ("{{COGNITO_IDENTITY_ID}}", signer),
-            ("{{IDENTITY_POOL_ID}}", stack().var("IDENTITY_POOL_ID")),
-        ],
-    )
-}
-
 fn function_url(token: &str, signer: &str) -> lambda_http::Request {
     event(
         "function-url-v2.json",
@@ -47,7 +34,7 @@ fn function_url(token: &str, signer: &str) -> lambda_http::Request {
 #[tokio::test]
 async fn a_rest_event_signed_by_the_tokens_own_identity_is_served() {
     let ids = ids().await;
-    let request = rest(&ids.admin_token, &ids.admin_identity);
+    let request = rest_event(&ids.admin_token, &ids.admin_identity);
     assert_eq!(
         request.uri().path(),
         "/v1/read-file",
@@ -65,7 +52,9 @@ async fn a_rest_event_signed_by_the_tokens_own_identity_is_served() {
 async fn a_rest_event_signed_by_another_identity_is_403() {
     let ids = ids().await;
     let app = TestApp::spawn().await;
-    let (status, body) = app.call(rest(&ids.admin_token, &ids.user_identity)).await;
+    let (status, body) = app
+        .call(rest_event(&ids.admin_token, &ids.user_identity))
+        .await;
     assert_eq!(
         (status, error_code(&body)),
         (403, "identity_mismatch"),
@@ -170,7 +159,9 @@ async fn with_require_signer_a_request_no_identity_signed_is_403_before_any_call
     }
     assert_eq!(app.upstream_calls().total(), 0, "refused before any call");
     // The token's own identity as signer is still served.
-    let (status, body) = app.call(rest(&ids.admin_token, &ids.admin_identity)).await;
+    let (status, body) = app
+        .call(rest_event(&ids.admin_token, &ids.admin_identity))
+        .await;
     assert_eq!(
         (status, body["data"].as_str()),
         (200, Some("admin")),

@@ -9,7 +9,7 @@
 //! this test counts calls exactly, with each user's first requests arriving together, on both
 //! event kinds.
 
-use crate::common::{TestApp, event, parts, stack};
+use crate::common::{TestApp, event, parts, rest_event, stack};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -74,20 +74,8 @@ enum Events {
 }
 
 fn request(kind: Events, user: &User) -> lambda_http::Request {
-    let pool = stack().var("IDENTITY_POOL_ID");
     match kind {
-        Events::RestSigned => {
-            let values = format!("\"{}\"", user.token);
-            event(
-                "rest-v1-iam.json",
-                &[
-                    ("{{ID_TOKEN_VALUES}}", &values),
-                    ("{{ID_TOKEN}}", &user.token),
-                    ("{{COGNITO_IDENTITY_ID}}", &user.identity),
-                    ("{{IDENTITY_POOL_ID}}", pool),
-                ],
-            )
-        }
+        Events::RestSigned => rest_event(&user.token, &user.identity),
         Events::FunctionUrl => event(
             "function-url-v2.json",
             &[

@@ -4,7 +4,7 @@
 //! Through the real handler, with REST (v1) and function URL (v2) events, against the local stack.
 //! Its retries under injected faults are in `tests/faults.rs` (faults are global to the stack).
 
-use crate::common::{TestApp, error_code, event, parts, stack};
+use crate::common::{TestApp, error_code, event, parts, rest_event, stack};
 use std::collections::BTreeMap;
 
 const GET_ID: &str = "Cognito Identity:GetId";
@@ -33,20 +33,6 @@ async fn signed_user(label: &str) -> Signed {
     }
 }
 
-/// A REST (v1) event carrying `token`, signed (as API Gateway attests) by `signer`.
-fn rest(token: &str, signer: &str) -> lambda_http::Request {
-    let values = format!("\"{token}\"");
-    event(
-        "rest-v1-iam.json",
-        &[
-            ("{{ID_TOKEN_VALUES}}", &values),
-            ("{{ID_TOKEN}}", token),
-            ("{{COGNITO_IDENTITY_ID}}", signer),
-            ("{{IDENTITY_POOL_ID}}", stack().var("IDENTITY_POOL_ID")),
-        ],
-    )
-}
-
 /// A function URL (v2) event carrying `token`, with no signer (auth type NONE).
 fn function_url_unsigned(token: &str) -> lambda_http::Request {
     event(
@@ -68,7 +54,7 @@ fn added(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>, op: &str
 async fn a_cold_rest_request_with_a_signer_asks_no_get_id() {
     let alice = signed_user("signer-cold").await;
     let app = TestApp::spawn().await;
-    let (status, body) = parts(&app.handle(rest(&alice.token, &alice.identity)).await);
+    let (status, body) = parts(&app.handle(rest_event(&alice.token, &alice.identity)).await);
     assert_eq!(
         (status, body["data"].as_str()),
         (200, Some(alice.line.as_str())),
@@ -83,7 +69,7 @@ async fn a_cold_rest_request_with_a_signer_asks_no_get_id() {
 
     // Warm: the file alone.
     let before = app.upstream_calls().snapshot();
-    let (status, body) = parts(&app.handle(rest(&alice.token, &alice.identity)).await);
+    let (status, body) = parts(&app.handle(rest_event(&alice.token, &alice.identity)).await);
     assert_eq!(status, 200, "{body}");
     let after = app.upstream_calls().snapshot();
     assert_eq!(
@@ -98,7 +84,7 @@ async fn a_cold_rest_request_with_a_signer_asks_no_get_id() {
 async fn a_cold_rest_request_signed_by_another_identity_is_403_on_cognitos_refusal() {
     let (alice, bob) = (signed_user("signer-a").await, signed_user("signer-b").await);
     let app = TestApp::spawn().await;
-    let (status, body) = parts(&app.handle(rest(&alice.token, &bob.identity)).await);
+    let (status, body) = parts(&app.handle(rest_event(&alice.token, &bob.identity)).await);
     assert_eq!(
         (status, error_code(&body)),
         (403, "identity_mismatch"),
@@ -116,7 +102,7 @@ async fn a_cold_rest_request_signed_by_another_identity_is_403_on_cognitos_refus
 
     // The refusal is not remembered against either user: each is served with its own signer.
     for user in [&alice, &bob] {
-        let (status, body) = parts(&app.handle(rest(&user.token, &user.identity)).await);
+        let (status, body) = parts(&app.handle(rest_event(&user.token, &user.identity)).await);
         assert_eq!(
             (status, body["data"].as_str()),
             (200, Some(user.line.as_str())),
@@ -131,11 +117,11 @@ async fn a_token_new_to_the_sandbox_never_gets_the_signers_cached_keys() {
     // still be put to Cognito, not served from Bob's cached client.
     let (alice, bob) = (signed_user("signer-a").await, signed_user("signer-b").await);
     let app = TestApp::spawn().await;
-    let (status, body) = parts(&app.handle(rest(&bob.token, &bob.identity)).await);
+    let (status, body) = parts(&app.handle(rest_event(&bob.token, &bob.identity)).await);
     assert_eq!(status, 200, "{body}");
 
     let before = app.upstream_calls().snapshot();
-    let (status, body) = parts(&app.handle(rest(&alice.token, &bob.identity)).await);
+    let (status, body) = parts(&app.handle(rest_event(&alice.token, &bob.identity)).await);
     assert_eq!(
         (status, error_code(&body)),
         (403, "identity_mismatch"),
@@ -158,11 +144,11 @@ async fn a_token_new_to_the_sandbox_never_gets_the_signers_cached_keys() {
 async fn a_warm_rest_request_signed_by_another_identity_is_403_from_the_cached_mapping() {
     let (alice, bob) = (signed_user("signer-a").await, signed_user("signer-b").await);
     let app = TestApp::spawn().await;
-    let (status, body) = parts(&app.handle(rest(&alice.token, &alice.identity)).await);
+    let (status, body) = parts(&app.handle(rest_event(&alice.token, &alice.identity)).await);
     assert_eq!(status, 200, "{body}");
 
     let before = app.upstream_calls().total();
-    let (status, body) = parts(&app.handle(rest(&alice.token, &bob.identity)).await);
+    let (status, body) = parts(&app.handle(rest_event(&alice.token, &bob.identity)).await);
     assert_eq!(
         (status, error_code(&body)),
         (403, "identity_mismatch"),
@@ -180,7 +166,7 @@ async fn a_warm_rest_request_signed_by_another_identity_is_403_from_the_cached_m
 async fn a_signer_that_is_not_an_identity_id_is_403_before_any_call() {
     let alice = signed_user("signer-bad").await;
     let app = TestApp::spawn().await;
-    let (status, body) = parts(&app.handle(rest(&alice.token, "us-east-1:../x")).await);
+    let (status, body) = parts(&app.handle(rest_event(&alice.token, "us-east-1:../x")).await);
     assert_eq!(
         (status, error_code(&body)),
         (403, "identity_mismatch"),
@@ -199,7 +185,7 @@ async fn a_disabled_user_signing_as_itself_gets_no_file_on_the_signer_path() {
     stack().put_data(&identity, "secret\n").await;
     stack().disable_user(&user.username).await;
     let app = TestApp::spawn().await;
-    let (status, body) = parts(&app.handle(rest(&token, identity.as_str())).await);
+    let (status, body) = parts(&app.handle(rest_event(&token, identity.as_str())).await);
     assert_eq!(
         (status, error_code(&body)),
         (403, "user_disabled"),

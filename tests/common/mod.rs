@@ -356,6 +356,21 @@ pub fn error_code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("<none>")
 }
 
+/// A REST API (v1) `GET /v1/read-file` event carrying `token`, signed (as API Gateway attests
+/// with `AWS_IAM`) by the identity-pool identity `signer`.
+pub fn rest_event(token: &str, signer: &str) -> Request {
+    let values = format!("\"{token}\"");
+    event(
+        "rest-v1-iam.json",
+        &[
+            ("{{ID_TOKEN_VALUES}}", &values),
+            ("{{ID_TOKEN}}", token),
+            ("{{COGNITO_IDENTITY_ID}}", signer),
+            ("{{IDENTITY_POOL_ID}}", stack().var("IDENTITY_POOL_ID")),
+        ],
+    )
+}
+
 /// A real API Gateway event from `tests/fixtures`, with placeholders filled in.
 pub fn event(fixture: &str, replacements: &[(&str, &str)]) -> Request {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
