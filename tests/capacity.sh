@@ -6,7 +6,9 @@
 # stack, whose call counter must agree (the stack is started for it and stopped after).
 #
 # Knobs: CAPACITY_HOURS (default 1), CAPACITY_N (default 10), CAPACITY_BUDGET (real requests/s,
-# default 1500), CAPACITY_ONLY (one scenario label, e.g. 10k/1000/20/N=1).
+# default 1500), CAPACITY_ONLY (one scenario label, e.g. 10k/1000/20/N=1), CAPACITY_SEED (the
+# workload's seed, default 13), CAPACITY_USER_CHECK_TTL (the modelled USER_CHECK_TTL_SECONDS,
+# simulated seconds, a multiple of 60 up to 3600, default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.local/venv/bin:$PATH"

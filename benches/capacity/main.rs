@@ -14,7 +14,10 @@
 //! workload through the model and through the local stack, whose call counts must be equal.
 //!
 //! Knobs: `CAPACITY_HOURS` (T, default 1), `CAPACITY_N` (invocations per environment in the
-//! second mode, default 10), `CAPACITY_ONLY` (a scenario label to run alone).
+//! second mode, default 10), `CAPACITY_ONLY` (a scenario label to run alone), `CAPACITY_SEED`
+//! (the workload's seed, default 13; runs with other seeds give the spread),
+//! `CAPACITY_USER_CHECK_TTL` (the modelled `USER_CHECK_TTL_SECONDS`, simulated seconds, default 60,
+//! a multiple of `SCALE` up to 3600).
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
@@ -36,12 +39,13 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Real time is simulated time divided by this. 60 is the most the configuration allows:
 /// `USER_CHECK_TTL_SECONDS` (default 60) is a whole number of seconds.
 const SCALE: u64 = 60;
-/// The production settings being modelled (simulated seconds).
+/// The production settings being modelled (simulated seconds); the user check's TTL is a knob.
 const USER_CHECK_TTL: u64 = 60;
 const REFRESH_MARGIN: u64 = 300;
 const KEY_LIFETIME: u64 = 3600;
 /// Zipf exponent of user activity.
 const ZIPF_S: f64 = 1.0;
+/// The workload's default seed (`CAPACITY_SEED`); validation always uses it.
 const SEED: u64 = 13;
 /// `CACHE_MAX_ENTRIES`' default: each of an environment's caches holds this many users at most.
 const CACHE_MAX_ENTRIES: u64 = 10_000;
@@ -93,6 +97,11 @@ async fn run() -> Result<(), BoxError> {
     let hours: f64 = env_or("CAPACITY_HOURS", 1.0);
     let per_env: usize = env_or("CAPACITY_N", 10.0) as usize;
     let only = std::env::var("CAPACITY_ONLY").ok();
+    let knobs = Knobs::from_env()?;
+    eprintln!(
+        "seed {}, USER_CHECK_TTL_SECONDS {} (simulated)",
+        knobs.seed, knobs.user_check_ttl
+    );
     let mut rows = Vec::new();
     for s in &SCENARIOS {
         for n in [1, per_env] {
@@ -101,7 +110,7 @@ async fn run() -> Result<(), BoxError> {
                 continue;
             }
             eprintln!("scenario {label}: {hours} simulated h...");
-            rows.push(model.scenario(s, n, hours).await?);
+            rows.push(model.scenario(s, n, hours, &knobs).await?);
         }
     }
     print_rows(&rows);
@@ -111,6 +120,30 @@ async fn run() -> Result<(), BoxError> {
     std::fs::write(&path, serde_json::to_string_pretty(&rows)? + "\n")?;
     println!("\nwrote {}", path.display());
     Ok(())
+}
+
+/// The workload and settings a run models (see the module's knobs).
+struct Knobs {
+    seed: u64,
+    user_check_ttl: u64,
+}
+
+impl Knobs {
+    fn from_env() -> Result<Self, BoxError> {
+        let seed = env_or("CAPACITY_SEED", SEED as f64) as u64;
+        let user_check_ttl = env_or("CAPACITY_USER_CHECK_TTL", USER_CHECK_TTL as f64) as u64;
+        // The app takes whole seconds; compressed by SCALE, the TTL must stay a whole number.
+        if user_check_ttl == 0 || user_check_ttl % SCALE != 0 || user_check_ttl > 3600 {
+            return Err(format!(
+                "CAPACITY_USER_CHECK_TTL={user_check_ttl}: a multiple of {SCALE} from {SCALE} to 3600"
+            )
+            .into());
+        }
+        Ok(Self {
+            seed,
+            user_check_ttl,
+        })
+    }
 }
 
 fn env_or(name: &str, default: f64) -> f64 {
@@ -212,7 +245,13 @@ impl Model {
     }
 
     /// One scenario in one deployment mode: `per_env` concurrent invocations per environment.
-    async fn scenario(&self, s: &Scenario, per_env: usize, hours: f64) -> Result<Value, BoxError> {
+    async fn scenario(
+        &self,
+        s: &Scenario,
+        per_env: usize,
+        hours: f64,
+        knobs: &Knobs,
+    ) -> Result<Value, BoxError> {
         let environments = s.instances.div_ceil(per_env);
         let env_rate = s.rate / environments as f64;
         // Keep the real request rate within the budget by driving every `step`-th user only
@@ -226,7 +265,7 @@ impl Model {
         let settings = [
             (
                 "USER_CHECK_TTL_SECONDS",
-                (USER_CHECK_TTL / SCALE).to_string(),
+                (knobs.user_check_ttl / SCALE).to_string(),
             ),
             (
                 "CREDENTIALS_REFRESH_MARGIN_SECONDS",
@@ -251,7 +290,7 @@ impl Model {
         let mut requests = 0u64;
         let mut in_flight = tokio::task::JoinSet::new();
         let mut failures = 0u64;
-        for Arrival { at, user, .. } in arrivals(SEED, &zipf, rate, sim_seconds, 0) {
+        for Arrival { at, user, .. } in arrivals(knobs.seed, &zipf, rate, sim_seconds, 0) {
             let due = started + Duration::from_secs_f64(at / SCALE as f64);
             let now = tokio::time::Instant::now();
             if due > now {
@@ -304,6 +343,8 @@ impl Model {
             "per_environment": per_env,
             "environments": environments,
             "simulated_hours": hours,
+            "seed": knobs.seed,
+            "user_check_ttl_s": knobs.user_check_ttl,
             "requests_driven": requests,
             "user_sample_step": step,
             "failures": failures,
