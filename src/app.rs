@@ -102,7 +102,7 @@ impl App {
         );
         // Through the SDK's own HTTP client and timeouts (connect, and the whole call).
         let verifier = TokenVerifier::new(
-            &config.issuer(),
+            &config.issuers(),
             &config.client_ids,
             &config.jwks_url,
             &sdk,

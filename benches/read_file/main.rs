@@ -294,7 +294,7 @@ async fn user_bucket(stack: &Stack, user: &User) -> Result<(UserBucket, ObjectKe
         .load()
         .await;
     let verifier = TokenVerifier::new(
-        &config.issuer(),
+        &config.issuers(),
         &config.client_ids,
         &config.jwks_url,
         &sdk,

@@ -151,23 +151,23 @@ pub struct TokenVerifier {
 }
 
 impl TokenVerifier {
-    /// A verifier for tokens from `issuer` and any of `client_ids`, with keys at `jwks_url`,
-    /// fetched through `sdk`'s HTTP client; fetches are counted in `counter`.
+    /// A verifier for tokens from any of `issuers` and any of `client_ids`, with keys at
+    /// `jwks_url`, fetched through `sdk`'s HTTP client; fetches are counted in `counter`.
     pub fn new(
-        issuer: &str,
+        issuers: &[String],
         client_ids: &[String],
         jwks_url: &str,
         sdk: &SdkConfig,
         counter: Option<CallCounter>,
     ) -> Self {
-        let mut verifier = Self::without_keys(issuer, client_ids);
+        let mut verifier = Self::without_keys(issuers, client_ids);
         verifier.fetch = Some(jwks_fetch(jwks_url, sdk, counter));
         verifier
     }
 
-    fn without_keys(issuer: &str, client_ids: &[String]) -> Self {
+    fn without_keys(issuers: &[String], client_ids: &[String]) -> Self {
         let mut validation = Validation::new(Algorithm::RS256);
-        validation.set_issuer(&[issuer]);
+        validation.set_issuer(issuers);
         validation.set_audience(client_ids);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
@@ -186,8 +186,8 @@ impl TokenVerifier {
     }
 
     /// A verifier that trusts exactly `keys` and never fetches (for tests and benchmarks).
-    pub fn with_keys(issuer: &str, client_ids: &[String], keys: &JwkSet) -> Self {
-        let verifier = Self::without_keys(issuer, client_ids);
+    pub fn with_keys(issuers: &[String], client_ids: &[String], keys: &JwkSet) -> Self {
+        let verifier = Self::without_keys(issuers, client_ids);
         {
             let mut cache = verifier.cache.write().unwrap_or_else(|p| p.into_inner());
             cache.keys = usable_keys(keys);

@@ -159,9 +159,22 @@ impl Config {
         })
     }
 
-    /// The issuer every accepted token must carry; it is the same for real and emulated pools.
+    /// The pool's original issuer (`IssuerConfiguration` `ORIGINAL`, the default); it is the same
+    /// for real and emulated pools.
     pub fn issuer(&self) -> String {
         format!("https://{}", self.login_provider())
+    }
+
+    /// Every issuer an accepted token may carry: the original one and the pool's `UPDATED` issuer,
+    /// `https://issuer-cognito-idp.<region>.<dns suffix>/<pool>` (Cognito API reference,
+    /// IssuerConfigurationType). Both name this pool on Cognito's own hosts and both are checked
+    /// against this pool's keys, so accepting both trusts no one new; it lets a pool switch its
+    /// issuer type without a redeploy, while tokens of both forms are alive (up to a day).
+    pub fn issuers(&self) -> [String; 2] {
+        [
+            self.issuer(),
+            format!("https://issuer-{}", self.login_provider()),
+        ]
     }
 
     /// The `Logins` map key that names this user pool to the identity pool.

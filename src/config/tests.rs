@@ -38,6 +38,13 @@ fn a_complete_environment_parses_with_defaults() {
         "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"
     );
     assert_eq!(
+        config.issuers(),
+        [
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
+            "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
+        ]
+    );
+    assert_eq!(
         config.login_provider(),
         "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"
     );

@@ -364,6 +364,41 @@ fn corpus(real: &str, foreign: &str, valid_claims: &Value) -> Vec<Case> {
             "iss with a trailing slash",
             with_claims(&|c| c["iss"] = json!(format!("{}/", config.issuer()))),
         ),
+        // Look-alikes of the pool's UPDATED issuer form, which is accepted (test below).
+        invalid(
+            "updated-form iss of another Region",
+            with_claims(&|c| {
+                let other = match config.region.as_str() {
+                    "us-west-2" => "us-east-2",
+                    _ => "us-west-2",
+                };
+                c["iss"] = json!(format!(
+                    "https://issuer-cognito-idp.{other}.amazonaws.com/{}",
+                    config.user_pool_id
+                ))
+            }),
+        ),
+        invalid(
+            "updated-form iss of another pool id",
+            with_claims(&|c| {
+                c["iss"] =
+                    json!("https://issuer-cognito-idp.us-east-1.amazonaws.com/us-east-1_Other")
+            }),
+        ),
+        invalid(
+            "updated-form iss over http",
+            with_claims(&|c| c["iss"] = json!(config.issuers()[1].replace("https://", "http://"))),
+        ),
+        invalid(
+            "iss under a host that only starts like Cognito's",
+            with_claims(&|c| {
+                c["iss"] = json!(
+                    config
+                        .issuer()
+                        .replace(".amazonaws.com/", ".amazonaws.com.example/")
+                )
+            }),
+        ),
         invalid(
             "wrong aud",
             with_claims(&|c| c["aud"] = json!("someotherclient")),
@@ -669,6 +704,54 @@ async fn a_burst_of_unknown_kids_costs_one_key_fetch() {
         calls.into_iter().collect::<Vec<_>>(),
         [("jwks:GetSigningKeys".to_owned(), 1)],
         "50 unknown kids on a cold app: one key fetch, nothing else"
+    );
+}
+
+/// A pool switched to Cognito's UPDATED issuer signs tokens whose `iss` is
+/// `https://issuer-cognito-idp.<region>.amazonaws.com/<pool>`. Our checks accept that form for
+/// the configured pool (look-alikes are in the corpus above). Whether an identity pool accepts it
+/// under the provider name `cognito-idp.<region>.amazonaws.com/<pool>` is not documented; the
+/// local stack refuses it (infra/local/README.md, "Faithfulness choices"), so the request passes
+/// our verifier, reaches Cognito Identity and ends there with 401.
+#[tokio::test]
+async fn a_token_with_the_pools_updated_issuer_passes_our_checks() {
+    let stack = stack();
+    let app = TestApp::spawn().await;
+    let config = stack.config_with(&[]);
+    let region = stack.var("AWS_REGION");
+    let pool = stack.var("USER_POOL_ID");
+    let updated = format!("https://issuer-cognito-idp.{region}.amazonaws.com/{pool}");
+    assert!(
+        config.issuers().contains(&updated),
+        "{:?}",
+        config.issuers()
+    );
+
+    let real = payload(&stack.provisioned_token("user").await);
+    let claims = id_claims(
+        &updated,
+        &config.client_ids[0],
+        real["sub"].as_str().expect("sub"),
+        real["cognito:username"].as_str().expect("username"),
+    );
+    let token = raw_sign(
+        &json!({"alg": "RS256", "kid": stack.var("SIGNING_KEY_KID")}),
+        &claims,
+        &EncodingKey::from_rsa_pem(&pool_key_pem()).expect("pool key"),
+        Algorithm::RS256,
+    );
+    let (status, body) = app
+        .call(request(&[HeaderValue::from_str(&token).expect("value")]))
+        .await;
+    let calls = app.upstream_calls().snapshot();
+    assert!(
+        calls.keys().any(|op| op.starts_with("Cognito Identity:")),
+        "the verifier let the token through to the identity pool: {calls:?}"
+    );
+    assert_eq!(
+        (status, error_code(&body)),
+        (401, "not_authorized"),
+        "the local stack's identity pool refuses the updated issuer: {body}"
     );
 }
 

@@ -7,6 +7,9 @@ use read_file::error::ApiError;
 use serde_json::json;
 
 const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool";
+/// The same pool's `UPDATED` issuer form; the app trusts both (`Config::issuers`).
+const UPDATED_ISSUER: &str =
+    "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool";
 const CLIENT: &str = "client1";
 
 type ClaimsEdit = Box<dyn Fn(&mut serde_json::Value)>;
@@ -14,7 +17,7 @@ type HeaderEdit = Box<dyn Fn(&mut Header)>;
 
 fn verifier(key: &TestKey) -> TokenVerifier {
     TokenVerifier::with_keys(
-        ISSUER,
+        &[ISSUER.to_owned(), UPDATED_ISSUER.to_owned()],
         &[CLIENT.to_owned(), "client2".to_owned()],
         &key.jwks(),
     )
@@ -22,6 +25,30 @@ fn verifier(key: &TestKey) -> TokenVerifier {
 
 fn claims() -> serde_json::Value {
     id_claims(ISSUER, CLIENT, "sub-1", "alice")
+}
+
+#[tokio::test]
+async fn either_issuer_form_of_the_pool_verifies_and_nothing_else() {
+    let key = TestKey::generate("k1");
+    let verifier = verifier(&key);
+    for iss in [ISSUER, UPDATED_ISSUER] {
+        let token = key.sign(&id_claims(iss, CLIENT, "sub-1", "alice"));
+        assert_eq!(
+            verifier.verify(&token).await.unwrap().sub(),
+            "sub-1",
+            "{iss}"
+        );
+    }
+    for iss in [
+        "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other",
+        "https://issuer-cognito-idp.eu-west-2.amazonaws.com/eu-west-1_TestPool",
+        "https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool/",
+        "http://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool",
+    ] {
+        let token = key.sign(&id_claims(iss, CLIENT, "sub-1", "alice"));
+        let (code, message) = rejection(&verifier, &token).await;
+        assert_eq!(code, "invalid_token", "{iss}: {message}");
+    }
 }
 
 async fn rejection(verifier: &TokenVerifier, token: &str) -> (&'static str, String) {

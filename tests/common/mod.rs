@@ -234,7 +234,7 @@ impl Stack {
     pub async fn verifier(&self) -> TokenVerifier {
         let config = self.config_with(&[]);
         TokenVerifier::new(
-            &config.issuer(),
+            &config.issuers(),
             &config.client_ids,
             &config.jwks_url,
             &self.fixture_sdk().await,
