@@ -270,8 +270,16 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
 
     def log_request(self, code="-", size="-"):
-        # Method, path (no query: a query-string signature carries a session token) and status.
-        self.log_message('"%s %s" %s', self.command, self.path.split("?", 1)[0], code)
+        # Method, path (no query: a query-string signature carries a session token) and status. A
+        # request line too malformed to parse has neither (http.server sets no path for it).
+        path = getattr(self, "path", None) or "-"
+        self.log_message('"%s %s" %s', self.command or "-", path.split("?", 1)[0], code)
+
+    def log_error(self, format, *args):
+        # http.server's own error messages quote the raw request line, query string included
+        # ("Bad request syntax ('GET /v1/x?X-Amz-Security-Token=...')"): the status is logged, and
+        # log_request above logs the line without its query.
+        self.log_message("error %s", args[0] if args else "-")
 
 
 def serve(gateway, host, port):

@@ -23,7 +23,7 @@ ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = datetime.timedelta(minutes=5)
 MAX_QUERY_EXPIRES = 604800  # seconds, 7 days
 # Header values never echoed back in a signature-mismatch message.
-_REDACTED_HEADERS = {"x-amz-security-token", "idtoken", "authorization"}
+_REDACTED = {"x-amz-security-token", "idtoken", "authorization"}  # names, lower case
 
 
 class AuthError(Exception):
@@ -205,17 +205,21 @@ def check_scope(signature, region, now):
 
 
 def canonical_request(request, signature, redact=False):
-    """The canonical request API Gateway computes for `request`, signed headers as the client listed."""
+    """The canonical request API Gateway computes for `request`, signed headers as the client listed.
+    With `redact`, for an error message: the values of secrets (the session token, the ID token,
+    the signature header) are replaced, wherever they stand, in a header or in the query string."""
+    def shown(name, value):
+        return "<redacted>" if redact and value and name.lower() in _REDACTED else value
+
     path = quote(normalize_url_path(request.path or "/"), safe="/~")
-    pairs = [(k, v) for k, v in request.query_pairs() if not (signature.in_query and k == "X-Amz-Signature")]
+    pairs = [(k, shown(k, v)) for k, v in request.query_pairs()
+             if not (signature.in_query and k == "X-Amz-Signature")]
     query = "&".join(f"{k}={v}" for k, v in sorted((_encode(k), _encode(v)) for k, v in pairs))
     lines = []
     for name in signature.signed_headers:
         values = request.header_values(name)
         value = ",".join(" ".join(v.split()) for v in values)
-        if redact and name in _REDACTED_HEADERS and value:
-            value = "<redacted>"
-        lines.append(f"{name}:{value}\n")
+        lines.append(f"{name}:{shown(name, value)}\n")
     payload = hashlib.sha256(request.body).hexdigest()
     return "\n".join([request.method.upper(), path, query, "".join(lines), ";".join(signature.signed_headers), payload])
 

@@ -256,3 +256,24 @@ def test_a_greedy_path_parameter_route_gets_path_parameters_and_iam_sees_the_req
     assert event["requestContext"]["resourcePath"] == "/files/{name+}" and event["requestContext"]["path"] == "/v1/files/notes/a%20b.txt"
     status, _, body = gateway.handle(signed(url="http://h/v1/files/secret.txt"))
     assert status == 403 and f"localapi01/v1/GET/files/secret.txt" in json.loads(body)["message"]
+
+
+def test_the_server_log_never_holds_a_query_string_not_even_for_a_malformed_request_line():
+    import socket
+
+    from gateway import app
+
+    logged = []
+    handler = type("Logged", (app._Handler,), {"gateway": None,
+                                               "log_message": lambda self, fmt, *args: logged.append(fmt % args)})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        # http.server refuses this line (four words) and quotes it in its own error message
+        with socket.create_connection(server.server_address) as connection:
+            connection.sendall(b"GET /v1/x?X-Amz-Security-Token=session-token-value HTTP/1.1 extra\r\n\r\n")
+            assert b"Error code: 400" in connection.recv(4096)  # no status line: the version is unparsed
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert logged and not any("session-token-value" in line for line in logged), logged

@@ -37,8 +37,10 @@ def test_an_unsigned_request_is_a_missing_authentication_token():
     assert (error.error_type, error.message) == ("MissingAuthenticationTokenException", "Missing Authentication Token")
 
 
-def test_a_wrong_secret_is_a_signature_mismatch_that_shows_the_canonical_request_without_secrets():
-    request = signed(headers=[("idToken", "eyJ.secret-token.sig")])
+@pytest.mark.parametrize("query_auth", [False, True], ids=["header-signed", "query-signed"])
+def test_a_wrong_secret_is_a_signature_mismatch_that_shows_the_canonical_request_without_secrets(query_auth):
+    # query-signed: the session token stands in the canonical query string, not in a header
+    request = signed(headers=[("idToken", "eyJ.secret-token.sig")], query_auth=query_auth)
     error = refused(request, secret="another")
     assert error.error_type == "InvalidSignatureException"
     assert error.message.startswith("The request signature we calculated does not match the signature you provided.")
