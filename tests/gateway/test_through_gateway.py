@@ -4,6 +4,7 @@ keys plus the idToken header, through the local API gateway, to the real functio
 import json
 import os
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -49,13 +50,20 @@ def unsigned(url, method="GET", headers=()):
     return int(head.split()[1]), dict(line.split(": ", 1) for line in head.splitlines()[1:]), body
 
 
+# awscurl's own command-line entry point, given its arguments on stdin: the idToken header is one
+# of them, and a token on a command line shows in `ps` and in a timeout's error message.
+AWSCURL_FROM_STDIN = ("import json, sys; from awscurl.__main__ import main; "
+                      "sys.argv = ['awscurl', *json.load(sys.stdin)]; sys.exit(main())")
+
+
 def awscurl(url, creds, *, token):
     token = token["ID_TOKEN"]
     env = {**os.environ, "AWS_ACCESS_KEY_ID": creds["AWS_ACCESS_KEY_ID"],
            "AWS_SECRET_ACCESS_KEY": creds["AWS_SECRET_ACCESS_KEY"], "AWS_SESSION_TOKEN": creds["AWS_SESSION_TOKEN"]}
     env.pop("AWS_PROFILE", None)
-    run = subprocess.run(["awscurl", "--fail-with-body", "--service", "execute-api", "--region", REGION,
-                          "-H", f"idToken: {token}", url], env=env, capture_output=True, text=True, timeout=60)
+    args = ["--fail-with-body", "--service", "execute-api", "--region", REGION, "-H", f"idToken: {token}", url]
+    run = subprocess.run([sys.executable, "-c", AWSCURL_FROM_STDIN], input=json.dumps(args), env=env,
+                         capture_output=True, text=True, timeout=60)
     return Answer(200 if run.returncode == 0 else 0, run.stdout)
 
 
