@@ -14,7 +14,7 @@ mod common;
 
 use common::proxy::Proxy;
 use common::{TestApp, error_code, get, parts, rest_event, stack};
-use lambda_http::{Body, Response};
+use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -90,15 +90,17 @@ async fn user_with_file(label: &str) -> String {
     token
 }
 
-/// One request through the handler, under the hang guard; returns the response and its time.
+/// `GET /read-file` with `token` through the handler (see [`send`]).
 async fn call(app: &TestApp, token: &str) -> (Response<Body>, Duration) {
+    send(app, get("/read-file", &[("idToken", token)])).await
+}
+
+/// One request through the handler, under the hang guard; returns the response and its time.
+async fn send(app: &TestApp, req: Request) -> (Response<Body>, Duration) {
     let started = Instant::now();
-    let response = tokio::time::timeout(
-        HANG_GUARD,
-        app.handle(get("/read-file", &[("idToken", token)])),
-    )
-    .await
-    .expect("the request hung");
+    let response = tokio::time::timeout(HANG_GUARD, app.handle(req))
+        .await
+        .expect("the request hung");
     (response, started.elapsed())
 }
 
@@ -481,15 +483,11 @@ async fn an_identity_cognito_no_longer_knows_is_asked_for_again(faults: &FaultGu
 async fn on_the_signer_path_stale_keys_and_a_lost_identity_are_retried_once(faults: &FaultGuard) {
     const GET_ID: &str = "Cognito Identity:GetId";
     const EXCHANGE: &str = "Cognito Identity:GetCredentialsForIdentity";
-    let stack = stack();
-    let user = stack.new_user("signer-stale").await;
-    let token = stack.token(&user.username, &user.password).await;
-    let identity = stack.identity(&token).await;
-    stack.put_data(&identity, "signer-stale\n").await;
-    let signer = identity.to_string();
+    let token = user_with_file("signer-stale").await;
+    let signer = stack().identity(&token).await.to_string();
     let app = TestApp::spawn().await;
     expect(
-        &app.handle(rest_event(&token, &signer)).await,
+        &send(&app, rest_event(&token, &signer)).await.0,
         200,
         "ok",
         "warm up",
@@ -504,7 +502,7 @@ async fn on_the_signer_path_stale_keys_and_a_lost_identity_are_retried_once(faul
         .await;
     let before = app.upstream_calls().snapshot();
     expect(
-        &app.handle(rest_event(&token, &signer)).await,
+        &send(&app, rest_event(&token, &signer)).await.0,
         200,
         "ok",
         "stale keys, signer path",
@@ -523,7 +521,7 @@ async fn on_the_signer_path_stale_keys_and_a_lost_identity_are_retried_once(faul
         )
         .await;
     let before = cold.upstream_calls().snapshot();
-    let response = cold.handle(rest_event(&token, &signer)).await;
+    let (response, _) = send(&cold, rest_event(&token, &signer)).await;
     expect(&response, 200, "ok", "lost identity, signer path");
     assert_eq!(attempts(&cold, &before, GET_ID), 1);
     assert_eq!(attempts(&cold, &before, EXCHANGE), 2);

@@ -95,7 +95,7 @@ async fn run() -> Result<(), BoxError> {
         return validate(&model).await;
     }
     let hours: f64 = env_or("CAPACITY_HOURS", 1.0);
-    let per_env: usize = env_or("CAPACITY_N", 10.0) as usize;
+    let per_env: usize = env_or("CAPACITY_N", 10);
     let only = std::env::var("CAPACITY_ONLY").ok();
     let knobs = Knobs::from_env()?;
     eprintln!(
@@ -130,8 +130,8 @@ struct Knobs {
 
 impl Knobs {
     fn from_env() -> Result<Self, BoxError> {
-        let seed = env_or("CAPACITY_SEED", SEED as f64) as u64;
-        let user_check_ttl = env_or("CAPACITY_USER_CHECK_TTL", USER_CHECK_TTL as f64) as u64;
+        let seed = env_or("CAPACITY_SEED", SEED);
+        let user_check_ttl = env_or("CAPACITY_USER_CHECK_TTL", USER_CHECK_TTL);
         // The app takes whole seconds; compressed by SCALE, the TTL must stay a whole number.
         if user_check_ttl == 0 || user_check_ttl % SCALE != 0 || user_check_ttl > 3600 {
             return Err(format!(
@@ -146,7 +146,7 @@ impl Knobs {
     }
 }
 
-fn env_or(name: &str, default: f64) -> f64 {
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
@@ -447,7 +447,7 @@ async fn validate(model: &Model) -> Result<(), BoxError> {
     for _ in 0..INSTANCES {
         apps.push(common::TestApp::spawn_with(&overrides).await);
     }
-    reset_stack_calls(stack).await?;
+    stack.reset_calls().await?;
     for a in &sequence {
         let (token, identity) = &users[a.user];
         let event = model.rest_event(token, identity, stack.var("IDENTITY_POOL_ID"));
@@ -456,7 +456,7 @@ async fn validate(model: &Model) -> Result<(), BoxError> {
             return Err(format!("the stack's app answered {status}: {body}").into());
         }
     }
-    let at_stack = stack_calls(stack).await?;
+    let at_stack = stack.calls().await?;
 
     println!(
         "\nvalidation: {REQUESTS} REST requests (signer), {USERS} users (Zipf), {INSTANCES} apps"
@@ -479,21 +479,5 @@ async fn validate(model: &Model) -> Result<(), BoxError> {
         Ok(())
     } else {
         Err(format!("the model and the stack disagree: {at_model:?} vs {at_stack:?}").into())
-    }
-}
-
-async fn reset_stack_calls(stack: &common::Stack) -> Result<(), BoxError> {
-    let url = format!("{}/moto-ext/calls/reset", stack.var("AWS_ENDPOINT_URL"));
-    match common::plain_http("POST", &url, "").await {
-        (200..300, _) => Ok(()),
-        (status, _) => Err(format!("{url}: HTTP {status}").into()),
-    }
-}
-
-async fn stack_calls(stack: &common::Stack) -> Result<BTreeMap<String, u64>, BoxError> {
-    let url = format!("{}/moto-ext/calls", stack.var("AWS_ENDPOINT_URL"));
-    match common::plain_http("GET", &url, "").await {
-        (200..300, body) => Ok(serde_json::from_slice(&body)?),
-        (status, _) => Err(format!("{url}: HTTP {status}").into()),
     }
 }

@@ -453,14 +453,14 @@ async fn steady_state_ours(stack: &Stack, users: &[User]) -> Result<Calls, BoxEr
         expect_own(&app, user).await?;
     }
     let before = app.upstream_calls().snapshot();
-    reset_stack_calls(stack).await?;
+    stack.reset_calls().await?;
     // One event at a time, as a Lambda sandbox serves them.
     for _ in 0..STEADY_ROUNDS {
         for user in users {
             expect_own(&app, user).await?;
         }
     }
-    let at_stack = stack_calls(stack).await?;
+    let at_stack = stack.calls().await?;
     let after = app.upstream_calls().snapshot();
     Ok(calls(at_stack, delta(&before, &after), users.len()))
 }
@@ -474,7 +474,7 @@ async fn steady_state_naive(
         check(&naive.request(&user.verified).await?, &user.line)?;
     }
     let before = naive.counter.snapshot();
-    reset_stack_calls(stack).await?;
+    stack.reset_calls().await?;
     // The naive flow keeps no state, so running four at a time changes its count in nothing
     // and saves a minute of bench time.
     let mut tasks = JoinSet::new();
@@ -490,7 +490,7 @@ async fn steady_state_naive(
             None => break,
         }
     }
-    let at_stack = stack_calls(stack).await?;
+    let at_stack = stack.calls().await?;
     let after = naive.counter.snapshot();
     Ok(calls(at_stack, delta(&before, &after), users.len()))
 }
@@ -510,20 +510,4 @@ fn delta(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> BTree
         .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0)))
         .filter(|(_, v)| *v > 0)
         .collect()
-}
-
-async fn reset_stack_calls(stack: &Stack) -> Result<(), BoxError> {
-    let url = format!("{}/moto-ext/calls/reset", stack.var("AWS_ENDPOINT_URL"));
-    match common::plain_http("POST", &url, "").await {
-        (200..300, _) => Ok(()),
-        (status, _) => Err(format!("{url}: HTTP {status}").into()),
-    }
-}
-
-async fn stack_calls(stack: &Stack) -> Result<BTreeMap<String, u64>, BoxError> {
-    let url = format!("{}/moto-ext/calls", stack.var("AWS_ENDPOINT_URL"));
-    match common::plain_http("GET", &url, "").await {
-        (200..300, body) => Ok(serde_json::from_slice(&body)?),
-        (status, _) => Err(format!("{url}: HTTP {status}").into()),
-    }
 }

@@ -734,15 +734,8 @@ async fn a_token_with_the_pools_updated_issuer_passes_our_checks() {
         real["sub"].as_str().expect("sub"),
         real["cognito:username"].as_str().expect("username"),
     );
-    let token = raw_sign(
-        &json!({"alg": "RS256", "kid": stack.var("SIGNING_KEY_KID")}),
-        &claims,
-        &EncodingKey::from_rsa_pem(&pool_key_pem()).expect("pool key"),
-        Algorithm::RS256,
-    );
-    let (status, body) = app
-        .call(request(&[HeaderValue::from_str(&token).expect("value")]))
-        .await;
+    let token = stack.pool_key().sign(&claims);
+    let (status, body) = app.read_file(&token).await;
     let calls = app.upstream_calls().snapshot();
     assert!(
         calls.keys().any(|op| op.starts_with("Cognito Identity:")),

@@ -18,7 +18,7 @@ use read_file::identity::{IdentityBroker, IdentityId};
 use read_file::storage::ObjectKey;
 use read_file::{Config, app::sdk_loader};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -292,6 +292,24 @@ impl Stack {
     /// The `Logins` key of the stack's user pool.
     pub fn login_provider(&self) -> String {
         self.config_with(&[]).login_provider()
+    }
+
+    /// Zeroes the stack's count of calls per operation (`/moto-ext/calls/reset`).
+    pub async fn reset_calls(&self) -> Result<(), String> {
+        let url = format!("{}/moto-ext/calls/reset", self.var("AWS_ENDPOINT_URL"));
+        match plain_http("POST", &url, "").await {
+            (200..300, _) => Ok(()),
+            (status, _) => Err(format!("{url}: HTTP {status}")),
+        }
+    }
+
+    /// The stack's calls per operation (`"s3:GetObject"`, ...) since the last reset.
+    pub async fn calls(&self) -> Result<BTreeMap<String, u64>, String> {
+        let url = format!("{}/moto-ext/calls", self.var("AWS_ENDPOINT_URL"));
+        match plain_http("GET", &url, "").await {
+            (200..300, body) => serde_json::from_slice(&body).map_err(|e| format!("{url}: {e}")),
+            (status, _) => Err(format!("{url}: HTTP {status}")),
+        }
     }
 
     /// The stack's own signing key (moto signs every pool's tokens with it).
