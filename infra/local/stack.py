@@ -85,20 +85,21 @@ def read_env(path):
     return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
 
 
-def health(port):
+def _control_get(port, path):
+    """The stack's JSON answer at `path`, or None when it does not answer."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-ext/health", timeout=2) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
             return json.load(response)
     except (OSError, ValueError):
         return None
+
+
+def health(port):
+    return _control_get(port, "/moto-ext/health")
 
 
 def gateway_report(port):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-ext/gateway", timeout=2) as response:
-            return json.load(response)
-    except (OSError, ValueError):
-        return None
+    return _control_get(port, "/moto-ext/gateway")
 
 
 def port_is_free(port):

@@ -104,7 +104,8 @@ class Gateway:
             return self._preflight(request_id)
         route, params = self.api.route(request.method, resource)
         if route is None:
-            raise _Answer(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+            missing = sigv4.missing_token()
+            raise _Answer(403, missing.error_type, missing.message)
         if not self.bucket.take():
             raise _Answer(429, "TooManyRequestsException", "Too Many Requests")
         principal = self._authenticate(request)
@@ -138,9 +139,10 @@ class Gateway:
 
     def _invoke(self, proxy_event, accept):
         data = json.dumps(proxy_event).encode()
+        event_shape = shape(proxy_event)  # outside the lock the counters share
         with self.lock:
             self.counters["invocations"] += 1
-            self.last_event_shape = shape(proxy_event)
+            self.last_event_shape = event_shape
         started = time.monotonic()
         try:
             status, failed, payload = self._post(data)

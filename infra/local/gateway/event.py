@@ -9,7 +9,8 @@ import datetime
 import fnmatch
 import json
 import uuid
-from urllib.parse import unquote
+
+from moto_ext.presign import query_pairs
 
 from .sigv4 import Request
 
@@ -17,16 +18,6 @@ from .sigv4 import Request
 def _media_matches(content_type, patterns):
     media = (content_type or "").split(";", 1)[0].strip().lower()
     return bool(media) and any(fnmatch.fnmatchcase(media, p.lower()) for p in patterns)
-
-
-def _decoded_query(raw):
-    """[(key, value)] as API Gateway decodes them ('+' stays '+': only %XX is decoded)."""
-    pairs = []
-    for part in raw.split("&") if raw else []:
-        if part:
-            key, _, value = part.partition("=")
-            pairs.append((unquote(key), unquote(value)))
-    return pairs
 
 
 def build(request: Request, *, api, route, api_id, account_id, principal, source_ip, request_id, now=None,
@@ -50,7 +41,7 @@ def build(request: Request, *, api, route, api_id, account_id, principal, source
     for name, value in forwarded.items():
         headers[name] = value
         multi_headers[name] = [value]
-    query = _decoded_query(request.query)
+    query = query_pairs(request.query)  # API Gateway decodes only %XX; '+' stays '+'
     single_query, multi_query = {}, {}
     for key, value in query:
         single_query[key] = value

@@ -17,6 +17,7 @@ owns CORS instead (server.py also switches flask_cors off, MOTO_DISABLE_GLOBAL_C
 """
 
 import re
+from xml.sax.saxutils import escape
 
 from moto.core import DEFAULT_ACCOUNT_ID
 
@@ -115,7 +116,7 @@ class CorsMiddleware:
         if rule is None:
             message = _NOT_ENABLED if not rules else _NOT_ALLOWED
             body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessForbidden</Code>'
-                    f"<Message>{message}</Message><Method>{_xml(asked_method)}</Method>"
+                    f"<Message>{message}</Message><Method>{escape(asked_method)}</Method>"
                     "<ResourceType>OBJECT</ResourceType></Error>").encode()
             return _answer(start_response, "403 Forbidden", [("Content-Type", "application/xml")], body)
         headers = _s3_headers(rule, origin)
@@ -123,10 +124,6 @@ class CorsMiddleware:
             headers.append(("Access-Control-Allow-Headers", ", ".join(asked_headers)))
         headers.append(("Vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method"))
         return _answer(start_response, "200 OK", headers, b"")
-
-
-def _xml(text):
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _answer(start_response, status, headers, body):
