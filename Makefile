@@ -74,7 +74,7 @@ web: local-up ## the web page on http://localhost:3000 (WEB_PORT) against the lo
 	@echo "web: sign in as admin or user (passwords: .local/fixtures.env); the function runs under \`make dev\` (another terminal)"
 	WEB_PORT=$(WEB_PORT) node $(WEB_DIR)/scripts/serve.mjs
 
-test: venv ## every test: Rust unit + integration + e2e, local stack canary, infra
+test: venv ## every test: Rust unit + integration + e2e, local stack canary, gateway, browser, infra
 	bash tests/all.sh
 
 bench: venv ## benchmark against the local stack; writes target/bench/summary.json
