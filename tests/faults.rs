@@ -120,16 +120,6 @@ fn expect(response: &Response<Body>, status: u16, code: &str, what: &str) {
     }
 }
 
-/// Attempts of `op` (`service:Operation` as the SDK names it) made since `before`.
-fn attempts(app: &TestApp, before: &std::collections::BTreeMap<String, u64>, op: &str) -> u64 {
-    app.upstream_calls()
-        .snapshot()
-        .get(op)
-        .copied()
-        .unwrap_or(0)
-        - before.get(op).copied().unwrap_or(0)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_handler_degrades_cleanly_and_recovers() {
     let faults = FaultGuard::new();
@@ -262,7 +252,7 @@ async fn cognito_throttling_is_retried_a_bounded_number_of_times(faults: &FaultG
             .await;
         let before = app.upstream_calls().snapshot();
         let (response, took) = call(&app, &token).await;
-        let tried = attempts(&app, &before, op);
+        let tried = app.calls_since(&before, op);
         println!(
             "{target} throttled, {max_attempts} attempt(s) allowed: {} after {tried} attempts in {took:?}",
             response.status()
@@ -338,7 +328,7 @@ async fn s3_failing_is_502(faults: &FaultGuard) {
         faults.inject(fault.clone()).await;
         let before = app.upstream_calls().snapshot();
         let (response, took) = call(&app, &token).await;
-        let tried = attempts(&app, &before, "S3:GetObject");
+        let tried = app.calls_since(&before, "S3:GetObject");
         println!(
             "{fault}: {} after {tried} attempts in {took:?}",
             response.status()
@@ -376,11 +366,11 @@ async fn keys_s3_refuses_are_exchanged_once_more(faults: &FaultGuard) {
         let before = app.upstream_calls().snapshot();
         expect(&call(&app, &token).await.0, 200, "ok", code);
         assert_eq!(
-            attempts(&app, &before, "Cognito Identity:GetCredentialsForIdentity"),
+            app.calls_since(&before, "Cognito Identity:GetCredentialsForIdentity"),
             1,
             "{code}: one new exchange"
         );
-        assert_eq!(attempts(&app, &before, "S3:GetObject"), 2, "{code}");
+        assert_eq!(app.calls_since(&before, "S3:GetObject"), 2, "{code}");
         // The fresh keys are the ones cached from now on.
         let before = app.upstream_calls().snapshot();
         expect(&call(&app, &token).await.0, 200, "ok", code);
@@ -410,11 +400,11 @@ async fn keys_refused_again_after_the_exchange_are_502(faults: &FaultGuard) {
         "refused twice",
     );
     assert_eq!(
-        attempts(&app, &before, "Cognito Identity:GetCredentialsForIdentity"),
+        app.calls_since(&before, "Cognito Identity:GetCredentialsForIdentity"),
         1,
         "exchanged once, not in a loop"
     );
-    assert_eq!(attempts(&app, &before, "S3:GetObject"), 2);
+    assert_eq!(app.calls_since(&before, "S3:GetObject"), 2);
     faults.clear();
     expect(
         &call(&app, &token).await.0,
@@ -448,9 +438,9 @@ async fn an_identity_cognito_no_longer_knows_is_asked_for_again(faults: &FaultGu
         "ok",
         "identity asked for again",
     );
-    assert_eq!(attempts(&app, &before, "Cognito Identity:GetId"), 1);
+    assert_eq!(app.calls_since(&before, "Cognito Identity:GetId"), 1);
     assert_eq!(
-        attempts(&app, &before, "Cognito Identity:GetCredentialsForIdentity"),
+        app.calls_since(&before, "Cognito Identity:GetCredentialsForIdentity"),
         2
     );
     // When GetId does not help either, the answer is the configuration error it was before.
@@ -474,7 +464,7 @@ async fn an_identity_cognito_no_longer_knows_is_asked_for_again(faults: &FaultGu
         "still unknown",
     );
     assert_eq!(
-        attempts(&app, &before, "Cognito Identity:GetId"),
+        app.calls_since(&before, "Cognito Identity:GetId"),
         1,
         "asked once, no loop"
     );
@@ -507,9 +497,9 @@ async fn on_the_signer_path_stale_keys_and_a_lost_identity_are_retried_once(faul
         "ok",
         "stale keys, signer path",
     );
-    assert_eq!(attempts(&app, &before, EXCHANGE), 1);
-    assert_eq!(attempts(&app, &before, "S3:GetObject"), 2);
-    assert_eq!(attempts(&app, &before, GET_ID), 0);
+    assert_eq!(app.calls_since(&before, EXCHANGE), 1);
+    assert_eq!(app.calls_since(&before, "S3:GetObject"), 2);
+    assert_eq!(app.calls_since(&before, GET_ID), 0);
 
     // A sandbox new to the user, and Cognito says the signer's identity is gone (once): GetId is
     // asked, its answer cross-checked against the signer, and the exchange made again.
@@ -523,6 +513,6 @@ async fn on_the_signer_path_stale_keys_and_a_lost_identity_are_retried_once(faul
     let before = cold.upstream_calls().snapshot();
     let (response, _) = send(&cold, rest_event(&token, &signer)).await;
     expect(&response, 200, "ok", "lost identity, signer path");
-    assert_eq!(attempts(&cold, &before, GET_ID), 1);
-    assert_eq!(attempts(&cold, &before, EXCHANGE), 2);
+    assert_eq!(cold.calls_since(&before, GET_ID), 1);
+    assert_eq!(cold.calls_since(&before, EXCHANGE), 2);
 }

@@ -1,7 +1,7 @@
 //! The handler on the event shapes AWS sends: a REST API (v1) proxy event with a stage and
 //! `AWS_IAM` identity, and a function URL / HTTP API (v2) event, parsed by `lambda_http`.
 
-use crate::common::{TestApp, error_code, event, rest_event, stack};
+use crate::common::{TestApp, error_code, event, function_url_event, rest_event, stack};
 
 struct Ids {
     admin_token: String,
@@ -18,17 +18,6 @@ async fn ids() -> Ids {
         user_identity: stack.identity(&user_token).await.to_string(),
         admin_token,
     }
-}
-
-fn function_url(token: &str, signer: &str) -> lambda_http::Request {
-    event(
-        "function-url-v2.json",
-        &[
-            ("{{ID_TOKEN}}", token),
-            ("{{COGNITO_IDENTITY_ID}}", signer),
-            ("{{IDENTITY_POOL_ID}}", stack().var("IDENTITY_POOL_ID")),
-        ],
-    )
 }
 
 #[tokio::test]
@@ -91,7 +80,10 @@ async fn a_function_url_event_is_served_and_cross_checked() {
     let ids = ids().await;
     let app = TestApp::spawn().await;
     let (status, body) = app
-        .call(function_url(&ids.admin_token, &ids.admin_identity))
+        .call(function_url_event(
+            &ids.admin_token,
+            Some(&ids.admin_identity),
+        ))
         .await;
     assert_eq!(
         (status, body["data"].as_str()),
@@ -99,7 +91,10 @@ async fn a_function_url_event_is_served_and_cross_checked() {
         "{body}"
     );
     let (status, body) = app
-        .call(function_url(&ids.admin_token, &ids.user_identity))
+        .call(function_url_event(
+            &ids.admin_token,
+            Some(&ids.user_identity),
+        ))
         .await;
     assert_eq!(
         (status, error_code(&body)),
@@ -107,7 +102,9 @@ async fn a_function_url_event_is_served_and_cross_checked() {
         "{body}"
     );
     // A function URL without IAM auth names no signer; the token alone decides.
-    let (status, body) = app.call(function_url(&ids.admin_token, "")).await;
+    let (status, body) = app
+        .call(function_url_event(&ids.admin_token, Some("")))
+        .await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -116,7 +113,9 @@ async fn a_function_url_event_with_joined_duplicate_tokens_is_400() {
     let ids = ids().await;
     let joined = format!("{0},{0}", ids.admin_token);
     let app = TestApp::spawn().await;
-    let (status, body) = app.call(function_url(&joined, &ids.admin_identity)).await;
+    let (status, body) = app
+        .call(function_url_event(&joined, Some(&ids.admin_identity)))
+        .await;
     assert_eq!(
         (status, error_code(&body)),
         (400, "multiple_tokens"),
@@ -148,7 +147,10 @@ async fn with_require_signer_a_request_no_identity_signed_is_403_before_any_call
             "REST, IAM user",
             rest_signed_by_an_iam_user(&ids.admin_token),
         ),
-        ("function URL", function_url(&ids.admin_token, "")),
+        (
+            "function URL",
+            function_url_event(&ids.admin_token, Some("")),
+        ),
     ] {
         let (status, body) = app.call(request).await;
         assert_eq!(

@@ -9,7 +9,7 @@
 //! this test counts calls exactly, with each user's first requests arriving together, on both
 //! event kinds.
 
-use crate::common::{TestApp, event, parts, rest_event, stack};
+use crate::common::{TestApp, function_url_event, parts, rest_event, stack};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -76,14 +76,7 @@ enum Events {
 fn request(kind: Events, user: &User) -> lambda_http::Request {
     match kind {
         Events::RestSigned => rest_event(&user.token, &user.identity),
-        Events::FunctionUrl => event(
-            "function-url-v2.json",
-            &[
-                ("{{ID_TOKEN}}", &user.token),
-                ("{{COGNITO_IDENTITY_ID}}", ""),
-                ("{{IDENTITY_POOL_ID}}", ""),
-            ],
-        ),
+        Events::FunctionUrl => function_url_event(&user.token, None),
     }
 }
 

@@ -4,8 +4,7 @@
 //! Through the real handler, with REST (v1) and function URL (v2) events, against the local stack.
 //! Its retries under injected faults are in `tests/faults.rs` (faults are global to the stack).
 
-use crate::common::{TestApp, error_code, event, parts, rest_event, stack};
-use std::collections::BTreeMap;
+use crate::common::{TestApp, error_code, function_url_event, rest_event, stack};
 
 const GET_ID: &str = "Cognito Identity:GetId";
 const EXCHANGE: &str = "Cognito Identity:GetCredentialsForIdentity";
@@ -33,43 +32,25 @@ async fn signed_user(label: &str) -> Signed {
     }
 }
 
-/// A function URL (v2) event carrying `token`, with no signer (auth type NONE).
-fn function_url_unsigned(token: &str) -> lambda_http::Request {
-    event(
-        "function-url-v2.json",
-        &[
-            ("{{ID_TOKEN}}", token),
-            ("{{COGNITO_IDENTITY_ID}}", ""),
-            ("{{IDENTITY_POOL_ID}}", ""),
-        ],
-    )
-}
-
-/// Calls of `op` between two snapshots.
-fn added(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>, op: &str) -> u64 {
-    after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0)
-}
-
 #[tokio::test]
 async fn a_cold_rest_request_with_a_signer_asks_no_get_id() {
     let alice = signed_user("signer-cold").await;
     let app = TestApp::spawn().await;
-    let (status, body) = parts(&app.handle(rest_event(&alice.token, &alice.identity)).await);
+    let (status, body) = app.call(rest_event(&alice.token, &alice.identity)).await;
     assert_eq!(
         (status, body["data"].as_str()),
         (200, Some(alice.line.as_str())),
         "{body}"
     );
     let calls = app.upstream_calls().snapshot();
-    let none = BTreeMap::new();
-    assert_eq!(added(&none, &calls, GET_ID), 0, "{calls:?}");
+    assert_eq!(app.calls_of(GET_ID), 0, "{calls:?}");
     for op in [EXCHANGE, USER_CHECK, GET_OBJECT] {
-        assert_eq!(added(&none, &calls, op), 1, "{op}: {calls:?}");
+        assert_eq!(app.calls_of(op), 1, "{op}: {calls:?}");
     }
 
     // Warm: the file alone.
     let before = app.upstream_calls().snapshot();
-    let (status, body) = parts(&app.handle(rest_event(&alice.token, &alice.identity)).await);
+    let (status, body) = app.call(rest_event(&alice.token, &alice.identity)).await;
     assert_eq!(status, 200, "{body}");
     let after = app.upstream_calls().snapshot();
     assert_eq!(
@@ -77,32 +58,27 @@ async fn a_cold_rest_request_with_a_signer_asks_no_get_id() {
         1,
         "{after:?}"
     );
-    assert_eq!(added(&before, &after, GET_OBJECT), 1);
+    assert_eq!(app.calls_since(&before, GET_OBJECT), 1);
 }
 
 #[tokio::test]
 async fn a_cold_rest_request_signed_by_another_identity_is_403_on_cognitos_refusal() {
     let (alice, bob) = (signed_user("signer-a").await, signed_user("signer-b").await);
     let app = TestApp::spawn().await;
-    let (status, body) = parts(&app.handle(rest_event(&alice.token, &bob.identity)).await);
+    let (status, body) = app.call(rest_event(&alice.token, &bob.identity)).await;
     assert_eq!(
         (status, error_code(&body)),
         (403, "identity_mismatch"),
         "{body}"
     );
     let calls = app.upstream_calls().snapshot();
-    let none = BTreeMap::new();
-    assert_eq!(added(&none, &calls, GET_ID), 0, "{calls:?}");
-    assert_eq!(
-        added(&none, &calls, EXCHANGE),
-        1,
-        "Cognito refused: {calls:?}"
-    );
-    assert_eq!(added(&none, &calls, GET_OBJECT), 0, "{calls:?}");
+    assert_eq!(app.calls_of(GET_ID), 0, "{calls:?}");
+    assert_eq!(app.calls_of(EXCHANGE), 1, "Cognito refused: {calls:?}");
+    assert_eq!(app.calls_of(GET_OBJECT), 0, "{calls:?}");
 
     // The refusal is not remembered against either user: each is served with its own signer.
     for user in [&alice, &bob] {
-        let (status, body) = parts(&app.handle(rest_event(&user.token, &user.identity)).await);
+        let (status, body) = app.call(rest_event(&user.token, &user.identity)).await;
         assert_eq!(
             (status, body["data"].as_str()),
             (200, Some(user.line.as_str())),
@@ -117,11 +93,11 @@ async fn a_token_new_to_the_sandbox_never_gets_the_signers_cached_keys() {
     // still be put to Cognito, not served from Bob's cached client.
     let (alice, bob) = (signed_user("signer-a").await, signed_user("signer-b").await);
     let app = TestApp::spawn().await;
-    let (status, body) = parts(&app.handle(rest_event(&bob.token, &bob.identity)).await);
+    let (status, body) = app.call(rest_event(&bob.token, &bob.identity)).await;
     assert_eq!(status, 200, "{body}");
 
     let before = app.upstream_calls().snapshot();
-    let (status, body) = parts(&app.handle(rest_event(&alice.token, &bob.identity)).await);
+    let (status, body) = app.call(rest_event(&alice.token, &bob.identity)).await;
     assert_eq!(
         (status, error_code(&body)),
         (403, "identity_mismatch"),
@@ -129,12 +105,12 @@ async fn a_token_new_to_the_sandbox_never_gets_the_signers_cached_keys() {
     );
     let after = app.upstream_calls().snapshot();
     assert_eq!(
-        added(&before, &after, EXCHANGE),
+        app.calls_since(&before, EXCHANGE),
         1,
         "asked Cognito: {after:?}"
     );
     assert_eq!(
-        added(&before, &after, GET_OBJECT),
+        app.calls_since(&before, GET_OBJECT),
         0,
         "Bob's file untouched: {after:?}"
     );
@@ -144,11 +120,11 @@ async fn a_token_new_to_the_sandbox_never_gets_the_signers_cached_keys() {
 async fn a_warm_rest_request_signed_by_another_identity_is_403_from_the_cached_mapping() {
     let (alice, bob) = (signed_user("signer-a").await, signed_user("signer-b").await);
     let app = TestApp::spawn().await;
-    let (status, body) = parts(&app.handle(rest_event(&alice.token, &alice.identity)).await);
+    let (status, body) = app.call(rest_event(&alice.token, &alice.identity)).await;
     assert_eq!(status, 200, "{body}");
 
     let before = app.upstream_calls().total();
-    let (status, body) = parts(&app.handle(rest_event(&alice.token, &bob.identity)).await);
+    let (status, body) = app.call(rest_event(&alice.token, &bob.identity)).await;
     assert_eq!(
         (status, error_code(&body)),
         (403, "identity_mismatch"),
@@ -166,7 +142,7 @@ async fn a_warm_rest_request_signed_by_another_identity_is_403_from_the_cached_m
 async fn a_signer_that_is_not_an_identity_id_is_403_before_any_call() {
     let alice = signed_user("signer-bad").await;
     let app = TestApp::spawn().await;
-    let (status, body) = parts(&app.handle(rest_event(&alice.token, "us-east-1:../x")).await);
+    let (status, body) = app.call(rest_event(&alice.token, "us-east-1:../x")).await;
     assert_eq!(
         (status, error_code(&body)),
         (403, "identity_mismatch"),
@@ -185,7 +161,7 @@ async fn a_disabled_user_signing_as_itself_gets_no_file_on_the_signer_path() {
     stack().put_data(&identity, "secret\n").await;
     stack().disable_user(&user.username).await;
     let app = TestApp::spawn().await;
-    let (status, body) = parts(&app.handle(rest_event(&token, identity.as_str())).await);
+    let (status, body) = app.call(rest_event(&token, identity.as_str())).await;
     assert_eq!(
         (status, error_code(&body)),
         (403, "user_disabled"),
@@ -198,15 +174,14 @@ async fn a_disabled_user_signing_as_itself_gets_no_file_on_the_signer_path() {
 async fn a_function_url_event_without_a_signer_keeps_get_id() {
     let alice = signed_user("signer-none").await;
     let app = TestApp::spawn().await;
-    let (status, body) = parts(&app.handle(function_url_unsigned(&alice.token)).await);
+    let (status, body) = app.call(function_url_event(&alice.token, None)).await;
     assert_eq!(
         (status, body["data"].as_str()),
         (200, Some(alice.line.as_str())),
         "{body}"
     );
     let calls = app.upstream_calls().snapshot();
-    let none = BTreeMap::new();
     for op in [GET_ID, EXCHANGE, USER_CHECK, GET_OBJECT] {
-        assert_eq!(added(&none, &calls, op), 1, "{op}: {calls:?}");
+        assert_eq!(app.calls_of(op), 1, "{op}: {calls:?}");
     }
 }

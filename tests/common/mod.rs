@@ -389,6 +389,23 @@ pub fn rest_event(token: &str, signer: &str) -> Request {
     )
 }
 
+/// A Lambda function URL (v2) `GET /read-file` event carrying `token`: with `signer`, an
+/// identity-pool identity the URL's `AWS_IAM` auth attested; without, auth type NONE.
+pub fn function_url_event(token: &str, signer: Option<&str>) -> Request {
+    let (signer, pool) = match signer {
+        Some(signer) => (signer, stack().var("IDENTITY_POOL_ID")),
+        None => ("", ""),
+    };
+    event(
+        "function-url-v2.json",
+        &[
+            ("{{ID_TOKEN}}", token),
+            ("{{COGNITO_IDENTITY_ID}}", signer),
+            ("{{IDENTITY_POOL_ID}}", pool),
+        ],
+    )
+}
+
 /// A real API Gateway event from `tests/fixtures`, with placeholders filled in.
 pub fn event(fixture: &str, replacements: &[(&str, &str)]) -> Request {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -6,6 +6,7 @@ use lambda_http::{Body, Request, Response};
 use read_file::metrics::CallCounter;
 use read_file::{App, app::sdk_loader};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// An [`App`] and the routes it serves, called as a client would call them.
 ///
@@ -53,6 +54,22 @@ impl TestApp {
     /// The upstream calls this app's clients have made so far.
     pub fn upstream_calls(&self) -> &CallCounter {
         self.app.upstream_calls()
+    }
+
+    /// Calls of `op` (`service:Operation` as the SDK names it) made so far.
+    pub fn calls_of(&self, op: &str) -> u64 {
+        self.calls_since(&BTreeMap::new(), op)
+    }
+
+    /// Calls of `op` made since `before`, a snapshot of [`TestApp::upstream_calls`].
+    pub fn calls_since(&self, before: &BTreeMap<String, u64>, op: &str) -> u64 {
+        let now = self
+            .upstream_calls()
+            .snapshot()
+            .get(op)
+            .copied()
+            .unwrap_or(0);
+        now - before.get(op).copied().unwrap_or(0)
     }
 
     /// `GET /read-file` with `token` in the `idToken` header.
