@@ -25,7 +25,7 @@ else
 TOKEN_USER := admin
 endif
 
-.PHONY: help venv local-up local-down token creds canary infra-test dev web web-build test bench capacity fmt lint lint-workflows
+.PHONY: help venv local-up local-down token creds canary login-canary infra-test dev web web-build test bench capacity fmt lint lint-workflows
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -49,8 +49,16 @@ token: ## print a fresh ID token for USER (default admin), nothing else
 creds: ## print shell `export` lines for USER (default admin): ID_TOKEN, the identity's AWS keys, IDENTITY_ID, API_URL
 	@$(VENV)/bin/python infra/local/stack.py creds $(TOKEN_USER)
 
-canary: venv ## the local stack's own faithfulness suite (boto3), against a running stack
-	$(VENV)/bin/python -m pytest -q infra/local/tests infra/local/gateway/tests infra/local/canary
+canary: venv login-canary ## the local stack's own faithfulness suite (boto3; openid-client for managed login), against a running stack
+	$(VENV)/bin/python -m pytest -q infra/local/tests infra/local/gateway/tests infra/local/managed_login/tests infra/local/canary
+
+LOGIN_CANARY := infra/local/managed_login/canary
+$(LOGIN_CANARY)/node_modules/.ready: $(LOGIN_CANARY)/package-lock.json
+	cd $(LOGIN_CANARY) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+login-canary: $(LOGIN_CANARY)/node_modules/.ready ## managed login (OAuth 2.0 / OIDC) of a running stack, driven by openid-client, refusals included
+	cd $(LOGIN_CANARY) && node --test --test-reporter=tap managed_login.test.mjs
 
 infra-test: ## CDK app: synth offline, template assertions, cdk-nag, cfn-lint
 	$(MAKE) -C infra test

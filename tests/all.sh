@@ -21,7 +21,10 @@ step "Rust: unit, contract, event-shape and integration tests"
 run cargo test --locked
 
 step "local stack: extension and API gateway unit tests + canary (boto3, independent of our Rust code)"
-run .local/venv/bin/python -m pytest -q infra/local/tests infra/local/gateway/tests infra/local/canary
+run .local/venv/bin/python -m pytest -q infra/local/tests infra/local/gateway/tests infra/local/managed_login/tests infra/local/canary
+
+step "local stack: managed login (OAuth 2.0 / OIDC) driven by openid-client, refusals included"
+run make --no-print-directory login-canary
 
 step "end to end: cargo lambda watch + curl"
 run bash tests/e2e.sh

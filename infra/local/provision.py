@@ -6,6 +6,7 @@ generates (pool ids, subs, hence IdentityIds) change at every start because stat
 
 import gzip
 import json
+import os
 import urllib.request
 from pathlib import Path
 
@@ -21,6 +22,9 @@ BUCKET = "read-file-local"
 PREFIX = "cognito-test"
 PASSWORDS = {"admin": "Admin-Local-Passw0rd!", "user": "User-Local-Passw0rd!"}  # local only
 POLICIES = Path(__file__).resolve().parents[1] / "policies"
+# The server-side frontend (examples/nextjs): its origin, Auth.js's callback path, its sign-out page.
+WEB_SERVER_ORIGIN = os.environ.get("WEB_SERVER_ORIGIN") or "http://localhost:3001"
+WEB_SERVER_CALLBACK_PATH = "/api/auth/callback/cognito"
 # While enforcement is off moto accepts any keys; these only have to look like keys.
 BOOTSTRAP_KEYS = {"aws_access_key_id": "AKIAPROVISIONING0000", "aws_secret_access_key": "provisioning"}
 
@@ -84,11 +88,11 @@ def _b64url(text):
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def bucket_cors_rule(origin):
-    """infra/api/bucket-cors.json as an S3 CORSRule for `origin` (what the CDK app deploys)."""
+def bucket_cors_rule(*origins):
+    """infra/api/bucket-cors.json as an S3 CORSRule for `origins` (what the CDK app deploys)."""
     rule = json.loads((Path(__file__).resolve().parents[1] / "api" / "bucket-cors.json").read_text())
     return {
-        "AllowedOrigins": [origin],
+        "AllowedOrigins": list(origins),
         "AllowedMethods": rule["allowedMethods"],
         "AllowedHeaders": rule["allowedHeaders"],
         "ExposeHeaders": rule["exposedHeaders"],
@@ -96,7 +100,7 @@ def bucket_cors_rule(origin):
     }
 
 
-def provision(endpoint, state_dir, gateway_port):
+def provision(endpoint, state_dir, gateway_port, login_port):
     """Create everything, switch IAM enforcement on; returns (stack_env, fixtures_env) dicts."""
     api = api_source.load()
     iam = client("iam", endpoint)
@@ -118,6 +122,7 @@ def provision(endpoint, state_dir, gateway_port):
         # the proof), ADMIN_USER_PASSWORD_AUTH (tests mint tokens with it), refresh tokens.
         ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]["ClientId"]
+    web_server = web_server_client(idp, pool_id)
     for user, password in PASSWORDS.items():
         idp.admin_create_user(UserPoolId=pool_id, Username=user, MessageAction="SUPPRESS")
         idp.admin_set_user_password(UserPoolId=pool_id, Username=user, Password=password, Permanent=True)
@@ -127,7 +132,11 @@ def provision(endpoint, state_dir, gateway_port):
     identity_pool_id = identity.create_identity_pool(
         IdentityPoolName=NAME.replace("-", "_"),
         AllowUnauthenticatedIdentities=False,
-        CognitoIdentityProviders=[{"ProviderName": provider, "ClientId": client_id, "ServerSideTokenCheck": True}],
+        # Both app clients' tokens are accepted, as one identity per user (the Logins key is the pool).
+        CognitoIdentityProviders=[
+            {"ProviderName": provider, "ClientId": cid, "ServerSideTokenCheck": True}
+            for cid in (client_id, web_server["ClientId"])
+        ],
     )["IdentityPoolId"]
 
     role_arn = iam.create_role(
@@ -156,8 +165,10 @@ def provision(endpoint, state_dir, gateway_port):
 
     s3 = client("s3", endpoint, **keys)
     s3.create_bucket(Bucket=BUCKET)
-    # The CDK app's bucket CORS rule (infra/api/bucket-cors.json) for the frontend origin.
-    s3.put_bucket_cors(Bucket=BUCKET, CORSConfiguration={"CORSRules": [bucket_cors_rule(api.cors["allowOrigins"][0])]})
+    # The CDK app's bucket CORS rule (infra/api/bucket-cors.json) for the frontend origins: the web
+    # page's (api.json) and the server-side frontend's (examples/nextjs; both run locally at once).
+    s3.put_bucket_cors(Bucket=BUCKET, CORSConfiguration={
+        "CORSRules": [bucket_cors_rule(api.cors["allowOrigins"][0], WEB_SERVER_ORIGIN)]})
     for user, password in PASSWORDS.items():
         token = id_token(idp, pool_id, client_id, user, password)
         # The real path: the IdentityId is what GetId answers for the user's token.
@@ -184,15 +195,27 @@ def provision(endpoint, state_dir, gateway_port):
         "AWS_SECRET_ACCESS_KEY": lambda_key[1],
         "ACCOUNT_ID": account_id,
         "USER_POOL_ID": pool_id,
-        "USER_POOL_CLIENT_ID": client_id,
+        # Every app client whose tokens the function accepts (comma-separated, as the CDK app sets it).
+        "USER_POOL_CLIENT_ID": f"{client_id},{web_server['ClientId']}",
         "IDENTITY_POOL_ID": identity_pool_id,
         "S3_BUCKET": BUCKET,
         "API_ID": api_source.LOCAL_API_ID,
         "API_URL": f"http://127.0.0.1:{gateway_port}/{api.stage}",
         # As the CDK app sets it: the function's answers carry the frontend's CORS origin.
         "ALLOWED_ORIGIN": api.cors["allowOrigins"][0],
+        # Managed login (managed_login/): the discovery document (at the pool's issuer path on this
+        # port, as Cognito serves it at its issuer), the domain, the server-side frontend's client.
+        "OIDC_DISCOVERY_URL": f"{endpoint}/{pool_id}/.well-known/openid-configuration",
+        "MANAGED_LOGIN_URL": f"http://127.0.0.1:{login_port}",
+        "WEB_SERVER_CLIENT_ID": web_server["ClientId"],
+        "WEB_SERVER_CLIENT_SECRET": web_server["ClientSecret"],
+        "WEB_SERVER_CALLBACK_URL": web_server["CallbackURLs"][0],
+        "WEB_SERVER_LOGOUT_URL": web_server["LogoutURLs"][0],
     }
     fixtures_env = {
+        # The app client tests mint tokens with (AdminInitiateAuth): the public one alone. Readers
+        # that merge both files (tests/common, the canary) see it instead of stack.env's list.
+        "USER_POOL_CLIENT_ID": client_id,
         "FIXTURE_AWS_ACCESS_KEY_ID": fixture_key[0],
         "FIXTURE_AWS_SECRET_ACCESS_KEY": fixture_key[1],
         "ADMIN_PASSWORD": PASSWORDS["admin"],
@@ -201,6 +224,27 @@ def provision(endpoint, state_dir, gateway_port):
         "SIGNING_KEY_KID": kid,
     }
     return stack_env, fixtures_env
+
+
+def web_server_client(idp, pool_id):
+    """The confidential app client of the server-side frontend (examples/nextjs), as the CDK app
+    creates it: a secret, managed login with the code flow, Auth.js's callback and the sign-out
+    URL; ADMIN_USER_PASSWORD_AUTH (with SECRET_HASH) for server-side sign-in, refresh tokens."""
+    idp.create_user_pool_domain(UserPoolId=pool_id, Domain=NAME)
+    return idp.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName=f"{NAME}-web-server",
+        GenerateSecret=True,
+        ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=["openid", "email", "profile"],
+        SupportedIdentityProviders=["COGNITO"],
+        CallbackURLs=[WEB_SERVER_ORIGIN + WEB_SERVER_CALLBACK_PATH],
+        LogoutURLs=[WEB_SERVER_ORIGIN + "/"],
+        PreventUserExistenceErrors="ENABLED",
+        EnableTokenRevocation=True,
+    )["UserPoolClient"]
 
 
 def id_token(idp, pool_id, client_id, user, password):
@@ -224,7 +268,8 @@ def fresh_token(stack_env, fixtures_env, user):
         aws_access_key_id=fixtures_env["FIXTURE_AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=fixtures_env["FIXTURE_AWS_SECRET_ACCESS_KEY"],
     )
-    return id_token(idp, stack_env["USER_POOL_ID"], stack_env["USER_POOL_CLIENT_ID"], user, password)
+    client_id = stack_env["USER_POOL_CLIENT_ID"].split(",")[0]  # the public client
+    return id_token(idp, stack_env["USER_POOL_ID"], client_id, user, password)
 
 
 def user_credentials(stack_env, fixtures_env, user):

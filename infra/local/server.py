@@ -1,9 +1,9 @@
 """The local stack's server process: moto with our extension, on 127.0.0.1.
 
 Started by `stack.py up` with the venv's python, in its own session; not meant to be run by hand:
-  server.py --port N --gateway-port N --function-url URL [--owner-pid PID] [--pid-file PATH]
-The local API Gateway (gateway/) runs in the same process on its own port, so that it reads the
-stack's STS and IAM state directly. Exits 3 when a port is taken. With --owner-pid it exits by itself once that process is gone,
+  server.py --port N --gateway-port N --login-port N --function-url URL [--owner-pid PID] [--pid-file PATH]
+The local API Gateway (gateway/) and the user pool's managed-login domain (managed_login/) run in
+the same process on their own ports, so that they read the stack's STS, IAM and Cognito state directly. Exits 3 when a port is taken. With --owner-pid it exits by itself once that process is gone,
 so an interrupted test run leaves nothing behind.
 """
 
@@ -18,8 +18,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # flask_cors off (read by moto.settings at import): moto_ext/cors.py answers CORS as AWS does.
 os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "1"
 
-import moto_ext  # noqa: E402  (after the path tweak)
+import managed_login  # noqa: E402  (after the path tweak)
+import moto_ext  # noqa: E402
 from gateway import control as gateway_control  # noqa: E402
+from provision import NAME as LOGIN_DOMAIN  # noqa: E402
 from moto.moto_server.werkzeug_app import (  # noqa: E402
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -63,30 +65,37 @@ def main():
     parser.add_argument("--pid-file")
     parser.add_argument("--gateway-port", type=int, required=True)
     parser.add_argument("--function-url", required=True)
+    parser.add_argument("--login-port", type=int, required=True)
     args = parser.parse_args()
 
     moto_ext.apply()
     gateway = gateway_control.build(args.function_url)
-    app = moto_ext.wrap(DomainDispatcherApplication(create_backend_app), gateway_control.endpoints(gateway))
     try:
+        login_app, login_server = managed_login.serve(LOGIN_DOMAIN, "127.0.0.1", args.login_port)
+        app = moto_ext.wrap(DomainDispatcherApplication(create_backend_app),
+                            {**gateway_control.endpoints(gateway), **managed_login.endpoints(login_app)})
+        app = managed_login.discovery(app, f"http://127.0.0.1:{args.login_port}", f"http://127.0.0.1:{args.port}")
         server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=RequestHandler)
         gateway_server = gateway_control.serve(gateway, "127.0.0.1", args.gateway_port)
     except OSError as error:
-        print(f"cannot listen on 127.0.0.1:{args.port} or :{args.gateway_port}: {error.strerror}",
-              file=sys.stderr, flush=True)
+        print(f"cannot listen on 127.0.0.1:{args.port}, :{args.gateway_port} or :{args.login_port}: "
+              f"{error.strerror}", file=sys.stderr, flush=True)
         sys.exit(3)
     threading.Thread(target=gateway_server.serve_forever, daemon=True, name="gateway").start()
+    threading.Thread(target=login_server.serve_forever, daemon=True, name="managed-login").start()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     if args.owner_pid:
         threading.Thread(target=_watch_owner, args=(args.owner_pid,), daemon=True).start()
     print(f"serving on 127.0.0.1:{args.port}, API gateway on 127.0.0.1:{args.gateway_port} -> "
-          f"{args.function_url} (pid {os.getpid()})", file=sys.stderr, flush=True)
+          f"{args.function_url}, managed login on 127.0.0.1:{args.login_port} (pid {os.getpid()})",
+          file=sys.stderr, flush=True)
     try:
         server.serve_forever()
     finally:
         gateway_server.server_close()
+        login_server.server_close()
         server.server_close()
         _remove_own_pid_file(args.pid_file)
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The local AWS stack's launcher (see infra/local/README.md).
 
-  stack.py up [--port N] [--gateway-port N] [--function-url URL] [--owner-pid PID]
-                                             start moto + extension + API gateway, provision, return when ready
+  stack.py up [--port N] [--gateway-port N] [--login-port N] [--function-url URL] [--owner-pid PID]
+                                             start moto + extension + API gateway + managed login,
+                                             provision, return when ready
   stack.py down                              stop it (no error when it is not running)
   stack.py status                            exit 0 when it is up, provisioned and healthy
   stack.py token USER                        print a fresh ID token for USER (admin, user)
@@ -11,7 +12,8 @@
 `down` and `status` use the standard library only, so any python3 runs them; `up` and `token`
 need the venv (.local/venv, `make venv`) and re-run themselves with its python when needed.
 Port: --port, else $LOCAL_STACK_PORT, else 5055. The API gateway's port: --gateway-port, else
-$LOCAL_GATEWAY_PORT, else the stack's port + 1. The function it invokes: --function-url, else
+$LOCAL_GATEWAY_PORT, else the stack's port + 1. The managed-login domain's port: --login-port, else
+$LOCAL_LOGIN_PORT, else the stack's port + 2. The function the gateway invokes: --function-url, else
 $LOCAL_FUNCTION_URL, else http://127.0.0.1:9000 (`cargo lambda watch`, as `make dev` runs it).
 """
 
@@ -52,6 +54,10 @@ def default_port():
 
 def default_gateway_port(port):
     return int(os.environ.get("LOCAL_GATEWAY_PORT") or port + 1)
+
+
+def default_login_port(port):
+    return int(os.environ.get("LOCAL_LOGIN_PORT") or port + 2)
 
 
 def default_function_url():
@@ -208,13 +214,18 @@ def cmd_up(args):
     if gateway_port == port or not port_is_free(gateway_port):
         fail(f"port {gateway_port} on 127.0.0.1 (the API gateway) is in use; choose another with "
              f"LOCAL_GATEWAY_PORT=N (make) or --gateway-port N", code=2)
+    login_port = args.login_port or default_login_port(port)
+    if login_port in (port, gateway_port) or not port_is_free(login_port):
+        fail(f"port {login_port} on 127.0.0.1 (the managed-login domain) is in use; choose another with "
+             f"LOCAL_LOGIN_PORT=N (make) or --login-port N", code=2)
     function_url = args.function_url or default_function_url()
 
     STATE.mkdir(exist_ok=True)
     for stale in (STACK_ENV, FIXTURES_ENV):
         stale.unlink(missing_ok=True)
     command = [str(VENV_PYTHON), str(SERVER), "--port", str(port), "--pid-file", str(PID_FILE),
-               "--gateway-port", str(gateway_port), "--function-url", function_url]
+               "--gateway-port", str(gateway_port), "--function-url", function_url,
+               "--login-port", str(login_port)]
     if args.owner_pid:
         command += ["--owner-pid", str(args.owner_pid)]
     with open(LOG_FILE, "wb") as log:  # one log per start
@@ -230,7 +241,7 @@ def cmd_up(args):
         import provision  # boto3: the venv's python runs this (see main)
 
         endpoint = f"http://127.0.0.1:{port}"
-        stack_env, fixtures_env = provision.provision(endpoint, STATE, gateway_port)
+        stack_env, fixtures_env = provision.provision(endpoint, STATE, gateway_port, login_port)
     except BaseException as error:
         stop(server.pid)
         PID_FILE.unlink(missing_ok=True)
@@ -238,13 +249,15 @@ def cmd_up(args):
             raise
         fail(f"provisioning failed: {error!r} (server log: {LOG_FILE})")
 
-    write_env(FIXTURES_ENV, {"LOCAL_STACK_PORT": str(port), "LOCAL_GATEWAY_PORT": str(gateway_port), **fixtures_env},
+    write_env(FIXTURES_ENV, {"LOCAL_STACK_PORT": str(port), "LOCAL_GATEWAY_PORT": str(gateway_port),
+                             "LOCAL_LOGIN_PORT": str(login_port), **fixtures_env},
               "Test-only settings of the local stack. SIGNING_KEY_FILE is a PKCS#8 PEM.")
     write_env(STACK_ENV, stack_env, "Settings for the Lambda (cargo lambda watch --env-file) and tests.")
     print(f"local stack: up on {endpoint} (pid {server.pid}) in {time.monotonic() - started:.1f} s")
     print(f"  user pool {stack_env['USER_POOL_ID']}, identity pool {stack_env['IDENTITY_POOL_ID']}, "
           f"bucket {stack_env['S3_BUCKET']}, users: admin, user")
     print(f"  API gateway: {stack_env['API_URL']} -> function at {function_url} (cargo lambda watch)")
+    print(f"  managed login: {stack_env['MANAGED_LOGIN_URL']} (discovery: {stack_env['OIDC_DISCOVERY_URL']})")
     print(f"  settings: {STACK_ENV.relative_to(ROOT)}, {FIXTURES_ENV.relative_to(ROOT)}; "
           f"log: {LOG_FILE.relative_to(ROOT)}")
     if args.owner_pid:
@@ -314,6 +327,7 @@ def main():
     up.add_argument("--port", type=int)
     up.add_argument("--owner-pid", type=int, help="stop the server when this process exits")
     up.add_argument("--gateway-port", type=int)
+    up.add_argument("--login-port", type=int)
     up.add_argument("--function-url")
     commands.add_parser("down", help="stop")
     commands.add_parser("status", help="exit 0 when healthy")

@@ -39,6 +39,9 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
 - auth_flows.py: CognitoIdpBackend.initiate_auth / admin_initiate_auth (wrapped: the client's
   ExplicitAuthFlows, read from CognitoIdpUserPoolClient.extended_config, are enforced),
   moto.cognitoidp.exceptions.InvalidParameterException.
+- secret_hash.py (SECRET_HASH of app clients with a secret): CognitoIdpBackend.initiate_auth /
+  admin_initiate_auth (wrapped), CognitoIdpUserPoolClient.generate_secret / .secret / .id,
+  CognitoIdpUserPool.refresh_tokens / _get_user, moto.cognitoidp.exceptions.NotAuthorizedError.
 - srp.py (USER_SRP_AUTH with a checked password proof): CognitoIdpBackend.initiate_auth /
   respond_to_auth_challenge (wrapped), CognitoIdpBackend.sessions (moto's challenge sessions),
   admin_get_user, CognitoIdpUser.username / .password, the PASSWORD_VERIFIER branch of
@@ -49,12 +52,13 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
   allowed_origins, allowed_methods, allowed_headers, exposed_headers, max_age_seconds).
 """
 
-from . import auth_flows, control, iam_eval, identity, presign, s3_fixes, srp
+from . import auth_flows, control, iam_eval, identity, presign, s3_fixes, secret_hash, srp
 
 
 def apply() -> None:
     srp.apply()
-    auth_flows.apply()  # after srp: its check runs first
+    secret_hash.apply()  # after srp: its check runs before the SRP exchange
+    auth_flows.apply()  # last: the flow check runs first
     iam_eval.apply()
     identity.apply()
     presign.apply()

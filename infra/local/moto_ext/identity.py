@@ -144,16 +144,32 @@ def _verified_login(account_id, pool, logins, providing_credentials=False):
     `providing_credentials`: GetCredentialsForIdentity (ServerSideTokenCheck also wants the user)."""
     if not logins:
         raise _not_authorized("Unauthenticated access is not supported for this identity pool.")
-    providers = {p["ProviderName"]: p for p in pool.cognito_identity_providers or []}
+    # A user pool may be listed once per app client (same ProviderName, another ClientId), as AWS
+    # allows: a token is accepted for the entry of its audience; the identity is the pool's.
+    providers = {}
+    for entry in pool.cognito_identity_providers or []:
+        providers.setdefault(entry["ProviderName"], []).append(entry)
     verified = []
     for name, token in logins.items():
         if name not in providers:
             raise _not_authorized("Token is not from a supported provider of this identity pool.")
-        sub, claims = _verified_sub(account_id, providers[name], token)
-        if providers[name].get("ServerSideTokenCheck"):
-            _server_side_token_check(account_id, providers[name], sub, claims, providing_credentials)
+        entry, sub, claims = _verified_entry(account_id, providers[name], token)
+        if entry.get("ServerSideTokenCheck"):
+            _server_side_token_check(account_id, entry, sub, claims, providing_credentials)
         verified.append((name, sub))
     return min(verified)  # deterministic choice when several logins are given
+
+
+def _verified_entry(account_id, entries, token):
+    """(entry, sub, claims) for the first provider entry the token verifies against, else the
+    first entry's refusal."""
+    refusal = None
+    for entry in entries:
+        try:
+            return (entry, *_verified_sub(account_id, entry, token))
+        except JsonRESTError as error:
+            refusal = refusal or error
+    raise refusal
 
 
 def _identity_id(pool_id, provider, sub):
