@@ -22,7 +22,7 @@ export interface BuiltApp {
 
 /**
  * Build the app. Settings (all optional), as `cdk synth -c name=value` or in cdk.json's context:
- * stackName, lambdaAsset (or env READ_FILE_LAMBDA_ASSET), s3Prefix, stageName, frontendOrigin,
+ * stackName, lambdaAsset (or env READ_FILE_LAMBDA_ASSET), s3Prefix, stageName, frontendOrigin, domainPrefix,
  * selfSignUp (true|false), mfa (off|optional|required), removalPolicy (retain|destroy),
  * xray (true|false), throttleRate and throttleBurst (numbers).
  */
@@ -40,6 +40,7 @@ export function buildApp(props: AppProps = {}, env: NodeJS.ProcessEnv = process.
     s3Prefix: ctx('s3Prefix'),
     stageName: ctx('stageName'),
     frontendOrigin: ctx('frontendOrigin'),
+    domainPrefix: ctx('domainPrefix'),
     selfSignUpEnabled: bool(ctx('selfSignUp'), 'selfSignUp'),
     mfa: oneOf(ctx('mfa'), ['off', 'optional', 'required'] as const, 'mfa') as MfaSetting | undefined,
     removalPolicy: removal(ctx('removalPolicy')),

@@ -8,6 +8,7 @@ import {
   Aws,
   CfnOutput,
   Duration,
+  Fn,
   Lazy,
   RemovalPolicy,
   Stack,
@@ -25,6 +26,7 @@ import { RustFunction } from 'cargo-lambda-cdk';
 import type { Construct, IConstruct } from 'constructs';
 import { invokePathPattern, loadApiSource, loadBucketCors } from './api';
 import { localBundlerFor, type LambdaAsset } from './lambda-asset';
+import { ManagedLogin } from './managed-login';
 import { renderPolicy, type PolicyJson } from './policies';
 
 export type MfaSetting = 'off' | 'optional' | 'required';
@@ -38,6 +40,8 @@ export interface ReadFileStackProps extends StackProps {
   readonly stageName?: string;
   /** The web frontend's origin, allowed by CORS. @default api.json's cors.allowOrigins */
   readonly frontendOrigin?: string;
+  /** The managed-login domain prefix (`<prefix>.auth.<region>.amazoncognito.com`). @default `read-file-<account id>` */
+  readonly domainPrefix?: string;
   /** Let anyone sign up from the frontend. @default false (an admin creates users) */
   readonly selfSignUpEnabled?: boolean;
   /** Multi-factor authentication (TOTP only, so no SMS role is needed). @default 'optional' */
@@ -101,6 +105,8 @@ const FUNCTION_TIMEOUT = Duration.seconds(10);
 export class ReadFileStack extends Stack {
   readonly userPool: cognito.UserPool;
   readonly userPoolClient: cognito.UserPoolClient;
+  /** Managed login for a server-side frontend: the domain and its confidential app client. */
+  readonly managedLogin: ManagedLogin;
   readonly identityPool: identitypool.IdentityPool;
   readonly authenticatedRole: iam.Role;
   readonly bucket: s3.Bucket;
@@ -168,6 +174,11 @@ export class ReadFileStack extends Stack {
       idTokenValidity: Duration.hours(1),
       accessTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.days(30),
+    });
+    this.managedLogin = new ManagedLogin(this, 'ManagedLogin', {
+      userPool: this.userPool,
+      frontendOrigin,
+      domainPrefix: props.domainPrefix,
     });
 
     // ---------------------------------------------------------------- buckets
@@ -245,6 +256,12 @@ export class ReadFileStack extends Stack {
             userPoolClient: this.userPoolClient,
             disableServerSideTokenCheck: false,
           }),
+          // The server-side frontend's tokens too: the same user pool, so the same identity.
+          new identitypool.UserPoolAuthenticationProvider({
+            userPool: this.userPool,
+            userPoolClient: this.managedLogin.webServerClient,
+            disableServerSideTokenCheck: false,
+          }),
         ],
       },
     });
@@ -305,7 +322,8 @@ export class ReadFileStack extends Stack {
       environment: {
         ACCOUNT_ID: Aws.ACCOUNT_ID,
         USER_POOL_ID: this.userPool.userPoolId,
-        USER_POOL_CLIENT_ID: this.userPoolClient.userPoolClientId,
+        // Every app client whose tokens the function accepts, comma-separated.
+        USER_POOL_CLIENT_ID: Fn.join(',', [this.userPoolClient.userPoolClientId, this.managedLogin.webServerClient.userPoolClientId]),
         IDENTITY_POOL_ID: this.identityPool.identityPoolId,
         S3_BUCKET: this.bucket.bucketName,
         S3_PREFIX: prefix,

@@ -31,6 +31,7 @@ const ids = {
   fn: logicalId(stack, stack.function),
   userPool: logicalId(stack, stack.userPool),
   client: logicalId(stack, stack.userPoolClient),
+  serverClient: logicalId(stack, stack.managedLogin.webServerClient),
   identityPool: logicalId(stack, stack.identityPool),
   api: logicalId(stack, stack.api),
   stage: logicalId(stack, stack.api.deploymentStage),
@@ -54,12 +55,13 @@ describe('identity pool and its authenticated role', () => {
     const ip = res(ids.identityPool).Properties!;
     assert.equal(ip.AllowUnauthenticatedIdentities, false);
     assert.equal(ip.AllowClassicFlow, false);
-    assert.equal(ip.CognitoIdentityProviders.length, 1);
-    const provider = ip.CognitoIdentityProviders[0];
-    assert.equal(provider.ServerSideTokenCheck, true);
-    assert.deepEqual(provider.ClientId, { Ref: ids.client });
-    assert.equal(evaluate(provider.ProviderName, { 'AWS::Region': 'eu-west-1', 'AWS::URLSuffix': 'amazonaws.com', [ids.userPool]: 'POOL' }),
-      'cognito-idp.eu-west-1.amazonaws.com/POOL');
+    // The user pool once per app client (the web page's, the server-side frontend's): one identity per user.
+    assert.deepEqual(ip.CognitoIdentityProviders.map((p: any) => p.ClientId), [{ Ref: ids.client }, { Ref: ids.serverClient }]);
+    for (const provider of ip.CognitoIdentityProviders) {
+      assert.equal(provider.ServerSideTokenCheck, true);
+      assert.equal(evaluate(provider.ProviderName, { 'AWS::Region': 'eu-west-1', 'AWS::URLSuffix': 'amazonaws.com', [ids.userPool]: 'POOL' }),
+        'cognito-idp.eu-west-1.amazonaws.com/POOL');
+    }
   });
 
   it('attaches only the authenticated role; no unauthenticated role exists at all', () => {
@@ -150,7 +152,7 @@ describe('the Lambda', () => {
     assert.deepEqual(env, {
       ACCOUNT_ID: { Ref: 'AWS::AccountId' },
       USER_POOL_ID: { Ref: ids.userPool },
-      USER_POOL_CLIENT_ID: { Ref: ids.client },
+      USER_POOL_CLIENT_ID: { 'Fn::Join': [',', [{ Ref: ids.client }, { Ref: ids.serverClient }]] },
       IDENTITY_POOL_ID: { Ref: ids.identityPool },
       S3_BUCKET: { Ref: ids.bucket },
       S3_PREFIX: 'cognito-test',
@@ -451,7 +453,8 @@ describe('least privilege across the whole template', () => {
 describe('stack outputs', () => {
   it('API URL, user pool, client, identity pool, bucket, region', () => {
     const outputs = Object.keys(t.Outputs ?? {}).sort();
-    assert.deepEqual(outputs, ['ApiUrl', 'BucketName', 'IdentityPoolId', 'ReadFileUrl', 'Region', 'S3Prefix', 'UserPoolClientId', 'UserPoolId', 'UserPoolProviderName']);
+    assert.deepEqual(outputs, ['ApiUrl', 'BucketName', 'IdentityPoolId', 'ManagedLoginUrl', 'OidcDiscoveryUrl', 'OidcIssuer', 'ReadFileUrl',
+      'Region', 'S3Prefix', 'UserPoolClientId', 'UserPoolId', 'UserPoolProviderName', 'WebServerCallbackUrl', 'WebServerClientId', 'WebServerLogoutUrl']);
     assert.deepEqual(t.Outputs!.IdentityPoolId.Value, { Ref: ids.identityPool });
     assert.deepEqual(t.Outputs!.BucketName.Value, { Ref: ids.bucket });
     assert.deepEqual(t.Outputs!.Region.Value, { Ref: 'AWS::Region' });
