@@ -15,71 +15,18 @@ export PATH="$PWD/.local/venv/bin:$PATH"
 web_port=${WEB_TEST_PORT:-3000}
 fn_port=${WEB_E2E_PORT:-9015}
 fail() { echo "web: $*" >&2; exit 1; }
+source tests/browser-stack.sh
 
-find_chrome() {
-  if [ -n "${CHROME_PATH:-}" ]; then
-    [ -x "$CHROME_PATH" ] || fail "CHROME_PATH=$CHROME_PATH is not an executable"
-    echo "$CHROME_PATH"; return
-  fi
-  local name
-  for name in chromium chromium-browser google-chrome google-chrome-stable; do
-    if command -v "$name" >/dev/null; then command -v "$name"; return; fi
-  done
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && grep -qiE '^ID(_LIKE)?=.*(debian|ubuntu)' /etc/os-release; then
-    echo "web: no Chromium found: installing Debian's chromium package (apt-get)" >&2
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >&2 \
-      || fail "apt-get install chromium failed"
-    command -v chromium && return
-  fi
-  fail "no Chromium or Chrome found. Install one (Debian/Ubuntu: apt-get install chromium; macOS: brew install --cask chromium) or set CHROME_PATH=/path/to/chrome"
-}
-
-[ -f .local/stack.env ] && python3 infra/local/stack.py status >/dev/null \
-  || fail "the local stack is not running (make local-up)"
-command -v cargo-lambda >/dev/null || fail "cargo-lambda missing (make venv)"
-CHROME_PATH=$(find_chrome)
-export CHROME_PATH
-"$CHROME_PATH" --version >/dev/null 2>&1 || fail "$CHROME_PATH does not run"
+browser_stack_require
 
 # The page: exact dependencies from package-lock.json, type-checked, bundled, configured.
 (cd examples/web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error \
   && npx tsc --noEmit && node scripts/build.mjs && node scripts/config.mjs --local ../../.local/stack.env)
 
-pids=()
-control=$(sed -n 's/^LOCAL_STACK_PORT=//p' .local/fixtures.env)
-control="http://127.0.0.1:$control/moto-ext"
-previous=$(curl -sf "$control/gateway")
-cleanup() {
-  # Point the stack's gateway back where it was, then stop what this script started.
-  curl -sf -X POST -H 'content-type: application/json' -d "$previous" "$control/gateway/config" >/dev/null || true
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-
-for port in "$web_port" "$fn_port"; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    fail "port $port is in use: set WEB_TEST_PORT / WEB_E2E_PORT to free ports"
-  fi
-done
-WEB_PORT=$web_port WEB_QUIET=1 setsid node examples/web/scripts/serve.mjs >.local/web-serve.log 2>&1 &
-pids+=($!)
-setsid cargo lambda watch --quiet --invoke-address 127.0.0.1 --invoke-port "$fn_port" \
-  --env-file .local/stack.env >.local/web-watch.log 2>&1 &
-pids+=($!)
-
-# The first request waits for the (debug) build; an unsigned call answers 401 once it is served.
-ready=""
-for _ in $(seq 1 1800); do
-  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 300 "http://127.0.0.1:$fn_port/lambda-url/read-file/read-file" || true)
-  if [ "$code" = 401 ]; then ready=1; break; fi
-  kill -0 "${pids[1]}" 2>/dev/null || break
-  sleep 0.5
-done
-[ -n "$ready" ] || { tail -n 30 .local/web-watch.log >&2; fail "cargo lambda watch did not serve the function"; }
-curl -sf -X POST -H 'content-type: application/json' \
-  -d "{\"function_url\": \"http://127.0.0.1:$fn_port\", \"timeout\": 29}" "$control/gateway/config" >/dev/null
-curl -sf -X POST "$control/gateway/reset" >/dev/null
+trap browser_stack_cleanup EXIT
+browser_stack_ports_free "$web_port" "$fn_port"
+WEB_PORT=$web_port WEB_QUIET=1 browser_stack_spawn .local/web-serve.log node examples/web/scripts/serve.mjs
+browser_stack_function "$fn_port" .local/web-watch.log
 curl -sf -o /dev/null "http://localhost:$web_port/" || fail "the page is not served on port $web_port"
 
 cd examples/web
