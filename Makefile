@@ -16,6 +16,12 @@ export LOCAL_FUNCTION_URL
 # browser's CORS checks refuse.
 WEB_PORT ?= 3000
 WEB_DIR := examples/web
+# `make nextjs`: the Next.js + Auth.js example's port. The stack registers its origin as the
+# confidential app client's callback and sign-out URLs and in the bucket's CORS rule when it starts
+# (`make local-up` / `make dev`), so set NEXTJS_PORT for those too.
+NEXTJS_PORT ?= 3001
+export WEB_SERVER_ORIGIN ?= http://localhost:$(NEXTJS_PORT)
+NEXTJS_DIR := examples/nextjs
 
 # `make token USER=alice`: USER is also the login name in the environment; only a value given on the
 # command line (or in make's own environment override) selects the Cognito user. Default: admin.
@@ -25,7 +31,7 @@ else
 TOKEN_USER := admin
 endif
 
-.PHONY: help venv local-up local-down token creds canary login-canary infra-test dev web web-build test bench capacity fmt lint lint-workflows
+.PHONY: help venv local-up local-down token creds canary login-canary infra-test dev web web-build nextjs test bench capacity fmt lint lint-workflows
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -81,6 +87,18 @@ web: local-up ## the web page on http://localhost:3000 (WEB_PORT) against the lo
 	@$(MAKE) --no-print-directory web-build
 	@echo "web: sign in as admin or user (passwords: .local/fixtures.env); the function runs under \`make dev\` (another terminal)"
 	WEB_PORT=$(WEB_PORT) node $(WEB_DIR)/scripts/serve.mjs
+
+$(NEXTJS_DIR)/node_modules/.ready: $(NEXTJS_DIR)/package-lock.json
+	cd $(NEXTJS_DIR) && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(NEXTJS_DIR)/.next/BUILD_ID: $(NEXTJS_DIR)/node_modules/.ready $(NEXTJS_DIR)/next.config.ts $(shell find $(NEXTJS_DIR)/app $(NEXTJS_DIR)/lib -type f 2>/dev/null)
+	cd $(NEXTJS_DIR) && NEXT_TELEMETRY_DISABLED=1 node_modules/.bin/next build
+
+nextjs: local-up $(NEXTJS_DIR)/.next/BUILD_ID ## the Next.js + Auth.js example on http://localhost:3001 (NEXTJS_PORT), signing in through the stack's managed login (the function: `make dev` in another terminal)
+	cd $(NEXTJS_DIR) && node scripts/env.mjs --local ../../.local/stack.env --origin http://localhost:$(NEXTJS_PORT)
+	@echo "nextjs: sign in as admin or user (passwords: .local/fixtures.env); the function runs under \`make dev\` (another terminal)"
+	cd $(NEXTJS_DIR) && NEXT_TELEMETRY_DISABLED=1 node_modules/.bin/next start --port $(NEXTJS_PORT) --hostname localhost
 
 test: venv ## every test: Rust unit + integration + e2e, local stack canary, gateway, browser, infra
 	bash tests/all.sh

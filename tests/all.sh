@@ -35,6 +35,9 @@ run .local/venv/bin/python -m pytest -q tests/gateway
 step "web page in headless Chromium: sign-in, identity-pool keys, signed calls, files (examples/web)"
 run bash tests/web.sh
 
+step "Next.js + Auth.js in headless Chromium: managed login, server-side identity keys, signed calls, files (examples/nextjs)"
+run bash tests/nextjs.sh
+
 step "infra: CDK synth offline, template assertions, cdk-nag, cfn-lint"
 run make -C infra test
 
