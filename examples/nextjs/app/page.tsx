@@ -1,15 +1,13 @@
 // The page: who is signed in comes from the session cookie (on the server); everything else is
 // done by the client component through this app's /api routes.
 import { getServerSession } from 'next-auth';
+import { SMALL_UPLOAD_MAX_BYTES } from '../lib/api';
 import { authOptions, type PublicSession } from '../lib/auth';
 import { logoutUrl } from '../lib/config';
 import { MESSAGES } from '../lib/messages';
 import { Files } from './files';
 
 export const dynamic = 'force-dynamic';
-
-/** The API's own limit for PUT /files/{name} (MAX_UPLOAD_BYTES); larger files go straight to S3. */
-const SMALL_UPLOAD_MAX_BYTES = 4 * 1024 * 1024;
 
 export default async function Home({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   // No refresh here: a page cannot write the refreshed cookie back; the /api routes refresh.

@@ -22,6 +22,9 @@ export interface Presigned {
   readonly headers: Record<string, string>;
 }
 
+/** The API's own limit for PUT /files/{name} (its MAX_UPLOAD_BYTES): larger files go straight to S3. */
+export const SMALL_UPLOAD_MAX_BYTES = 4 * 1024 * 1024;
+
 /** The API path of a file name: each folder segment percent-encoded, `/` kept. */
 export const filePath = (name: string): string => `/files/${name.split('/').map(encodeURIComponent).join('/')}`;
 

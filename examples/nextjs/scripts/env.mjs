@@ -60,10 +60,15 @@ function fromOutputs(path) {
 }
 
 let settings;
-if (values.local) settings = fromLocal(positionals[0] ?? join(root, '..', '..', '.local', 'stack.env'));
-else if (values.outputs) settings = fromOutputs(values.outputs);
-else {
-  console.error('usage: env.mjs --local [ENV_FILE] | --outputs OUTPUTS.json  [--origin URL]');
+try {
+  if (values.local) settings = fromLocal(positionals[0] ?? join(root, '..', '..', '.local', 'stack.env'));
+  else if (values.outputs) settings = fromOutputs(values.outputs);
+} catch (error) {
+  console.error(`nextjs: ${error.message}`);
+  process.exit(1);
+}
+if (!settings) {
+  console.error('usage: env.mjs --local [ENV_FILE] | --outputs OUTPUTS.json  [--origin URL] [--out FILE]');
   process.exit(2);
 }
 const previous = existsSync(target) ? readEnv(readFileSync(target, 'utf8')) : {};

@@ -260,6 +260,11 @@ describe('the Next.js + Auth.js app in Chromium', () => {
       assert.ok(puts.some((u) => u.origin === new URL(S3).origin && u.searchParams.has('X-Amz-Signature') && u.pathname.endsWith(`/${large.name}`)),
         'the large file went straight to S3 with a presigned URL');
       assert.ok(!puts.some((u) => through(u) && u.pathname.endsWith(large.name)), 'the large file did not pass through the app');
+      const refused = await page.evaluate(async () => {
+        const response = await fetch('/api/files/too-large.bin', { method: 'PUT', body: new Uint8Array(4 * 1024 * 1024 + 1) });
+        return { status: response.status, body: await response.json() };
+      });
+      assert.deepEqual(refused, { status: 413, body: { error: 'That file is too large.' } }, 'the app reads no body above the API\'s limit');
 
       const names = await fileNames(page);
       assert.ok(names.includes(small.name) && names.includes(large.name), `listed: ${names.join(', ')}`);
