@@ -108,7 +108,7 @@ describe('identity pool and its authenticated role', () => {
     const stage = 'arn:aws:execute-api:R:A:API/v1';
     assert.deepEqual(doc.Statement, [{
       Sid: 'InvokeTheApi', Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [
-        `${stage}/GET/read-file`, `${stage}/GET/files`, `${stage}/GET/files/*`,
+        `${stage}/GET/read-file`, `${stage}/GET/files`, `${stage}/DELETE/files`, `${stage}/GET/files/*`,
         `${stage}/PUT/files/*`, `${stage}/DELETE/files/*`, `${stage}/POST/upload-urls`,
       ],
     }]);
@@ -186,6 +186,7 @@ describe('the Lambda', () => {
     for (const p of perms) assert.equal(p.Principal, 'apigateway.amazonaws.com');
     const names = { 'AWS::Partition': 'aws', 'AWS::Region': 'R', 'AWS::AccountId': 'A', [ids.api]: 'API', [ids.stage]: 'v1' };
     assert.deepEqual(perms.map((p) => evaluate(p.SourceArn, names)).sort(), [
+      'arn:aws:execute-api:R:A:API/v1/DELETE/files',
       'arn:aws:execute-api:R:A:API/v1/DELETE/files/*',
       'arn:aws:execute-api:R:A:API/v1/GET/files',
       'arn:aws:execute-api:R:A:API/v1/GET/files/*',
@@ -217,7 +218,7 @@ describe('the REST API', () => {
   it('every route is AWS_IAM-authorized, a Lambda proxy; the only other methods are the unsigned CORS preflights', () => {
     const methods = resourcesOfType(t, 'AWS::ApiGateway::Method').map(([, r]) => r.Properties!);
     assert.deepEqual(methods.map((m) => m.HttpMethod).sort(),
-      ['DELETE', 'GET', 'GET', 'GET', 'OPTIONS', 'OPTIONS', 'OPTIONS', 'OPTIONS', 'POST', 'PUT']);
+      ['DELETE', 'DELETE', 'GET', 'GET', 'GET', 'OPTIONS', 'OPTIONS', 'OPTIONS', 'OPTIONS', 'POST', 'PUT']);
     for (const m of methods.filter((m) => m.HttpMethod !== 'OPTIONS')) {
       assert.equal(m.AuthorizationType, 'AWS_IAM');
       assert.equal(m.Integration.Type, 'AWS_PROXY');
@@ -300,6 +301,7 @@ describe('the REST API', () => {
     assert.deepEqual(invoke.flatMap((st: any) => st.Resource), [
       'arn:aws:execute-api:R:A:API/prod/GET/read-file',
       'arn:aws:execute-api:R:A:API/prod/GET/files',
+      'arn:aws:execute-api:R:A:API/prod/DELETE/files',
       'arn:aws:execute-api:R:A:API/prod/GET/files/*',
       'arn:aws:execute-api:R:A:API/prod/PUT/files/*',
       'arn:aws:execute-api:R:A:API/prod/DELETE/files/*',

@@ -1,26 +1,19 @@
-//! Test support, the one helper module of every test binary (and of the benchmark): the running
-//! local AWS stack, its users and their files, the app under test ([`TestApp`]) and requests.
+//! The running local AWS stack: its settings, the fixture and Lambda principals, users and their
+//! tokens, identities and files, and its own control endpoints (call counts, faults).
 //!
 //! Every test that needs the stack calls [`stack()`]; when the stack is not running it panics
 //! with the command that starts it. Nothing is skipped.
-#![allow(dead_code)] // each test binary uses its own subset
 
-pub mod jwt;
-pub mod proxy;
-mod test_app;
-
-pub use test_app::TestApp;
-
+use crate::jwt;
 use aws_credential_types::Credentials;
-use lambda_http::{Body, Request, Response};
 use read_file::auth::token::{TokenVerifier, VerifiedIdToken};
 use read_file::identity::{IdentityBroker, IdentityId};
+use read_file::startup::sdk_loader;
 use read_file::storage::ObjectKey;
-use read_file::{Config, app::sdk_loader};
-use serde_json::Value;
+use read_file::Config;
 use std::collections::{BTreeMap, HashMap};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -66,7 +59,8 @@ pub fn stack() -> &'static Stack {
 
 /// The repository root (where `Cargo.toml` is).
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    here.canonicalize().unwrap_or(here)
 }
 
 /// Parses `KEY=VALUE` lines, skipping blanks and comments.
@@ -110,17 +104,26 @@ impl Stack {
 
     /// SDK configuration of the fixture principal (allowed everything; test setup only).
     pub async fn fixture_sdk(&self) -> aws_config::SdkConfig {
+        self.sdk_as("FIXTURE_", &self.config_with(&[])).await
+    }
+
+    /// SDK configuration for `config` as the function's own principal (the Lambda role's keys,
+    /// allowed only what the role is), as a Lambda environment starts.
+    pub async fn lambda_sdk(&self, config: &Config) -> aws_config::SdkConfig {
+        self.sdk_as("", config).await
+    }
+
+    /// `config`'s SDK configuration with the keys `<prefix>AWS_ACCESS_KEY_ID` and
+    /// `<prefix>AWS_SECRET_ACCESS_KEY` of the stack's settings.
+    async fn sdk_as(&self, prefix: &str, config: &Config) -> aws_config::SdkConfig {
         let creds = Credentials::new(
-            self.var("FIXTURE_AWS_ACCESS_KEY_ID"),
-            self.var("FIXTURE_AWS_SECRET_ACCESS_KEY"),
+            self.var(&format!("{prefix}AWS_ACCESS_KEY_ID")),
+            self.var(&format!("{prefix}AWS_SECRET_ACCESS_KEY")),
             None,
             None,
-            "fixture",
+            "local-stack",
         );
-        sdk_loader(&self.config_with(&[]))
-            .credentials_provider(creds)
-            .load()
-            .await
+        sdk_loader(config).credentials_provider(creds).load().await
     }
 
     /// A user-pool client acting as the fixture principal.
@@ -271,6 +274,38 @@ impl Stack {
             .expect("GetId")
     }
 
+    /// An S3 client holding the identity-pool keys `token` exchanges for (what a signed-in browser
+    /// holds), and the folder those keys may write: for writing to S3 directly, past the API.
+    pub async fn user_s3(&self, token: &str) -> (aws_sdk_s3::Client, String) {
+        let verified = self.verified(token).await;
+        let broker = self.broker().await;
+        let identity = broker.identity_id(&verified).await.expect("GetId");
+        let keys = broker
+            .credentials(&identity, &verified)
+            .await
+            .expect("GetCredentialsForIdentity");
+        let sdk = self.fixture_sdk().await;
+        let client = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&sdk)
+                .credentials_provider(keys.credentials)
+                .force_path_style(true)
+                .build(),
+        );
+        let prefix = self.config_with(&[]).prefix;
+        (client, format!("{prefix}/{identity}/"))
+    }
+
+    /// Deletes `identity` from the identity pool (DeleteIdentities, as an operator would); the
+    /// user's next GetId creates another one.
+    pub async fn delete_identity(&self, identity: &IdentityId) {
+        aws_sdk_cognitoidentity::Client::new(&self.fixture_sdk().await)
+            .delete_identities()
+            .identity_ids_to_delete(identity.as_str())
+            .send()
+            .await
+            .expect("DeleteIdentities");
+    }
+
     /// The key of the data file of `identity`, under the configured prefix.
     pub fn data_key(&self, identity: &IdentityId) -> ObjectKey {
         ObjectKey::data_file(&self.config_with(&[]).prefix, identity)
@@ -316,106 +351,6 @@ impl Stack {
     pub fn pool_key(&self) -> jwt::TestKey {
         jwt::TestKey::from_pem_file(self.var("SIGNING_KEY_FILE"), self.var("SIGNING_KEY_KID"))
     }
-}
-
-/// A `GET` request for `path` with `headers`, as `lambda_http` hands it to the handler.
-pub fn get(path: &str, headers: &[(&str, &str)]) -> Request {
-    request("GET", path, headers)
-}
-
-/// A request with any method.
-pub fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
-    request_with_body(method, path, headers, Vec::new())
-}
-
-/// A request with a body (`Body::Binary`, as `lambda_http` hands API Gateway's base64 bodies);
-/// the query string also goes where the runtime puts it (`RequestExt::query_string_parameters`).
-pub fn request_with_body(
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Vec<u8>,
-) -> Request {
-    use lambda_http::RequestExt;
-    use lambda_http::aws_lambda_events::query_map::QueryMap;
-    let query: QueryMap = path
-        .split_once('?')
-        .map_or("", |(_, q)| q)
-        .parse()
-        .expect("a query string");
-    let mut builder = lambda_http::http::Request::builder()
-        .method(method)
-        .uri(path);
-    for (name, value) in headers {
-        builder = builder.header(*name, *value);
-    }
-    let body = if body.is_empty() {
-        Body::Empty
-    } else {
-        Body::Binary(body)
-    };
-    builder
-        .body(body)
-        .expect("request")
-        .with_query_string_parameters(query)
-}
-
-/// Status and JSON body of a response.
-pub fn parts(response: &Response<Body>) -> (u16, Value) {
-    let body = match response.body() {
-        Body::Text(text) => serde_json::from_str(text).expect("JSON body"),
-        other => panic!("expected a JSON text body, got {other:?}"),
-    };
-    (response.status().as_u16(), body)
-}
-
-/// The error code of an error response.
-pub fn error_code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or("<none>")
-}
-
-/// A REST API (v1) `GET /v1/read-file` event carrying `token`, signed (as API Gateway attests
-/// with `AWS_IAM`) by the identity-pool identity `signer`.
-pub fn rest_event(token: &str, signer: &str) -> Request {
-    let values = format!("\"{token}\"");
-    event(
-        "rest-v1-iam.json",
-        &[
-            ("{{ID_TOKEN_VALUES}}", &values),
-            ("{{ID_TOKEN}}", token),
-            ("{{COGNITO_IDENTITY_ID}}", signer),
-            ("{{IDENTITY_POOL_ID}}", stack().var("IDENTITY_POOL_ID")),
-        ],
-    )
-}
-
-/// A Lambda function URL (v2) `GET /read-file` event carrying `token`: with `signer`, an
-/// identity-pool identity the URL's `AWS_IAM` auth attested; without, auth type NONE.
-pub fn function_url_event(token: &str, signer: Option<&str>) -> Request {
-    let (signer, pool) = match signer {
-        Some(signer) => (signer, stack().var("IDENTITY_POOL_ID")),
-        None => ("", ""),
-    };
-    event(
-        "function-url-v2.json",
-        &[
-            ("{{ID_TOKEN}}", token),
-            ("{{COGNITO_IDENTITY_ID}}", signer),
-            ("{{IDENTITY_POOL_ID}}", pool),
-        ],
-    )
-}
-
-/// A real API Gateway event from `tests/fixtures`, with placeholders filled in.
-pub fn event(fixture: &str, replacements: &[(&str, &str)]) -> Request {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(fixture);
-    let mut text = std::fs::read_to_string(&path).expect("fixture");
-    for (from, to) in replacements {
-        text = text.replace(from, to);
-    }
-    read_file::event::request_from_json(&text).expect("an API Gateway event")
 }
 
 /// A plain HTTP/1.0 call to the local stack's own endpoints (`/moto-api/...`, `/moto-ext/...`):

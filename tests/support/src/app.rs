@@ -1,16 +1,15 @@
-//! The app under test, driven the way API Gateway drives it: one method per route.
+//! The app under test, driven the way API Gateway drives it: requests by method and path, so a
+//! new route needs nothing here.
 
-use super::{get, parts, request_with_body, stack};
-use aws_credential_types::Credentials;
+use crate::requests::{parts, request_with_body};
+use crate::stack::stack;
 use lambda_http::{Body, Request, Response};
+use read_file::App;
 use read_file::metrics::CallCounter;
-use read_file::{App, app::sdk_loader};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// An [`App`] and the routes it serves, called as a client would call them.
-///
-/// A new route is one more method here: build its request, hand it to [`TestApp::call`].
+/// An [`App`], called as a client would call it.
 pub struct TestApp {
     app: App,
 }
@@ -25,15 +24,8 @@ impl TestApp {
     pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
         let stack = stack();
         let config = stack.config_with(overrides);
-        let creds = Credentials::new(
-            stack.var("AWS_ACCESS_KEY_ID"),
-            stack.var("AWS_SECRET_ACCESS_KEY"),
-            None,
-            None,
-            "lambda-principal",
-        );
-        let sdk = sdk_loader(&config).credentials_provider(creds).load().await;
-        Self::from_app(App::new(config, sdk).expect("app"))
+        let sdk = stack.lambda_sdk(&config).await;
+        Self::from_app(App::new(config, sdk))
     }
 
     /// An app built elsewhere (for one that points at no stack at all).
@@ -56,7 +48,7 @@ impl TestApp {
         self.app.upstream_calls()
     }
 
-    /// Calls of `op` (`service:Operation` as the SDK names it) made so far.
+    /// Calls of `op` (`service:Operation`, [`read_file::metrics::op`]) made so far.
     pub fn calls_of(&self, op: &str) -> u64 {
         self.calls_since(&BTreeMap::new(), op)
     }
@@ -72,48 +64,45 @@ impl TestApp {
         now - before.get(op).copied().unwrap_or(0)
     }
 
-    /// `GET /read-file` with `token` in the `idToken` header.
-    pub async fn read_file(&self, token: &str) -> (u16, Value) {
-        self.call(get("/read-file", &[("idToken", token)])).await
+    /// `GET path` (a query string included) with `token` in the `idToken` header.
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        self.send("GET", path, token, &[], vec![]).await
     }
 
-    /// `GET /files{query}`.
-    pub async fn list_files(&self, token: &str, query: &str) -> (u16, Value) {
-        self.call(get(&format!("/files{query}"), &[("idToken", token)]))
-            .await
-    }
-
-    /// `GET /files/{name}{query}` (the name percent-encoded here).
-    pub async fn get_file(&self, token: &str, name: &str, query: &str) -> (u16, Value) {
-        let path = format!("{}{query}", file_path(name));
-        self.call(get(&path, &[("idToken", token)])).await
-    }
-
-    /// `PUT /files/{name}` with `body` and extra `headers`.
-    pub async fn put_file(
+    /// `PUT path` with `body` and extra `headers`.
+    pub async fn put(
         &self,
+        path: &str,
         token: &str,
-        name: &str,
         body: &[u8],
         headers: &[(&str, &str)],
     ) -> (u16, Value) {
-        let mut all = vec![("idToken", token)];
-        all.extend_from_slice(headers);
-        let request = request_with_body("PUT", &file_path(name), &all, body.to_vec());
-        self.call(request).await
+        self.send("PUT", path, token, headers, body.to_vec()).await
     }
 
-    /// `DELETE /files/{name}`: the status (204 has no body).
-    pub async fn delete_file(&self, token: &str, name: &str) -> u16 {
-        let request = request_with_body("DELETE", &file_path(name), &[("idToken", token)], vec![]);
+    /// `POST path` with `json` as the body.
+    pub async fn post(&self, path: &str, token: &str, json: &Value) -> (u16, Value) {
+        let body = json.to_string().into_bytes();
+        self.send("POST", path, token, &[], body).await
+    }
+
+    /// `DELETE path`: the status (204 has no body).
+    pub async fn delete(&self, path: &str, token: &str) -> u16 {
+        let request = request_with_body("DELETE", path, &[("idToken", token)], vec![]);
         self.handle(request).await.status().as_u16()
     }
 
-    /// `POST /upload-urls` with `ask` as the JSON body.
-    pub async fn create_upload_url(&self, token: &str, ask: &Value) -> (u16, Value) {
-        let body = ask.to_string().into_bytes();
-        let request = request_with_body("POST", "/upload-urls", &[("idToken", token)], body);
-        self.call(request).await
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (u16, Value) {
+        let mut all = vec![("idToken", token)];
+        all.extend_from_slice(headers);
+        self.call(request_with_body(method, path, &all, body)).await
     }
 }
 
