@@ -13,6 +13,8 @@ import {
   AdminDisableUserCommand,
   AdminEnableUserCommand,
   CognitoIdentityProviderClient,
+  InitiateAuthCommand,
+  RevokeTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 
 const env = (name) => {
@@ -36,6 +38,14 @@ const admin = new CognitoIdentityProviderClient({
   endpoint: stack.AWS_ENDPOINT_URL,
   credentials: { accessKeyId: fixtures.FIXTURE_AWS_ACCESS_KEY_ID, secretAccessKey: fixtures.FIXTURE_AWS_SECRET_ACCESS_KEY },
 });
+
+/** Cognito as the page calls it (no keys: InitiateAuth and RevokeToken are public operations). */
+const publicIdp = new CognitoIdentityProviderClient({ region: CONFIG.region, endpoint: CONFIG.cognitoEndpoint, maxAttempts: 1 });
+const refreshWith = (token) => publicIdp.send(new InitiateAuthCommand({
+  ClientId: CONFIG.userPoolClientId, AuthFlow: 'REFRESH_TOKEN_AUTH', AuthParameters: { REFRESH_TOKEN: token },
+}));
+/** The operation of a request to Cognito ("InitiateAuth", "RevokeToken", ...), or undefined. */
+const cognitoTarget = (request) => request.headers()['x-amz-target']?.split('.').pop();
 
 let browser;
 const secretsSeen = new Set(); // every token and key the page received, to check nothing leaks
@@ -344,6 +354,66 @@ describe('the My files page in Chromium', () => {
       assert.equal(await page.getByTestId('error').textContent(), 'Cannot reach the service. Check your network connection and try again.');
       assert.ok(await page.getByTestId('sign-out').isVisible(), 'still signed in');
     } finally {
+      await context.close();
+    }
+  });
+
+  it('sign-out revokes the refresh token: replayed afterwards, it is refused', async () => {
+    const { context, page } = await openPage();
+    try {
+      // The refresh token, captured from the page's own traffic (never printed).
+      let refreshToken;
+      page.on('response', async (r) => {
+        if (cognitoTarget(r.request()) !== 'RespondToAuthChallenge') return;
+        refreshToken = (await r.json().catch(() => ({}))).AuthenticationResult?.RefreshToken ?? refreshToken;
+      });
+      await signIn(page, 'admin');
+      await page.getByTestId('sign-out').waitFor();
+      assert.ok(refreshToken, 'the page received a refresh token at sign-in');
+      assert.ok((await refreshWith(refreshToken)).AuthenticationResult?.IdToken, 'it renews the session before sign-out');
+
+      const revocation = page.waitForResponse((r) => cognitoTarget(r.request()) === 'RevokeToken');
+      await page.getByTestId('sign-out').click();
+      await page.getByTestId('sign-in').waitFor();
+      const answer = await revocation;
+      assert.equal(answer.status(), 200, 'RevokeToken answered 200');
+      assert.ok(JSON.parse(answer.request().postData()).Token === refreshToken, 'the page revoked the token it held');
+      assert.equal(answer.request().headers().authorization, undefined, 'sent unsigned, as the SDK sends public operations');
+
+      await assert.rejects(refreshWith(refreshToken), (e) => e.name === 'NotAuthorizedException' && e.message === 'Refresh Token has been revoked',
+        'the refresh token no longer works');
+      await page.waitForTimeout(200);
+      assert.ok(!(await page.getByTestId('error').isVisible()), 'nothing to report');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('sign-out without the network still signs out, and says the session could not be ended', async () => {
+    const { context, page } = await openPage();
+    let refreshToken;
+    try {
+      page.on('response', async (r) => {
+        if (cognitoTarget(r.request()) !== 'RespondToAuthChallenge') return;
+        refreshToken = (await r.json().catch(() => ({}))).AuthenticationResult?.RefreshToken ?? refreshToken;
+      });
+      let attempts = 0;
+      await context.route(`${CONFIG.cognitoEndpoint}/**`, (route) => {
+        if (cognitoTarget(route.request()) !== 'RevokeToken') return route.continue();
+        attempts += 1;
+        return route.abort('internetdisconnected');
+      });
+      await signIn(page, 'admin');
+      await page.getByTestId('sign-out').click();
+      await page.getByTestId('sign-in').waitFor();
+      assert.equal(await page.getByTestId('result').textContent(), '', 'the page is signed out at once');
+      await page.getByTestId('error').waitFor({ state: 'visible' });
+      assert.equal(await page.getByTestId('error').textContent(),
+        'You are signed out on this page, but the sign-in service could not be reached to end your session (it ends by itself when it expires).');
+      assert.ok(attempts >= 1, 'the page tried to revoke');
+      assert.ok((await refreshWith(refreshToken)).AuthenticationResult?.IdToken, 'as the page says, the session was not ended');
+    } finally {
+      if (refreshToken) await publicIdp.send(new RevokeTokenCommand({ ClientId: CONFIG.userPoolClientId, Token: refreshToken }));
       await context.close();
     }
   });
