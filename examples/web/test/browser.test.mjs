@@ -425,7 +425,7 @@ describe('the My files page in Chromium', () => {
       assert.equal(await page.getByTestId('result').textContent(), '', 'the page is signed out at once');
       await page.getByTestId('error').waitFor({ state: 'visible' });
       assert.equal(await page.getByTestId('error').textContent(),
-        'You are signed out on this page, but the sign-in service could not be reached to end your session (it ends by itself when it expires).');
+        'You are signed out on this page, but your session could not be ended at the sign-in service (it ends by itself when it expires).');
       assert.ok(attempts >= 1, 'the page tried to revoke');
       assert.ok((await refreshWith(refreshToken)).AuthenticationResult?.IdToken, 'as the page says, the session was not ended');
     } finally {
