@@ -117,6 +117,7 @@ def provision(endpoint, state_dir, gateway_port):
         # The flows the CDK app's client allows: SRP (the web page's sign-in; moto_ext/srp.py checks
         # the proof), ADMIN_USER_PASSWORD_AUTH (tests mint tokens with it), refresh tokens.
         ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        EnableTokenRevocation=True,  # as the CDK app's client: the page's sign-out revokes (RevokeToken)
     )["UserPoolClient"]["ClientId"]
     for user, password in PASSWORDS.items():
         idp.admin_create_user(UserPoolId=pool_id, Username=user, MessageAction="SUPPRESS")

@@ -367,11 +367,12 @@ describe('the user pool', () => {
     });
   });
 
-  it('app client: SRP and ADMIN_USER_PASSWORD_AUTH, no secret, no OAuth', () => {
+  it('app client: SRP and ADMIN_USER_PASSWORD_AUTH, no secret, no OAuth, token revocation on', () => {
     const c = res(ids.client).Properties!;
     assert.deepEqual([...c.ExplicitAuthFlows].sort(), ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH']);
     assert.equal(c.GenerateSecret, false);
     assert.equal(c.AllowedOAuthFlowsUserPoolClient, false);
+    assert.equal(c.EnableTokenRevocation, true, "the web page's sign-out revokes its refresh token (RevokeToken)");
   });
 });
 

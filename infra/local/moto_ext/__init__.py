@@ -44,17 +44,25 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
   admin_get_user, CognitoIdpUser.username / .password, the PASSWORD_VERIFIER branch of
   respond_to_auth_challenge (keyed by PASSWORD_CLAIM_SECRET_BLOCK), NotAuthorizedError;
   ActionAuthenticatorMixin.PUBLIC_OPERATIONS (RespondToAuthChallenge arrives unsigned).
+- revocation.py (RevokeToken; refresh flows refuse revoked, unknown and other clients' refresh
+  tokens): CognitoIdpResponse (revoke_token added, backend, _get_param), CognitoIdpBackend
+  .initiate_auth / admin_initiate_auth (wrapped), CognitoIdpUserPool.refresh_tokens (token ->
+  (client id, username, origin_jti), None once revoked), .access_tokens, .id_tokens, .clients,
+  CognitoIdpUserPoolClient.generate_secret / .secret / .extended_config["EnableTokenRevocation"],
+  moto.core.exceptions.JsonRESTError, moto.core.responses.EmptyResult,
+  ActionAuthenticatorMixin.PUBLIC_OPERATIONS (RevokeToken arrives unsigned).
 - cors.py (CORS as AWS answers it; flask_cors is switched off by server.py through
   MOTO_DISABLE_GLOBAL_CORS): s3_backends[account]["aws"].buckets[name].cors (CorsRule:
   allowed_origins, allowed_methods, allowed_headers, exposed_headers, max_age_seconds).
 """
 
-from . import auth_flows, control, iam_eval, identity, presign, s3_fixes, srp
+from . import auth_flows, control, iam_eval, identity, presign, revocation, s3_fixes, srp
 
 
 def apply() -> None:
     srp.apply()
-    auth_flows.apply()  # after srp: its check runs first
+    revocation.apply()  # after srp: a refused refresh token never reaches moto's refresh code
+    auth_flows.apply()  # after srp and revocation: its check runs first
     iam_eval.apply()
     identity.apply()
     presign.apply()
