@@ -29,7 +29,7 @@ from botocore.credentials import Credentials  # noqa: E402
 import provision  # noqa: E402
 from gateway import api_source, event  # noqa: E402
 from gateway.principals import Principal  # noqa: E402
-from gateway.sigv4 import Request  # noqa: E402
+from gateway.auth import Request  # noqa: E402
 
 
 def read_env(path):

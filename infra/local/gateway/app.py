@@ -14,8 +14,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
-from . import event, sigv4
-from .sigv4 import AuthError, Request
+from . import auth, event
+from .auth import AuthError, Request
 
 INTEGRATION_TIMEOUT = 29.0  # seconds: API Gateway's maximum integration timeout (REST, default)
 FUNCTION_NAME = "read-file"  # cargo lambda watch names the function after the binary
@@ -104,7 +104,7 @@ class Gateway:
             return self._preflight(request_id)
         route, params = self.api.route(request.method, resource)
         if route is None:
-            missing = sigv4.missing_token()
+            missing = auth.missing_token()
             raise _Answer(403, missing.error_type, missing.message)
         if not self.bucket.take():
             raise _Answer(429, "TooManyRequestsException", "Too Many Requests")
@@ -129,10 +129,10 @@ class Gateway:
 
     def _authenticate(self, request):
         try:
-            signature = sigv4.parse(request)
-            sigv4.check_scope(signature, self.region, self.clock())
+            signature = auth.parse(request)
+            auth.check_scope(signature, self.region, self.clock())
             principal = self.resolve(signature.access_key, signature.security_token)
-            sigv4.verify(request, signature, principal.secret_key)
+            auth.verify(request, signature, principal.secret_key)
             return principal
         except AuthError as error:
             raise _Answer(403, error.error_type, error.message) from None

@@ -14,7 +14,7 @@ from signing import ACCESS_KEY, SECRET_KEY, signed
 from gateway import api_source
 from gateway.app import Gateway
 from gateway.principals import Principal
-from gateway.sigv4 import Request, expired_token, invalid_token
+from gateway.auth import Request, expired_token, invalid_token
 from moto_ext.iam_eval import evaluate
 
 POLICIES = Path(__file__).resolve().parents[3] / "policies"
