@@ -217,6 +217,19 @@ def test_presigned_put_signs_length_and_type(signer, identity_ids, admin):
     assert admin["s3"].list_objects_v2(Bucket=ENV["S3_BUCKET"], Prefix=other).get("KeyCount") == 0
 
 
+def test_presigned_put_cannot_send_another_size_than_the_signed_one(signer, identity_ids, admin):
+    """The signed Content-Length is the size: a body sent chunked (beside that very header, or
+    without one) is S3's 501 NotImplemented for Transfer-Encoding, and nothing is stored."""
+    key = data_key(identity_ids["user"], "chunked.txt")
+    url = put_url(signer["user"], key, 5)
+    chunked = ["Content-Type: text/plain", "Transfer-Encoding: chunked"]
+    for headers in (chunked + ["Content-Length: 5"], chunked):
+        status, body = curl(url, method="PUT", data="hello!", headers=headers)
+        assert (status, element(body, "Code"), element(body, "Header")) == (501, "NotImplemented", "Transfer-Encoding")
+        assert element(body, "Message") == "A header you provided implies functionality that is not implemented"
+    assert admin["s3"].list_objects_v2(Bucket=ENV["S3_BUCKET"], Prefix=key).get("KeyCount") == 0
+
+
 def test_presigned_put_goes_through_when_iam_allows_it(admin, identity_ids, env):
     """The same checks with a principal allowed s3:PutObject (the fixture IAM user, permanent
     keys, no session token): the right length and type store the object."""
