@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from support import ENV, auth_result, control, jwt_parts, make_client, read_env, sign_rs256, unique
+from support import ENV, auth_result, control, jwt_parts, make_client, presigner, read_env, sign_rs256, unique
 
 
 def pytest_sessionstart(session):
@@ -83,17 +83,22 @@ def identity_ids(fresh_token, get_id):
 
 
 @pytest.fixture(scope="session")
-def user_s3(fresh_token, identity, identity_ids, provider):
+def user_keys(identity, identity_ids, provider, fresh_token):
+    """Each user's own identity-pool credentials (GetCredentialsForIdentity), as the browser holds them."""
+    return {user: identity.get_credentials_for_identity(IdentityId=identity_id, Logins={provider: fresh_token(user)})[
+        "Credentials"] for user, identity_id in identity_ids.items()}
+
+
+@pytest.fixture(scope="session")
+def user_s3(user_keys):
     """An S3 client per user, built from that user's own identity-pool credentials."""
-    clients = {}
-    for user, identity_id in identity_ids.items():
-        credentials = identity.get_credentials_for_identity(
-            IdentityId=identity_id, Logins={provider: fresh_token(user)}
-        )["Credentials"]
-        clients[user] = make_client(
-            "s3", credentials["AccessKeyId"], credentials["SecretKey"], credentials["SessionToken"]
-        )
-    return clients
+    return {user: make_client("s3", k["AccessKeyId"], k["SecretKey"], k["SessionToken"]) for user, k in user_keys.items()}
+
+
+@pytest.fixture(scope="session")
+def signer(user_keys):
+    """signer[user]: presigns with that user's own identity-pool keys."""
+    return {user: presigner(k["AccessKeyId"], k["SecretKey"], k["SessionToken"]) for user, k in user_keys.items()}
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 import base64
 import json
+import re
+import subprocess
 import urllib.error
 import urllib.request
 import uuid
@@ -40,6 +42,41 @@ def make_client(service, access_key=None, secret_key=None, session_token=None):
         aws_session_token=session_token,
         config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1, "mode": "standard"}),
     )
+
+
+def presigner(access_key, secret_key, session_token=None):
+    """An S3 client that presigns with SigV4 (botocore's default presigning for a custom
+    endpoint is the legacy SigV2 query form, which the stack refuses)."""
+    return boto3.client(
+        "s3", region_name=ENV["AWS_REGION"], endpoint_url=ENV["AWS_ENDPOINT_URL"],
+        aws_access_key_id=access_key, aws_secret_access_key=secret_key, aws_session_token=session_token,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+
+
+def curl(url, method="GET", data=None, headers=()):
+    """(HTTP status, body) of a plain curl request."""
+    command = ["curl", "-sS", "-X", method, "-o", "-", "-w", "\n%{http_code}", url]
+    for header in headers:
+        command += ["-H", header]
+    if data is not None:
+        command += ["--data-binary", data]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=10, check=True).stdout
+    body, _, status = out.rpartition("\n")
+    return int(status), body
+
+
+def error(url, **kwargs):
+    """(status, S3 error code) of a refused request; the body must be S3's XML error."""
+    status, body = curl(url, **kwargs)
+    match = re.search(r"<Error><Code>([^<]+)</Code>", body)
+    assert match, f"not an S3 XML error ({status}): {body[:200]}"
+    return status, match[1]
+
+
+def element(body, name):
+    match = re.search(f"<{name}>([^<]*)</{name}>", body)
+    return match[1] if match else None
 
 
 def error_of(call, **kwargs):

@@ -59,14 +59,65 @@ def test_list_own_prefix_only(user_files, prefix, expected):
     assert evaluate([user_files], "s3:ListBucket", BUCKET_ARN, context) == expected
 
 
+@pytest.mark.parametrize("action", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"])
 @pytest.mark.parametrize("key, expected", [
     (f"cognito-test/{SUB}/data.txt", ALLOW),
-    (f"cognito-test/{SUB}", ALLOW),
+    (f"cognito-test/{SUB}/a/b.txt", ALLOW),
+    (f"cognito-test/{SUB}", IMPLICIT_DENY),  # the bare key, outside the folder
     (f"cognito-test/{SUB}-evil/data.txt", IMPLICIT_DENY),
     ("cognito-test/us-east-1:other/data.txt", IMPLICIT_DENY),
 ])
-def test_objects_under_own_prefix_only(user_files, key, expected):
-    assert evaluate([user_files], "s3:GetObject", f"{BUCKET_ARN}/{key}", identity_context()) == expected
+def test_objects_under_own_prefix_only(user_files, action, key, expected):
+    assert evaluate([user_files], action, f"{BUCKET_ARN}/{key}", identity_context()) == expected
+
+
+class Request:
+    """What iam_eval reads of an S3 request: its query (`_data`) and headers."""
+
+    def __init__(self, headers=(), query=None):
+        self._headers, self._data = dict(headers), query or {}
+
+
+def put(user_files, headers=(), query=None):
+    """The decision on a PutObject in the caller's own folder with these request headers."""
+    context = identity_context(**iam_eval.s3_condition_keys(iam_eval.s3_headers(Request(headers, query))))
+    return evaluate([user_files], "s3:PutObject", f"{BUCKET_ARN}/cognito-test/{SUB}/f.txt", context)
+
+
+def test_a_plain_put_and_an_explicit_standard_class_are_allowed(user_files):
+    assert put(user_files) == ALLOW
+    assert put(user_files, [("X-Amz-Storage-Class", "STANDARD"), ("Content-Type", "text/plain")]) == ALLOW
+
+
+@pytest.mark.parametrize("header, value", [
+    ("x-amz-storage-class", "GLACIER"),
+    ("x-amz-storage-class", "STANDARD_IA"),
+    ("x-amz-storage-class", "standard"),  # StringEquals is case-sensitive
+    ("x-amz-server-side-encryption-customer-algorithm", "AES256"),
+    ("x-amz-tagging", "project=x"),
+    ("x-amz-acl", "private"),
+    ("x-amz-acl", "bucket-owner-full-control"),
+    ("x-amz-grant-full-control", 'id="abc"'),
+    ("x-amz-grant-read", "uri=http://acs.amazonaws.com/groups/global/AllUsers"),
+    ("x-amz-grant-read-acp", 'id="abc"'),
+    ("x-amz-grant-write", 'id="abc"'),
+    ("x-amz-grant-write-acp", 'id="abc"'),
+])
+def test_a_put_that_is_not_plain_is_refused(user_files, header, value):
+    assert put(user_files, [(header.title(), value)]) == IMPLICIT_DENY
+
+
+def test_x_amz_query_parameters_of_a_presigned_url_count_as_headers(user_files):
+    """Whether S3 honours x-amz-* in a presigned URL's query is undocumented: a condition sees them."""
+    assert put(user_files, query={"X-Amz-Signature": ["ab"], "X-Amz-Credential": ["c"]}) == ALLOW
+    assert put(user_files, query={"x-amz-storage-class": ["GLACIER"]}) == IMPLICIT_DENY
+    assert put(user_files, query={"x-amz-acl": "public-read"}) == IMPLICIT_DENY
+
+
+def test_the_tag_keys_of_x_amz_tagging():
+    keys = iam_eval.s3_condition_keys({"x-amz-tagging": "a=1&b%20c=2&d"})
+    assert keys["s3:requestobjecttagkeys"] == ["a", "b c", "d"]
+    assert iam_eval.s3_condition_keys({"x-amz-storage-class": "GLACIER"}) == {"s3:x-amz-storage-class": ["GLACIER"]}
 
 
 def test_without_an_identity_the_variable_matches_nothing(user_files):
