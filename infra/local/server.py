@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "1"
 
 import moto_ext  # noqa: E402  (after the path tweak)
-from gateway import control as gateway_control  # noqa: E402
+from gateway import wiring as gateway_wiring  # noqa: E402
 from moto.moto_server.werkzeug_app import (  # noqa: E402
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -66,11 +66,11 @@ def main():
     args = parser.parse_args()
 
     moto_ext.apply()
-    gateway = gateway_control.build(args.function_url)
-    app = moto_ext.wrap(DomainDispatcherApplication(create_backend_app), gateway_control.endpoints(gateway))
+    gateway = gateway_wiring.build(args.function_url)
+    app = moto_ext.wrap(DomainDispatcherApplication(create_backend_app), gateway_wiring.endpoints(gateway))
     try:
         server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=RequestHandler)
-        gateway_server = gateway_control.serve(gateway, "127.0.0.1", args.gateway_port)
+        gateway_server = gateway_wiring.serve(gateway, "127.0.0.1", args.gateway_port)
     except OSError as error:
         print(f"cannot listen on 127.0.0.1:{args.port} or :{args.gateway_port}: {error.strerror}",
               file=sys.stderr, flush=True)

@@ -18,23 +18,20 @@ $LOCAL_FUNCTION_URL, else http://127.0.0.1:9000 (`cargo lambda watch`, as `make 
 import argparse
 import contextlib
 import fcntl
-import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-STATE = ROOT / ".local"
+import stack_client
+from stack_client import FIXTURES_ENV, ROOT, STACK_ENV, STATE, read_env
+
 VENV_PYTHON = STATE / "venv" / "bin" / "python"
 PID_FILE = STATE / "stack.pid"
 LOG_FILE = STATE / "stack.log"
-STACK_ENV = STATE / "stack.env"
-FIXTURES_ENV = STATE / "fixtures.env"
 LOCK_FILE = STATE / "stack.lock"
 SERVER = Path(__file__).resolve().parent / "server.py"
 READY_TIMEOUT = 20  # seconds; it takes ~1 s
@@ -77,21 +74,13 @@ def is_our_server(pid):
     return str(SERVER).encode() in cmdline
 
 
-def read_env(path):
-    try:
-        lines = path.read_text().splitlines()
-    except OSError:
-        return {}
-    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
-
-
 def _control_get(port, path):
     """The stack's JSON answer at `path`, or None when it does not answer."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
-            return json.load(response)
+        status, answer = stack_client.control("GET", path, port=port, timeout=2)
     except (OSError, ValueError):
         return None
+    return answer if status == 200 else None
 
 
 def health(port):

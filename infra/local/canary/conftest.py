@@ -4,25 +4,24 @@ It drives a running stack (`make local-up`) as an independent client (never the 
 .local/stack.env and .local/fixtures.env, and stops the run, loudly, when the stack is not up.
 """
 
-import json
-import urllib.request
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from support import ENV, auth_result, control, jwt_parts, make_client, presigner, read_env, sign_rs256, unique
+from support import (ENV, NotRunning, auth_result, control, jwt_parts, make_client, presigner, settings, sign_rs256,
+                     unique)
 
 
 def pytest_sessionstart(session):
-    ENV.update(read_env("stack.env"))
-    ENV.update(read_env("fixtures.env"))
     try:
-        with urllib.request.urlopen(f"{ENV['AWS_ENDPOINT_URL']}/moto-ext/health", timeout=2) as response:
-            health = json.load(response)
+        ENV.update(settings())
+        status, health = control("GET", "/moto-ext/health", timeout=2)
+    except NotRunning as error:
+        pytest.exit(f"canary: {error}", returncode=1)
     except OSError as error:
         pytest.exit(f"canary: the local stack at {ENV['AWS_ENDPOINT_URL']} does not answer ({error}): "
                     "run `make local-up`", returncode=1)
-    if not health.get("auth_enforced"):
+    if status != 200 or not health.get("auth_enforced"):
         pytest.exit("canary: the local stack runs without IAM enforcement: it is not provisioned", returncode=1)
 
 

@@ -4,8 +4,7 @@ import base64
 import json
 import re
 import subprocess
-import urllib.error
-import urllib.request
+import sys
 import uuid
 from pathlib import Path
 
@@ -17,17 +16,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "infra" / "local"))
+from stack_client import NotRunning, control, settings, with_param  # noqa: E402,F401  (the one client of the stack)
+
 POLICIES = ROOT / "infra" / "policies"
 PREFIX = "cognito-test"
 ENV = {}  # stack.env + fixtures.env, loaded by conftest.pytest_sessionstart
-
-
-def read_env(name):
-    path = ROOT / ".local" / name
-    if not path.exists():
-        pytest.exit(f"canary: {path} is missing: the local stack is not up (run `make local-up`)", returncode=1)
-    lines = path.read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
 
 
 def make_client(service, access_key=None, secret_key=None, session_token=None):
@@ -126,22 +120,7 @@ def sign_rs256(header, claims, private_key):
     return f"{signing_input}.{b64url(signature)}"
 
 
-# ---------------------------------------------------------------- control endpoints, policies
-
-
-def control(method, path, body=None):
-    """(status, JSON body) of a /moto-ext control endpoint."""
-    request = urllib.request.Request(
-        f"{ENV['AWS_ENDPOINT_URL']}{path}",
-        data=None if body is None else json.dumps(body).encode(),
-        method=method,
-        headers={"Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
+# ---------------------------------------------------------------- policies
 
 
 def render_policy(file_name, **values):

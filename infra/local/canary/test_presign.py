@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, quote
 import boto3
 import pytest
 from botocore.config import Config
-from support import ENV, curl, data_key, element, error, presigner
+from support import ENV, curl, data_key, element, error, presigner, with_param
 
 OTHER = {"admin": "user", "user": "admin"}
 SIGNATURE = (403, "SignatureDoesNotMatch")
@@ -22,14 +22,6 @@ SIGNATURE = (403, "SignatureDoesNotMatch")
 def get_url(client, key, expires=900):
     return client.generate_presigned_url("get_object", Params={"Bucket": ENV["S3_BUCKET"], "Key": key},
                                          ExpiresIn=expires)
-
-
-def with_param(url, name, value):
-    base, _, query = url.partition("?")
-    pairs = [p for p in query.split("&") if p.split("=", 1)[0] != name]
-    if value is not None:
-        pairs.append(f"{name}={quote(value, safe='')}")
-    return f"{base}?{'&'.join(pairs)}"
 
 
 # ---------------------------------------------------------------- GET

@@ -50,7 +50,7 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
   allowed_origins, allowed_methods, allowed_headers, exposed_headers, max_age_seconds).
 """
 
-from . import auth_flows, control, iam_eval, identity, presign, s3_fixes, srp
+from . import auth_flows, calls_and_faults, iam_eval, identity, presign, s3_fixes, srp
 
 
 def apply() -> None:
@@ -66,4 +66,4 @@ def wrap(app, extra=None):
     """`extra`: more control endpoints, {(method, path): handler(body) -> (status, value)}."""
     from .cors import CorsMiddleware
 
-    return CorsMiddleware(control.ControlMiddleware(s3_fixes.ChunkedUploads(app), extra))
+    return CorsMiddleware(calls_and_faults.ControlMiddleware(s3_fixes.ChunkedUploads(app), extra))

@@ -24,7 +24,7 @@ from moto.s3.models import S3Backend
 from moto.s3.responses import S3Response
 from werkzeug.datastructures import ImmutableMultiDict
 
-from .control import operation_of
+from .calls_and_faults import operation_of
 
 _list_objects_v2 = S3Backend.list_objects_v2
 

@@ -6,28 +6,24 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from signing import ACCESS_KEY, SECRET_KEY, signed
 
 from gateway import api_source
 from gateway.app import Gateway
-from gateway.principals import Principal
 from gateway.auth import Request, expired_token, invalid_token
+from gateway.principals import Principal
 from moto_ext.iam_eval import evaluate
+from provision import render_policy
 
-POLICIES = Path(__file__).resolve().parents[3] / "policies"
 ACCOUNT = "123456789012"
 ROLE_ARN = f"arn:aws:sts::{ACCOUNT}:assumed-role/read-file-local-authenticated/CognitoIdentityCredentials"
 
 
 def invoke_policy(stage="v1"):
-    text = (POLICIES / "invoke-api.json").read_text()
-    for name, value in {"PARTITION": "aws", "REGION": "us-east-1", "ACCOUNT_ID": ACCOUNT,
-                        "API_ID": "localapi01", "STAGE": stage}.items():
-        text = text.replace("{{" + name + "}}", value)
-    return json.loads(text)
+    return json.loads(render_policy("invoke-api.json", PARTITION="aws", REGION="us-east-1", ACCOUNT_ID=ACCOUNT,
+                                    API_ID="localapi01", STAGE=stage))
 
 
 def principal(documents):

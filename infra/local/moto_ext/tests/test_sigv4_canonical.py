@@ -2,11 +2,7 @@
 Expected values are written out by hand from AWS's SigV4 specification; the verifiers built on it
 are tested against botocore in test_sigv4_query.py and gateway/tests/test_auth.py."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from moto_ext import sigv4  # noqa: E402
+from moto_ext import sigv4
 
 
 def test_s3_encodes_the_decoded_path_once_other_services_the_received_path_again():

@@ -2,16 +2,13 @@
 end to end (the canary shows the same evaluator on the real policies, through S3)."""
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from moto_ext import iam_eval  # noqa: E402
-from moto_ext.iam_eval import ALLOW, DENY, IMPLICIT_DENY, evaluate  # noqa: E402
+from moto_ext import iam_eval
+from moto_ext.iam_eval import ALLOW, DENY, IMPLICIT_DENY, evaluate
+from provision import render_policy
 
-POLICIES = Path(__file__).resolve().parents[2] / "policies"
 SUB = "us-east-1:11111111-2222-3333-4444-555555555555"
 BUCKET_ARN = "arn:aws:s3:::bucket"
 
@@ -37,8 +34,7 @@ def decide(statement, context=None):
 
 @pytest.fixture(scope="module")
 def user_files():
-    text = (POLICIES / "user-files.json").read_text().replace("{{PARTITION}}", "aws").replace("{{BUCKET}}", "bucket").replace("{{PREFIX}}", "cognito-test")
-    return json.loads(text)
+    return json.loads(render_policy("user-files.json", PARTITION="aws", BUCKET="bucket", PREFIX="cognito-test"))
 
 
 def identity_context(**extra):
@@ -126,8 +122,7 @@ def test_without_an_identity_the_variable_matches_nothing(user_files):
 
 
 def test_trust_policy():
-    text = (POLICIES / "authenticated-trust.json").read_text().replace("{{IDENTITY_POOL_ID}}", "us-east-1:pool")
-    trust = json.loads(text)
+    trust = json.loads(render_policy("authenticated-trust.json", IDENTITY_POOL_ID="us-east-1:pool"))
     good = {"cognito-identity.amazonaws.com:aud": ["us-east-1:pool"],
             "cognito-identity.amazonaws.com:amr": ["authenticated", "cognito-idp.us-east-1.amazonaws.com/p"]}
     federated = ("Federated", "cognito-identity.amazonaws.com")

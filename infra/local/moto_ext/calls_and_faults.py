@@ -1,4 +1,5 @@
-"""Test-only control endpoints, as WSGI middleware around moto's server app.
+"""Counts every call to moto and injects faults into it; the test-only control endpoints that read
+and steer both, as WSGI middleware around moto's server app.
 
   GET    /moto-ext/health        {"status": "ok", "pid": n, "auth_enforced": bool}
   GET    /moto-ext/calls         {"cognito-identity:GetId": n, "s3:GetObject": n, ...}
