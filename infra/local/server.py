@@ -1,7 +1,8 @@
 """The local stack's server process: moto with our extension, on 127.0.0.1.
 
 Started by `stack.py up` with the venv's python, in its own session; not meant to be run by hand:
-  server.py --port N --gateway-port N --function-url URL [--owner-pid PID] [--pid-file PATH]
+  LOCAL_STACK_SECRET=... server.py --port N --gateway-port N --function-url URL [--owner-pid PID] [--pid-file PATH]
+(the control endpoints' secret comes through the environment, never the command line)
 The local API Gateway (gateway/) runs in the same process on its own port, so that it reads the
 stack's STS and IAM state directly. Exits 3 when a port is taken. With --owner-pid it exits by itself once that process is gone,
 so an interrupted test run leaves nothing behind.
@@ -64,10 +65,14 @@ def main():
     parser.add_argument("--gateway-port", type=int, required=True)
     parser.add_argument("--function-url", required=True)
     args = parser.parse_args()
+    secret = os.environ.pop("LOCAL_STACK_SECRET", "")
+    if len(secret) < 32:
+        sys.exit("server.py: LOCAL_STACK_SECRET (the control endpoints' secret, 32+ characters) is not set: "
+                 "start the stack with stack.py up")
 
     moto_ext.apply()
     gateway = gateway_wiring.build(args.function_url)
-    app = moto_ext.wrap(DomainDispatcherApplication(create_backend_app), gateway_wiring.endpoints(gateway))
+    app = moto_ext.wrap(DomainDispatcherApplication(create_backend_app), gateway_wiring.endpoints(gateway), secret)
     try:
         server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=RequestHandler)
         gateway_server = gateway_wiring.serve(gateway, "127.0.0.1", args.gateway_port)

@@ -35,6 +35,10 @@ STATE = ROOT / ".local"
 STACK_ENV = STATE / "stack.env"
 FIXTURES_ENV = STATE / "fixtures.env"
 FUNCTION = "read-file"  # cargo lambda watch names the function after the binary
+# The per-stack secret every control request carries (`stack.py up` makes one at every start and
+# writes it to fixtures.env only); the stack refuses a control request without it or with an Origin.
+SECRET_HEADER = "X-Local-Stack-Secret"
+SECRET_VAR = "LOCAL_STACK_SECRET"
 WATCH_TIMEOUT = 900  # seconds: the first request waits for a cold debug build
 
 
@@ -61,15 +65,18 @@ def settings():
     return values
 
 
-def control(method, path, body=None, *, port=None, timeout=10):
-    """(status, JSON answer) of a control endpoint of the stack on `port` (default: the running
-    stack's, from fixtures.env). OSError when nothing answers."""
-    port = port or read_env(FIXTURES_ENV).get("LOCAL_STACK_PORT")
-    if not port:
-        raise NotRunning(f"the local stack is not running ({FIXTURES_ENV} has no port): run `make local-up` first")
+def control(method, path, body=None, *, port=None, secret=None, timeout=10):
+    """(status, JSON answer) of a control endpoint (`/moto-ext/...`, `/moto-api/...`) of the stack on
+    `port` with its `secret` (both by default the running stack's, from fixtures.env). OSError when
+    nothing answers."""
+    fixtures = read_env(FIXTURES_ENV) if port is None or secret is None else {}
+    port, secret = port or fixtures.get("LOCAL_STACK_PORT"), secret or fixtures.get(SECRET_VAR)
+    if not port or not secret:
+        raise NotRunning(f"the local stack is not running ({FIXTURES_ENV} has no port or secret): "
+                         "run `make local-up` first")
     data = json.dumps(body).encode() if body is not None else (b"" if method in ("POST", "PUT") else None)
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json", SECRET_HEADER: secret})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.load(response)

@@ -418,8 +418,9 @@ pub fn event(fixture: &str, replacements: &[(&str, &str)]) -> Request {
     read_file::event::request_from_json(&text).expect("an API Gateway event")
 }
 
-/// A plain HTTP/1.0 call to the local stack's own endpoints (`/moto-api/...`, `/moto-ext/...`):
-/// status and body. HTTP/1.0 so the answer is never chunked; enough for a local test server.
+/// A plain HTTP/1.0 call to the local stack's own endpoints (`/moto-api/...`, `/moto-ext/...`),
+/// with the stack's control secret: status and body. HTTP/1.0 so the answer is never chunked;
+/// enough for a local test server.
 pub async fn plain_http(method: &str, url: &str, body: &str) -> (u16, Vec<u8>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url
@@ -432,7 +433,8 @@ pub async fn plain_http(method: &str, url: &str, body: &str) -> (u16, Vec<u8>) {
         .unwrap_or_else(|e| panic!("{url}: {e}"));
     let request = format!(
         "{method} {path} HTTP/1.0\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n{body}",
+         X-Local-Stack-Secret: {}\r\nContent-Length: {}\r\n\r\n{body}",
+        stack().var("LOCAL_STACK_SECRET"),
         body.len()
     );
     conn.write_all(request.as_bytes())

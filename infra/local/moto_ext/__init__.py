@@ -62,8 +62,9 @@ def apply() -> None:
     s3_fixes.apply()
 
 
-def wrap(app, extra=None):
-    """`extra`: more control endpoints, {(method, path): handler(body) -> (status, value)}."""
+def wrap(app, extra=None, secret=None):
+    """`extra`: more control endpoints, {(method, path): handler(body) -> (status, value)}; `secret`:
+    what every request to a control endpoint (/moto-ext/..., /moto-api/...) must carry."""
     from .cors import CorsMiddleware
 
-    return CorsMiddleware(calls_and_faults.ControlMiddleware(s3_fixes.ChunkedUploads(app), extra))
+    return CorsMiddleware(calls_and_faults.ControlMiddleware(s3_fixes.ChunkedUploads(app), extra, secret))
