@@ -43,13 +43,14 @@ export CHROME_PATH
 (cd examples/web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error \
   && npx tsc --noEmit && node scripts/build.mjs && node scripts/config.mjs --local ../../.local/stack.env)
 
-control() { python3 infra/local/stack_client.py control "$@" >/dev/null; }
-previous=$(python3 infra/local/stack_client.py control GET /moto-ext/gateway)
+client="$PWD/infra/local/stack_client.py"  # absolute: the cleanup runs after the cd below
+control() { python3 "$client" control "$@" >/dev/null; }
+previous=$(python3 "$client" control GET /moto-ext/gateway)
 server="" watch=""
 cleanup() {
   # Point the stack's gateway back where it was, then stop what this script started.
   control POST /moto-ext/gateway/config "$previous" || true
-  [ -z "$watch" ] || python3 infra/local/stack_client.py stop-watch "$watch"
+  [ -z "$watch" ] || python3 "$client" stop-watch "$watch" || true
   [ -z "$server" ] || { kill -TERM -- "-$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }
 }
 trap cleanup EXIT
@@ -62,7 +63,7 @@ done
 WEB_PORT=$web_port WEB_QUIET=1 setsid node examples/web/scripts/serve.mjs >.local/web-serve.log 2>&1 &
 server=$!
 # The first request waits for the (debug) build: the helper returns once the function answers.
-watch=$(python3 infra/local/stack_client.py watch --port "$fn_port" --log .local/web-watch.log) \
+watch=$(python3 "$client" watch --port "$fn_port" --log .local/web-watch.log) \
   || fail "cargo lambda watch did not serve the function"
 control POST /moto-ext/gateway/config "{\"function_url\": \"http://127.0.0.1:$fn_port\", \"timeout\": 29}"
 control POST /moto-ext/gateway/reset
