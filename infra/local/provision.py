@@ -12,6 +12,7 @@ from pathlib import Path
 import boto3
 import botocore
 import moto
+import stack_client
 from botocore.config import Config
 from gateway import api_source
 
@@ -96,8 +97,9 @@ def bucket_cors_rule(origin):
     }
 
 
-def provision(endpoint, state_dir, gateway_port):
-    """Create everything, switch IAM enforcement on; returns (stack_env, fixtures_env) dicts."""
+def provision(endpoint, state_dir, gateway_port, secret):
+    """Create everything, switch IAM enforcement on (a control request: `secret` is the stack's);
+    returns (stack_env, fixtures_env) dicts."""
     api = api_source.load()
     iam = client("iam", endpoint)
     fixture_key = _iam_user_with_policy(
@@ -172,9 +174,8 @@ def provision(endpoint, state_dir, gateway_port):
 
     # IAM enforcement on, for every request from now on.
     # (text/plain: with urllib's default form content type Flask would swallow the body)
-    request = urllib.request.Request(
-        f"{endpoint}/moto-api/reset-auth", data=b"0", method="POST", headers={"Content-Type": "text/plain"}
-    )
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset-auth", data=b"0", method="POST",
+                                     headers={"Content-Type": "text/plain", stack_client.SECRET_HEADER: secret})
     with urllib.request.urlopen(request, timeout=5) as response:
         response.read()
 

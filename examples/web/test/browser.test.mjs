@@ -154,7 +154,8 @@ async function fileNames(page) {
 }
 
 async function control(method, path, body) {
-  const response = await fetch(`${CONTROL}${path}`, { method, body: body && JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const headers = { 'content-type': 'application/json', 'x-local-stack-secret': fixtures.LOCAL_STACK_SECRET };
+  const response = await fetch(`${CONTROL}${path}`, { method, body: body && JSON.stringify(body), headers });
   assert.equal(response.status, 200, `${method} ${path}`);
   return response.json();
 }

@@ -35,7 +35,8 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
   CreateAccessKeyFailure, sts_backends[account]["aws"].assumed_roles[].expiration, the WSGI
   environ behind request.headers (RAW_URI, QUERY_STRING).
 - s3_fixes.py: S3Backend.list_objects_v2 (wrapped: an unknown continuation token is S3's 400
-  InvalidArgument, not a 500), S3Backend._pagination_tokens, moto.s3.exceptions.InvalidContinuationToken.
+  InvalidArgument, not a 500); a WSGI middleware refuses chunked S3 uploads (501) before moto
+  de-chunks them; S3Backend._pagination_tokens, moto.s3.exceptions.InvalidContinuationToken.
 - auth_flows.py: CognitoIdpBackend.initiate_auth / admin_initiate_auth (wrapped: the client's
   ExplicitAuthFlows, read from CognitoIdpUserPoolClient.extended_config, are enforced),
   moto.cognitoidp.exceptions.InvalidParameterException.
@@ -56,7 +57,7 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
   allowed_origins, allowed_methods, allowed_headers, exposed_headers, max_age_seconds).
 """
 
-from . import auth_flows, control, iam_eval, identity, presign, revocation, s3_fixes, srp
+from . import auth_flows, calls_and_faults, iam_eval, identity, presign, revocation, s3_fixes, srp
 
 
 def apply() -> None:
@@ -69,8 +70,9 @@ def apply() -> None:
     s3_fixes.apply()
 
 
-def wrap(app, extra=None):
-    """`extra`: more control endpoints, {(method, path): handler(body) -> (status, value)}."""
+def wrap(app, extra=None, secret=None):
+    """`extra`: more control endpoints, {(method, path): handler(body) -> (status, value)}; `secret`:
+    what every request to a control endpoint (/moto-ext/..., /moto-api/...) must carry."""
     from .cors import CorsMiddleware
 
-    return CorsMiddleware(control.ControlMiddleware(app, extra))
+    return CorsMiddleware(calls_and_faults.ControlMiddleware(s3_fixes.ChunkedUploads(app), extra, secret))
