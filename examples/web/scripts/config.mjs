@@ -1,5 +1,6 @@
 // Write dist/config.json, the only thing that differs between stacks.
 //   node scripts/config.mjs --local [ENV_FILE]      from the local stack's .local/stack.env
+//   node scripts/config.mjs --deploy [JSON_FILE]    from a deployment's .deploy/outputs.json (make deploy)
 //   node scripts/config.mjs --outputs OUTPUTS.json  from a deployed stack's CloudFormation outputs
 //   (`-` reads them from stdin), e.g. in one command:
 //     aws cloudformation describe-stacks --stack-name ReadFileStack --query 'Stacks[0].Outputs' | node scripts/config.mjs --outputs -
@@ -28,6 +29,21 @@ function fromLocal(path) {
   };
 }
 
+// .deploy/outputs.json: the keys of .local/stack.env, as JSON (infra/deploy/settings.py).
+function fromDeploy(path) {
+  const env = JSON.parse(readFileSync(path, 'utf8'));
+  for (const key of ['AWS_REGION', 'USER_POOL_ID', 'USER_POOL_CLIENT_ID', 'IDENTITY_POOL_ID', 'API_URL']) {
+    if (!env[key]) throw new Error(`${path}: ${key} is missing (run make deploy, or make outputs)`);
+  }
+  return {
+    region: env.AWS_REGION,
+    userPoolId: env.USER_POOL_ID,
+    userPoolClientId: env.USER_POOL_CLIENT_ID,
+    identityPoolId: env.IDENTITY_POOL_ID,
+    apiUrl: env.API_URL,
+  };
+}
+
 function fromOutputs(path) {
   const outputs = Object.fromEntries(JSON.parse(readFileSync(path === '-' ? 0 : path, 'utf8')).map((o) => [o.OutputKey, o.OutputValue]));
   for (const key of ['Region', 'UserPoolId', 'UserPoolClientId', 'IdentityPoolId', 'ApiUrl']) {
@@ -44,9 +60,10 @@ function fromOutputs(path) {
 
 let config;
 if (mode === '--local') config = fromLocal(file ?? join(root, '..', '..', '.local', 'stack.env'));
+else if (mode === '--deploy') config = fromDeploy(file ?? join(root, '..', '..', '.deploy', 'outputs.json'));
 else if (mode === '--outputs' && file) config = fromOutputs(file);
 else {
-  console.error('usage: config.mjs --local [ENV_FILE] | --outputs OUTPUTS.json');
+  console.error('usage: config.mjs --local [ENV_FILE] | --deploy [JSON_FILE] | --outputs OUTPUTS.json');
   process.exit(2);
 }
 mkdirSync(join(root, 'dist'), { recursive: true });
