@@ -1,6 +1,6 @@
 """`make smoke`: prove a stack end to end with throw-away users, the way a user reaches it.
 
-  smoke.py [--target auto|deploy|local] [--local-env FILE] [--api-file FILE] [--plan-only]
+  smoke.py [--target auto|deploy|local] [--outputs FILE] [--local-env FILE] [--api-file FILE] [--plan-only]
 
 Target: a deployment (.deploy/outputs.json, `make deploy` writes it) or, when there is none, the
 local stack (.local/stack.env, with the function under `make dev`); `--local-env` names another
@@ -506,6 +506,7 @@ def _terminate(signum, _frame):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--target", choices=("auto", "deploy", "local"), default=os.environ.get("SMOKE_TARGET") or "auto")
+    parser.add_argument("--outputs", type=Path, default=targets.DEPLOY_OUTPUTS)
     parser.add_argument("--local-env", type=Path, default=targets.LOCAL_STACK_ENV)
     parser.add_argument("--api-file", type=Path, default=API_FILE)
     parser.add_argument("--plan-only", action="store_true", help="print the route checks and exit (no AWS call)")
@@ -521,7 +522,7 @@ def main(argv=None):
         return 1 if unknown else 0
 
     try:
-        target = targets.load(args.target, local_env=args.local_env)
+        target = targets.load(args.target, outputs=args.outputs, local_env=args.local_env)
     except targets.SettingsError as error:
         print(f"smoke: {error}", file=sys.stderr)
         return 2

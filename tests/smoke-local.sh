@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# `make smoke` against the local stack, as `make test` runs it: the function under its own
+# `cargo lambda watch` (port SMOKE_PORT, default GATEWAY_E2E_PORT + 2) with USER_CHECK_TTL_SECONDS=2,
+# so the disabled-user check takes seconds, not the default minute; the stack's API gateway is
+# pointed at it for the run and back afterwards. Needs a running local stack (`make local-up`).
+# Twice: as `make smoke` runs on the local stack (its env files), then as it runs on a deployment
+# (an outputs.json of the same stack, the administrator's keys from the default AWS credential
+# chain, AWS_ENDPOINT_URL pointing the SDK at the stack), so the deployment's code path runs too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.local/venv/bin:$PATH"
+port=${SMOKE_PORT:-$(( ${GATEWAY_E2E_PORT:-9013} + 2 ))}
+ttl=${SMOKE_USER_CHECK_TTL:-2}
+log=.local/smoke-watch.log
+env_file=.local/smoke.env
+
+[ -f .local/stack.env ] && [ -f .local/fixtures.env ] || { echo "smoke: the local stack is not running (make local-up)" >&2; exit 1; }
+command -v cargo-lambda >/dev/null || { echo "smoke: cargo-lambda missing (make venv)" >&2; exit 1; }
+stack_port=$(sed -n 's/^LOCAL_STACK_PORT=//p' .local/fixtures.env)
+control="http://127.0.0.1:$stack_port/moto-ext/gateway"
+if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  echo "smoke: port $port is in use: set SMOKE_PORT to a free port" >&2; exit 1
+fi
+
+# The function's settings: the stack's, and the short user-check TTL the smoke check reads back.
+{ grep -v '^USER_CHECK_TTL_SECONDS=' .local/stack.env; echo "USER_CHECK_TTL_SECONDS=$ttl"; } >"$env_file"
+chmod 600 "$env_file"
+
+previous=$(curl -sf "$control")
+previous_url=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["function_url"])' <<<"$previous")
+setsid cargo lambda watch --quiet --invoke-address 127.0.0.1 --invoke-port "$port" --env-file "$env_file" >"$log" 2>&1 &
+watch_pid=$!
+restore() {
+  curl -sf -X POST -H 'content-type: application/json' -d "{\"function_url\": \"$previous_url\"}" "$control/config" >/dev/null || true
+  kill -TERM -- "-$watch_pid" 2>/dev/null || true
+  wait "$watch_pid" 2>/dev/null || true
+}
+trap restore EXIT
+
+# The first request waits for the debug build; an unsigned call to the function URL answers 401.
+ready=""
+for _ in $(seq 1 600); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 300 "http://127.0.0.1:$port/lambda-url/read-file/read-file" || true)
+  if [ "$code" = 401 ]; then ready=1; break; fi
+  kill -0 "$watch_pid" 2>/dev/null || break
+  sleep 0.5
+done
+if [ -z "$ready" ]; then
+  echo "smoke: cargo lambda watch did not serve the function; its log:" >&2
+  tail -n 40 "$log" >&2
+  exit 1
+fi
+curl -sf -X POST -H 'content-type: application/json' -d "{\"function_url\": \"http://127.0.0.1:$port\"}" "$control/config" >/dev/null
+
+.local/venv/bin/python infra/deploy/smoke.py --target local --local-env "$env_file"
+
+outputs=.local/smoke-outputs.json
+.local/venv/bin/python - "$env_file" "$outputs" <<'PY'
+import json, sys
+sys.path.insert(0, "infra/deploy")
+from settings import read_env_file
+settings = {k: v for k, v in read_env_file(sys.argv[1]).items()
+            if k not in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+settings.update(S3_PREFIX="cognito-test", STACK_NAME="local-stack-as-a-deployment")
+open(sys.argv[2], "w").write(json.dumps(settings, indent=2))
+PY
+fixture() { sed -n "s/^$1=//p" .local/fixtures.env; }
+env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ENDPOINT_URL="http://127.0.0.1:$stack_port" AWS_REGION=us-east-1 \
+  AWS_ACCESS_KEY_ID="$(fixture FIXTURE_AWS_ACCESS_KEY_ID)" AWS_SECRET_ACCESS_KEY="$(fixture FIXTURE_AWS_SECRET_ACCESS_KEY)" \
+  .local/venv/bin/python infra/deploy/smoke.py --target deploy --outputs "$outputs"
