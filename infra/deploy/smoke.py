@@ -496,7 +496,7 @@ class Smoke:
                 pass
         if left:
             raise CheckFailed("left behind: " + "; ".join(left))
-        return f"{len(ids)} folder(s), {len(ids)} identit(ies), 2 users checked"
+        return f"{len(ids)} folders, {len(ids)} identities and 2 users checked"
 
 
 def _terminate(signum, _frame):

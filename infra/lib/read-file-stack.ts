@@ -687,11 +687,11 @@ export class ReadFileStack extends Stack {
    * header value can be sent; but a request only reaches the function (and Cognito) when the
    * signature verifies with that session token. A caller who varies `idToken` keeps a valid
    * signature and would get a fresh counter per request; a new session token costs a
-   * GetCredentialsForIdentity call (a quota of its own, refused for a disabled or deleted user)
+   * GetCredentialsForIdentity call (a quota of its own, and a valid ID token of an existing user)
    * and changes at most once per key exchange. Requests without the header (unsigned, or signed
-   * with long-term keys) are not counted by this rule; API Gateway refuses them before the
-   * function. Sampled requests are off: WAF would keep whole requests, tokens included, for the
-   * console.
+   * with long-term keys) are not counted by this rule; API Gateway refuses unsigned ones and the
+   * function any signer that is not an identity of the pool. Sampled requests are off: WAF would
+   * keep whole requests, tokens included, for the console.
    */
   private perCallerRateLimit(waf: Required<WafSettings>, frontendOrigin: string): wafv2.CfnWebACL {
     const metric = (name: string) => `${this.stackName}-${name}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 128);
