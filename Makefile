@@ -94,7 +94,7 @@ outputs: venv ## write .deploy/outputs.json from an already deployed stack (STAC
 	$(VENV)/bin/python infra/deploy/outputs.py --stack $(or $(STACK_NAME),ReadFileStack)
 
 smoke: venv ## end-to-end check of the deployment in .deploy/outputs.json (or the local stack): throw-away users, every route, both locks, cleanup
-	$(VENV)/bin/python infra/deploy/smoke.py --target $(TARGET)
+	$(VENV)/bin/python infra/deploy/smoke.py --target $(TARGET) $(SMOKE_ARGS)
 
 destroy: venv ## delete the deployed stack; prints how to remove what it retains
 	$(VENV)/bin/python infra/deploy/destroy.py

@@ -52,7 +52,7 @@ if [ -z "$ready" ]; then
 fi
 curl -sf -X POST -H 'content-type: application/json' -d "{\"function_url\": \"http://127.0.0.1:$port\"}" "$control/config" >/dev/null
 
-.local/venv/bin/python infra/deploy/smoke.py --target local --local-env "$env_file"
+make --no-print-directory smoke TARGET=local SMOKE_ARGS="--local-env $env_file"
 
 outputs=.local/smoke-outputs.json
 .local/venv/bin/python - "$env_file" "$outputs" <<'PY'
@@ -67,4 +67,4 @@ PY
 fixture() { sed -n "s/^$1=//p" .local/fixtures.env; }
 env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ENDPOINT_URL="http://127.0.0.1:$stack_port" AWS_REGION=us-east-1 \
   AWS_ACCESS_KEY_ID="$(fixture FIXTURE_AWS_ACCESS_KEY_ID)" AWS_SECRET_ACCESS_KEY="$(fixture FIXTURE_AWS_SECRET_ACCESS_KEY)" \
-  .local/venv/bin/python infra/deploy/smoke.py --target deploy --outputs "$outputs"
+  make --no-print-directory smoke TARGET=deploy SMOKE_ARGS="--outputs $outputs"

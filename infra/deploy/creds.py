@@ -23,19 +23,8 @@ import settings as targets  # noqa: E402
 
 
 def deployment_credentials(target, user, password):
-    idp = target.client("cognito-idp")
-    result = idp.admin_initiate_auth(
-        UserPoolId=target.settings["USER_POOL_ID"], ClientId=target.settings["USER_POOL_CLIENT_ID"],
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH", AuthParameters={"USERNAME": user, "PASSWORD": password},
-    )
-    if "AuthenticationResult" not in result:
-        raise RuntimeError(f"Cognito asks for {result.get('ChallengeName')} first (sign in once in the web page)")
-    token = result["AuthenticationResult"]["IdToken"]
-    identity = target.client("cognito-identity", signed=False)
-    logins = {target.provider: token}
-    identity_id = identity.get_id(AccountId=target.settings["ACCOUNT_ID"], IdentityPoolId=target.settings["IDENTITY_POOL_ID"],
-                                  Logins=logins)["IdentityId"]
-    keys = identity.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)["Credentials"]
+    token = target.sign_in(user, password)
+    identity_id, keys = target.exchange(token)
     return {
         "ID_TOKEN": token,
         "AWS_ACCESS_KEY_ID": keys["AccessKeyId"],
@@ -62,6 +51,9 @@ def main(argv=None):
     password = os.environ.get("CREDS_PASSWORD") or getpass.getpass(f"{args.user}'s password: ", stream=sys.stderr)
     try:
         values = deployment_credentials(target, args.user, password)
+    except targets.SettingsError as error:  # a challenge (MFA, new password): our own message
+        print(f"creds: {error}", file=sys.stderr)
+        return 1
     except Exception as error:  # the error code or type only: a message could echo what was sent
         code = getattr(error, "response", {}).get("Error", {}).get("Code") or type(error).__name__
         print(f"creds: cannot sign {args.user} in on stack {target.settings.get('STACK_NAME', '?')}: {code}", file=sys.stderr)

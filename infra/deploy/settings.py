@@ -78,6 +78,25 @@ class Target:
         """The Logins key of the identity pool: the user pool's provider name."""
         return f"cognito-idp.{self.region}.amazonaws.com/{self.settings['USER_POOL_ID']}"
 
+    def sign_in(self, username, password):
+        """A user's ID token: AdminInitiateAuth (ADMIN_USER_PASSWORD_AUTH) with the administrator's keys."""
+        result = self.client("cognito-idp").admin_initiate_auth(
+            UserPoolId=self.settings["USER_POOL_ID"], ClientId=self.settings["USER_POOL_CLIENT_ID"],
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH", AuthParameters={"USERNAME": username, "PASSWORD": password},
+        )
+        if "AuthenticationResult" not in result:
+            raise SettingsError(f"Cognito asks {username} for {result.get('ChallengeName')} first (sign in once in the web page)")
+        return result["AuthenticationResult"]["IdToken"]
+
+    def exchange(self, id_token):
+        """(IdentityId, that identity's keys) for a user's ID token: GetId, then
+        GetCredentialsForIdentity, both unsigned as the SDKs send them."""
+        identity = self.client("cognito-identity", signed=False)
+        logins = {self.provider: id_token}
+        identity_id = identity.get_id(AccountId=self.settings["ACCOUNT_ID"], IdentityPoolId=self.settings["IDENTITY_POOL_ID"],
+                                      Logins=logins)["IdentityId"]
+        return identity_id, identity.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)["Credentials"]
+
     def client(self, service, *, signed=True, **keys):
         """A boto3 client for this target: the administrator's (default), the given keys', or unsigned."""
         import boto3

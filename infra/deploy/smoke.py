@@ -322,24 +322,12 @@ class Smoke:
         return f"{self.a.username}, {self.b.username}"
 
     def sign_in(self):
-        idp = self.target.client("cognito-idp")
         for user in (self.a, self.b):
-            result = idp.admin_initiate_auth(
-                UserPoolId=self.target.settings["USER_POOL_ID"], ClientId=self.target.settings["USER_POOL_CLIENT_ID"],
-                AuthFlow="ADMIN_USER_PASSWORD_AUTH", AuthParameters={"USERNAME": user.username, "PASSWORD": user.password},
-            )
-            if "AuthenticationResult" not in result:
-                raise CheckFailed(f"{user.label}: a challenge instead of tokens ({result.get('ChallengeName')})")
-            user.token = result["AuthenticationResult"]["IdToken"]
+            user.token = self.target.sign_in(user.username, user.password)
 
     def exchange(self):
-        identity = self.target.client("cognito-identity", signed=False)
         for user in (self.a, self.b):
-            logins = {self.target.provider: user.token}
-            user.identity_id = identity.get_id(AccountId=self.target.settings["ACCOUNT_ID"],
-                                               IdentityPoolId=self.target.settings["IDENTITY_POOL_ID"],
-                                               Logins=logins)["IdentityId"]
-            user.keys = identity.get_credentials_for_identity(IdentityId=user.identity_id, Logins=logins)["Credentials"]
+            user.identity_id, user.keys = self.target.exchange(user.token)
         if self.a.identity_id == self.b.identity_id:
             raise CheckFailed("both users got the same IdentityId")
         return f"A {self.a.identity_id}, B {self.b.identity_id}"
