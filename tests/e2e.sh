@@ -72,7 +72,7 @@ expect "unknown path" 404 '"code":"not_found"' -H "idToken: $admin" "$base/nope"
 expect "wrong method" 405 '"code":"method_not_allowed"' -X POST -H "idToken: $admin" "$base/read-file"
 
 # A bad configuration stops the function at init, naming the variable (and never its value).
-bin=target/debug/read-file
+bin=${CARGO_TARGET_DIR:-target}/debug/read-file
 if [ -x "$bin" ]; then
   init_out=$(env -i PATH="$PATH" AWS_REGION=eu-west-1 ACCOUNT_ID=123456789012 \
     USER_POOL_ID=eu-west-1_Abc USER_POOL_CLIENT_ID=abc IDENTITY_POOL_ID=not-a-pool-id-SECRETISH \
