@@ -25,7 +25,12 @@ else
 TOKEN_USER := admin
 endif
 
-.PHONY: help venv local-up local-down token creds canary infra-test dev web web-build test bench capacity fmt lint lint-workflows
+.PHONY: help venv local-up local-down token creds canary infra-test dev web web-build test bench capacity fmt lint lint-workflows \
+	bootstrap deploy outputs smoke destroy
+
+# `make creds` and `make smoke` talk to a deployment (.deploy/outputs.json, written by `make deploy`)
+# when there is one, else to the local stack; TARGET=local or TARGET=deploy chooses.
+TARGET ?= auto
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -46,8 +51,8 @@ local-down: ## stop the local AWS stack
 token: ## print a fresh ID token for USER (default admin), nothing else
 	@$(VENV)/bin/python infra/local/stack.py token $(TOKEN_USER)
 
-creds: ## print shell `export` lines for USER (default admin): ID_TOKEN, the identity's AWS keys, IDENTITY_ID, API_URL
-	@$(VENV)/bin/python infra/local/stack.py creds $(TOKEN_USER)
+creds: ## print shell `export` lines for USER (default admin): ID_TOKEN, the identity's AWS keys, IDENTITY_ID, API_URL (a deployment's user: asks the password)
+	@$(VENV)/bin/python infra/deploy/creds.py --target $(TARGET) $(TOKEN_USER)
 
 canary: venv ## the local stack's own faithfulness suite (boto3), against a running stack
 	$(VENV)/bin/python -m pytest -q infra/local/moto_ext/tests infra/local/gateway/tests infra/local/canary
@@ -73,6 +78,26 @@ web: local-up ## the web page on http://localhost:3000 (WEB_PORT) against the lo
 	@$(MAKE) --no-print-directory web-build
 	@echo "web: sign in as admin or user (passwords: .local/fixtures.env); the function runs under \`make dev\` (another terminal)"
 	WEB_PORT=$(WEB_PORT) node $(WEB_DIR)/scripts/serve.mjs
+
+# ---------------------------------------------------------------- deploy (infra/README.md, "Deploy")
+# The CDK CLI without notices, telemetry or version checks.
+CDK_QUIET := CDK_DISABLE_CLI_TELEMETRY=true CDK_DISABLE_VERSION_CHECK=true
+
+bootstrap: ## once per AWS account and Region, as an administrator: cdk bootstrap
+	$(MAKE) --no-print-directory -C infra node_modules/.ready
+	cd infra && $(CDK_QUIET) READ_FILE_LAMBDA_ASSET=placeholder node_modules/.bin/cdk bootstrap --no-notices
+
+deploy: venv ## build the arm64 function and deploy (FRONTEND_ORIGIN=https://..., REMOVAL_POLICY, STACK_NAME, CONTEXT="name=value ..."); writes .deploy/outputs.json
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python infra/deploy/deploy.py
+
+outputs: venv ## write .deploy/outputs.json from an already deployed stack (STACK_NAME, default ReadFileStack)
+	$(VENV)/bin/python infra/deploy/outputs.py --stack $(or $(STACK_NAME),ReadFileStack)
+
+smoke: venv ## end-to-end check of the deployment in .deploy/outputs.json (or the local stack): throw-away users, every route, both locks, cleanup
+	$(VENV)/bin/python infra/deploy/smoke.py --target $(TARGET) $(SMOKE_ARGS)
+
+destroy: venv ## delete the deployed stack; prints how to remove what it retains
+	$(VENV)/bin/python infra/deploy/destroy.py
 
 test: venv ## every test: Rust unit + integration + e2e, local stack canary, gateway, browser, infra
 	bash tests/all.sh

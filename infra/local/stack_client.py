@@ -10,11 +10,13 @@
 
 From a shell script:
   stack_client.py control METHOD PATH [JSON]       the JSON answer on stdout; exit 1 unless 2xx
-  stack_client.py watch --port N --log FILE        start `cargo lambda watch` on 127.0.0.1:N in a
-                                                   session of its own, wait until it serves the
-                                                   function, print its pid (the session's) and
-                                                   leave it running; exit 1 (watch stopped, the
-                                                   log's tail on stderr) when it never does
+  stack_client.py watch --port N --log FILE [--env-file F]
+                                                   start `cargo lambda watch` on 127.0.0.1:N in a
+                                                   session of its own (settings: F, default the
+                                                   stack's), wait until it serves the function,
+                                                   print its pid (the session's) and leave it
+                                                   running; exit 1 (watch stopped, the log's tail
+                                                   on stderr) when it never does
   stack_client.py stop-watch PID                   stop that session (SIGTERM, SIGKILL after 10 s)
 """
 
@@ -97,15 +99,16 @@ def with_param(url, name, value):
 # ---------------------------------------------------------------- the function under cargo lambda watch
 
 
-def start_watch(port, log_path, timeout=WATCH_TIMEOUT):
-    """`cargo lambda watch` on 127.0.0.1:`port` with the stack's settings (its own session, output to
-    `log_path`), returned once it serves the function: an unsigned call answers 401. Raises
-    RuntimeError (the process stopped) when it exits or never serves within `timeout` s."""
+def start_watch(port, log_path, timeout=WATCH_TIMEOUT, env_file=STACK_ENV):
+    """`cargo lambda watch` on 127.0.0.1:`port` with the settings of `env_file` (the stack's by
+    default; its own session, output to `log_path`), returned once it serves the function: an
+    unsigned call answers 401. Raises RuntimeError (the process stopped) when it exits or never
+    serves within `timeout` s."""
     env = {**os.environ, "PATH": f"{STATE / 'venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
     with open(log_path, "wb") as log:
         watch = subprocess.Popen(
             ["cargo", "lambda", "watch", "--quiet", "--invoke-address", "127.0.0.1", "--invoke-port", str(port),
-             "--env-file", str(STACK_ENV)],
+             "--env-file", str(env_file)],
             cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_until_served(f"http://127.0.0.1:{port}/lambda-url/{FUNCTION}/{FUNCTION}", watch, log_path, timeout)
@@ -181,6 +184,7 @@ def main():
     watch = commands.add_parser("watch", help="start cargo lambda watch and wait until it serves the function")
     watch.add_argument("--port", type=int, required=True)
     watch.add_argument("--log", required=True)
+    watch.add_argument("--env-file", default=str(STACK_ENV), help="the function's settings (default: the stack's)")
     stop = commands.add_parser("stop-watch", help="stop what `watch` started")
     stop.add_argument("pid", type=int)
     args = parser.parse_args()
@@ -192,7 +196,7 @@ def main():
         if args.command == "stop-watch":
             return stop_watch(args.pid)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a stopped script stops the watch too
-        print(start_watch(args.port, args.log).pid)
+        print(start_watch(args.port, args.log, env_file=args.env_file).pid)
     except (NotRunning, OSError, RuntimeError, ValueError) as error:
         if args.command == "watch":
             print(_tail(args.log), file=sys.stderr)

@@ -159,6 +159,7 @@ describe('the Lambda', () => {
       // the function's request budget stays 2 s under its 10 s timeout
       REQUEST_TIMEOUT_MS: '8000',
       REQUIRE_SIGNER: 'true',
+      USER_CHECK_TTL_SECONDS: '60',
     });
   });
 
@@ -454,9 +455,13 @@ describe('least privilege across the whole template', () => {
 });
 
 describe('stack outputs', () => {
-  it('API URL, user pool, client, identity pool, bucket, region', () => {
+  it('API URL and id, user pool, client, identity pool, bucket, region, account, origin, user-check bound', () => {
     const outputs = Object.keys(t.Outputs ?? {}).sort();
-    assert.deepEqual(outputs, ['ApiUrl', 'BucketName', 'IdentityPoolId', 'ReadFileUrl', 'Region', 'S3Prefix', 'UserPoolClientId', 'UserPoolId', 'UserPoolProviderName']);
+    assert.deepEqual(outputs, ['AccountId', 'AllowedOrigin', 'ApiId', 'ApiUrl', 'BucketName', 'IdentityPoolId', 'ReadFileUrl', 'Region',
+      'S3Prefix', 'UserCheckTtlSeconds', 'UserPoolClientId', 'UserPoolId', 'UserPoolProviderName']);
+    assert.deepEqual(t.Outputs!.ApiId.Value, { Ref: ids.api });
+    assert.deepEqual(t.Outputs!.AccountId.Value, { Ref: 'AWS::AccountId' });
+    assert.equal(t.Outputs!.AllowedOrigin.Value, 'http://localhost:3000');
     assert.deepEqual(t.Outputs!.IdentityPoolId.Value, { Ref: ids.identityPool });
     assert.deepEqual(t.Outputs!.BucketName.Value, { Ref: ids.bucket });
     assert.deepEqual(t.Outputs!.Region.Value, { Ref: 'AWS::Region' });

@@ -1,6 +1,7 @@
 // Write dist/config.json, the only thing that differs between stacks, and dist/index.html with the
 // Content-Security-Policy of that stack (scripts/csp.mjs): run it after scripts/build.mjs.
 //   node scripts/config.mjs --local [ENV_FILE]      from the local stack's .local/stack.env
+//   node scripts/config.mjs --deploy [JSON_FILE]    from a deployment's .deploy/outputs.json (make deploy)
 //   node scripts/config.mjs --outputs OUTPUTS.json  from a deployed stack's CloudFormation outputs
 //   (`-` reads them from stdin), e.g. in one command:
 //     aws cloudformation describe-stacks --stack-name ReadFileStack --query 'Stacks[0].Outputs' | node scripts/config.mjs --outputs -
@@ -31,6 +32,22 @@ function fromLocal(path) {
   return { config, origins: localOrigins(env) };
 }
 
+// .deploy/outputs.json: the keys of .local/stack.env, as JSON (infra/deploy/settings.py).
+function fromDeploy(path) {
+  const env = JSON.parse(readFileSync(path, 'utf8'));
+  for (const key of ['AWS_REGION', 'USER_POOL_ID', 'USER_POOL_CLIENT_ID', 'IDENTITY_POOL_ID', 'API_URL', 'S3_BUCKET']) {
+    if (!env[key]) throw new Error(`${path}: ${key} is missing (run make deploy, or make outputs)`);
+  }
+  const config = {
+    region: env.AWS_REGION,
+    userPoolId: env.USER_POOL_ID,
+    userPoolClientId: env.USER_POOL_CLIENT_ID,
+    identityPoolId: env.IDENTITY_POOL_ID,
+    apiUrl: env.API_URL,
+  };
+  return { config, origins: deployedOrigins({ apiUrl: env.API_URL, region: env.AWS_REGION, bucket: env.S3_BUCKET }) };
+}
+
 function fromOutputs(path) {
   const outputs = Object.fromEntries(JSON.parse(readFileSync(path === '-' ? 0 : path, 'utf8')).map((o) => [o.OutputKey, o.OutputValue]));
   for (const key of ['Region', 'UserPoolId', 'UserPoolClientId', 'IdentityPoolId', 'ApiUrl', 'BucketName']) {
@@ -48,9 +65,10 @@ function fromOutputs(path) {
 
 let stack;
 if (mode === '--local') stack = fromLocal(file ?? join(root, '..', '..', '.local', 'stack.env'));
+else if (mode === '--deploy') stack = fromDeploy(file ?? join(root, '..', '..', '.deploy', 'outputs.json'));
 else if (mode === '--outputs' && file) stack = fromOutputs(file);
 else {
-  console.error('usage: config.mjs --local [ENV_FILE] | --outputs OUTPUTS.json');
+  console.error('usage: config.mjs --local [ENV_FILE] | --deploy [JSON_FILE] | --outputs OUTPUTS.json');
   process.exit(2);
 }
 const { config, origins } = stack;

@@ -140,29 +140,3 @@ def test_role_trust_policy_is_enforced(admin, identity, provider, fresh_token, e
         cognito_identity.delete_identity_pool(IdentityPoolId=other)
 
 
-
-def test_a_deleted_identity_is_gone_and_its_user_gets_a_new_one(admin, identity, provider, env):
-    """DeleteIdentities (by the fixture principal, as an operator would): the old IdentityId is
-    unknown to GetCredentialsForIdentity and ListIdentities, and the user's next GetId creates
-    another identity, which works."""
-    username, password = unique("deleted-identity"), "Test-Passw0rd!-canary"
-    idp = admin["cognito-idp"]
-    idp.admin_create_user(UserPoolId=env["USER_POOL_ID"], Username=username, MessageAction="SUPPRESS")
-    idp.admin_set_user_password(UserPoolId=env["USER_POOL_ID"], Username=username, Password=password,
-                                Permanent=True)
-    token = idp.admin_initiate_auth(
-        UserPoolId=env["USER_POOL_ID"], ClientId=env["USER_POOL_CLIENT_ID"], AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": username, "PASSWORD": password})["AuthenticationResult"]["IdToken"]
-    logins = {provider: token}
-    pool = env["IDENTITY_POOL_ID"]
-    old = identity.get_id(IdentityPoolId=pool, AccountId=env["ACCOUNT_ID"], Logins=logins)["IdentityId"]
-    answer = admin["cognito-identity"].delete_identities(IdentityIdsToDelete=[old])
-    assert answer["UnprocessedIdentityIds"] == []
-    assert error_of(identity.get_credentials_for_identity, IdentityId=old,
-                    Logins=logins) == ("ResourceNotFoundException", 400)
-    listed = admin["cognito-identity"].list_identities(IdentityPoolId=pool, MaxResults=60)["Identities"]
-    assert old not in {i["IdentityId"] for i in listed}
-    new = identity.get_id(IdentityPoolId=pool, AccountId=env["ACCOUNT_ID"], Logins=logins)["IdentityId"]
-    assert IDENTITY_ID.match(new) and new != old
-    assert identity.get_credentials_for_identity(IdentityId=new, Logins=logins)["IdentityId"] == new
-    idp.admin_delete_user(UserPoolId=env["USER_POOL_ID"], Username=username)

@@ -25,6 +25,8 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
 - moto.cognitoidentity: CognitoIdentityResponse (methods added/replaced, _get_param,
   current_account), cognitoidentity_backends (identity_pools, pools_identities),
   CognitoIdentityPool.cognito_identity_providers.
+- identity_admin.py: CognitoIdentityResponse.delete_identities (added), pools_identities, and
+  identity._identity_id (wrapped: a deleted IdentityId is never handed out again).
 - moto.cognitoidp: CognitoIdpResponse (_determine_resource added: the pool ARN, so pool-scoped
   policies match), cognitoidp_backends[account][region].user_pools[id] (json_web_key, users,
   CognitoIdpUser.id), CognitoIdpUserPool.create_jwt (wrapped: issue time per jti) and
@@ -57,7 +59,7 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
   allowed_origins, allowed_methods, allowed_headers, exposed_headers, max_age_seconds).
 """
 
-from . import auth_flows, calls_and_faults, iam_eval, identity, presign, revocation, s3_fixes, srp
+from . import auth_flows, calls_and_faults, iam_eval, identity, identity_admin, presign, revocation, s3_fixes, srp
 
 
 def apply() -> None:
@@ -66,6 +68,7 @@ def apply() -> None:
     auth_flows.apply()  # after srp and revocation: its check runs first
     iam_eval.apply()
     identity.apply()
+    identity_admin.apply()  # after identity: it wraps identity's id derivation
     presign.apply()
     s3_fixes.apply()
 

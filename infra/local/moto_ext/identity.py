@@ -6,9 +6,6 @@ returns fixed fake keys; Set/GetIdentityPoolRoles are missing. Here:
   configured for that provider, token_use = id, exp/nbf; with ServerSideTokenCheck not issued
   before the user's last global sign-out) and returns an IdentityId that is stable per (pool,
   provider, sub) (see "User state" below).
-- DeleteIdentities removes identities; the user's next GetId creates a new IdentityId (as Cognito
-  does: an identity, once deleted, is gone), and GetCredentialsForIdentity for the deleted one
-  answers ResourceNotFoundException.
 - GetCredentialsForIdentity verifies Logins the same way, requires that they map to the given
   IdentityId, with ServerSideTokenCheck also refuses a user who was deleted, checks the authenticated
   role's trust policy (Principal {"Federated": "cognito-identity.amazonaws.com"}, aud, amr),
@@ -54,9 +51,6 @@ CREDENTIALS_SECONDS = 3600  # enhanced-flow credentials last one hour
 _IDENTITY_NAMESPACE = uuid.UUID("5b0e1f3c-8f4e-4b8e-9d3a-6c1f2a7e9b10")  # any fixed value
 _USER_POOL_PROVIDER = re.compile(r"cognito-idp\.([a-z0-9-]+)\.amazonaws\.com/([\w-]+)")  # region, pool id
 _REGISTER = threading.Lock()  # the server is threaded: one registration per new identity
-# (pool, provider, sub) -> how many of its identities were deleted; IdentityId -> its owner.
-_GENERATIONS = {}
-_OWNERS = {}
 
 
 def _error(code, message):
@@ -163,11 +157,9 @@ def _verified_login(account_id, pool, logins, providing_credentials=False):
 
 
 def _identity_id(pool_id, provider, sub):
-    # Stable per (pool, provider, sub) until deleted, in AWS's "<region>:<uuid>" format.
+    # Stable per (pool, provider, sub), in AWS's "<region>:<uuid>" format.
     region = pool_id.split(":", 1)[0]
-    generation = _GENERATIONS.get((pool_id, provider, sub), 0)
-    name = f"{pool_id}|{provider}|{sub}" + (f"|{generation}" if generation else "")
-    return f"{region}:{uuid.uuid5(_IDENTITY_NAMESPACE, name)}"
+    return f"{region}:{uuid.uuid5(_IDENTITY_NAMESPACE, f'{pool_id}|{provider}|{sub}')}"
 
 
 def _identities(backend, pool_id):
@@ -189,25 +181,7 @@ def get_id(self):
             backend.pools_identities[pool_id]["Identities"].append(
                 {"IdentityId": identity_id, "Logins": [provider]}
             )
-            _OWNERS[identity_id] = (pool_id, provider, sub)
     return json.dumps({"IdentityId": identity_id})
-
-
-def delete_identities(self):
-    """DeleteIdentities: each identity is removed (ListIdentities no longer shows it), and its
-    user's next GetId creates a new one. An id that does not exist is skipped (AWS documents no
-    error code for it; the call is idempotent here)."""
-    with _REGISTER:
-        for identity_id in self._get_param("IdentityIdsToDelete") or []:
-            owner = _OWNERS.pop(identity_id, None)
-            if owner is None:
-                continue
-            pool_id = owner[0]
-            backend = _backend(self.current_account, pool_id)
-            records = backend.pools_identities[pool_id]["Identities"]
-            records[:] = [r for r in records if r["IdentityId"] != identity_id]
-            _GENERATIONS[owner] = _GENERATIONS.get(owner, 0) + 1
-    return json.dumps({"UnprocessedIdentityIds": []})
 
 
 def get_credentials_for_identity(self):
@@ -325,6 +299,5 @@ def apply():
     CognitoIdentityResponse.get_credentials_for_identity = get_credentials_for_identity
     CognitoIdentityResponse.set_identity_pool_roles = set_identity_pool_roles
     CognitoIdentityResponse.get_identity_pool_roles = get_identity_pool_roles
-    CognitoIdentityResponse.delete_identities = delete_identities
     CognitoIdpUserPool.create_jwt = _recording_issue_time(CognitoIdpUserPool.create_jwt)
     CognitoIdpUserPool.sign_out = _recording_sign_out(CognitoIdpUserPool.sign_out)
