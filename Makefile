@@ -31,7 +31,12 @@ else
 TOKEN_USER := admin
 endif
 
-.PHONY: help venv local-up local-down token creds canary login-canary infra-test dev web web-build nextjs test bench capacity fmt lint lint-workflows
+.PHONY: help venv local-up local-down token creds canary login-canary infra-test dev web web-build nextjs test bench capacity fmt \
+	lint lint-workflows bootstrap deploy outputs smoke destroy
+
+# `make creds` and `make smoke` talk to a deployment (.deploy/outputs.json, written by `make deploy`)
+# when there is one, else to the local stack; TARGET=local or TARGET=deploy chooses.
+TARGET ?= auto
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -52,11 +57,11 @@ local-down: ## stop the local AWS stack
 token: ## print a fresh ID token for USER (default admin), nothing else
 	@$(VENV)/bin/python infra/local/stack.py token $(TOKEN_USER)
 
-creds: ## print shell `export` lines for USER (default admin): ID_TOKEN, the identity's AWS keys, IDENTITY_ID, API_URL
-	@$(VENV)/bin/python infra/local/stack.py creds $(TOKEN_USER)
+creds: ## print shell `export` lines for USER (default admin): ID_TOKEN, the identity's AWS keys, IDENTITY_ID, API_URL (a deployment's user: asks the password)
+	@$(VENV)/bin/python infra/deploy/creds.py --target $(TARGET) $(TOKEN_USER)
 
 canary: venv login-canary ## the local stack's own faithfulness suite (boto3; openid-client for managed login), against a running stack
-	$(VENV)/bin/python -m pytest -q infra/local/tests infra/local/gateway/tests infra/local/managed_login/tests infra/local/canary
+	$(VENV)/bin/python -m pytest -q infra/local/moto_ext/tests infra/local/gateway/tests infra/local/managed_login/tests infra/local/canary
 
 LOGIN_CANARY := infra/local/managed_login/canary
 $(LOGIN_CANARY)/node_modules/.ready: $(LOGIN_CANARY)/package-lock.json
@@ -99,6 +104,26 @@ nextjs: local-up $(NEXTJS_DIR)/.next/BUILD_ID ## the Next.js + Auth.js example o
 	cd $(NEXTJS_DIR) && node scripts/env.mjs --local ../../.local/stack.env --origin http://localhost:$(NEXTJS_PORT)
 	@echo "nextjs: sign in as admin or user (passwords: .local/fixtures.env); the function runs under \`make dev\` (another terminal)"
 	cd $(NEXTJS_DIR) && NEXT_TELEMETRY_DISABLED=1 node_modules/.bin/next start --port $(NEXTJS_PORT) --hostname localhost
+
+# ---------------------------------------------------------------- deploy (infra/README.md, "Deploy")
+# The CDK CLI without notices, telemetry or version checks.
+CDK_QUIET := CDK_DISABLE_CLI_TELEMETRY=true CDK_DISABLE_VERSION_CHECK=true
+
+bootstrap: ## once per AWS account and Region, as an administrator: cdk bootstrap
+	$(MAKE) --no-print-directory -C infra node_modules/.ready
+	cd infra && $(CDK_QUIET) READ_FILE_LAMBDA_ASSET=placeholder node_modules/.bin/cdk bootstrap --no-notices
+
+deploy: venv ## build the arm64 function and deploy (FRONTEND_ORIGIN=https://..., REMOVAL_POLICY, STACK_NAME, CONTEXT="name=value ..."); writes .deploy/outputs.json
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python infra/deploy/deploy.py
+
+outputs: venv ## write .deploy/outputs.json from an already deployed stack (STACK_NAME, default ReadFileStack)
+	$(VENV)/bin/python infra/deploy/outputs.py --stack $(or $(STACK_NAME),ReadFileStack)
+
+smoke: venv ## end-to-end check of the deployment in .deploy/outputs.json (or the local stack): throw-away users, every route, both locks, cleanup
+	$(VENV)/bin/python infra/deploy/smoke.py --target $(TARGET) $(SMOKE_ARGS)
+
+destroy: venv ## delete the deployed stack; prints how to remove what it retains
+	$(VENV)/bin/python infra/deploy/destroy.py
 
 test: venv ## every test: Rust unit + integration + e2e, local stack canary, gateway, browser, infra
 	bash tests/all.sh

@@ -2,13 +2,40 @@
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use lambda_http::{Body, Response, http::StatusCode};
 use serde_json::json;
 use std::error::Error as StdError;
+use std::sync::Arc;
 
-/// A boxed cause kept for the log line; it never reaches the client.
-pub type Cause = Box<dyn StdError + Send + Sync>;
+/// Why an upstream call failed, kept for the log line; it never reaches the client.
+///
+/// Shared, so that an [`ApiError`] is `Clone`: concurrent requests waiting on one cached call
+/// (moka's single flight hands them an `Arc<ApiError>`) each get the error back as their own.
+/// Like `anyhow::Error`, it is not itself an `Error`, which lets any error or message convert into it.
+#[derive(Clone)]
+pub struct Cause(Arc<dyn StdError + Send + Sync>);
+
+impl<E: Into<Box<dyn StdError + Send + Sync>>> From<E> for Cause {
+    fn from(err: E) -> Self {
+        Cause(Arc::from(err.into()))
+    }
+}
+
+impl std::fmt::Debug for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl std::fmt::Display for Cause {
+    /// The whole chain of causes, as the SDK's own display helper prints it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let err: &(dyn StdError + 'static) = &*self.0;
+        write!(f, "{}", DisplayErrorContext(err))
+    }
+}
 
 /// The outside system a failure came from, named in logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,8 +62,8 @@ impl std::fmt::Display for Upstream {
 }
 
 /// Everything that can end a request early. The `Display` text is what the client reads, so it
-/// never carries a token, a key or an upstream message; causes are logged from `source`.
-#[derive(Debug, thiserror::Error)]
+/// never carries a token, a key or an upstream message; causes are logged ([`ApiError::log`]).
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     #[error("the idToken header is required")]
     MissingToken,
@@ -75,22 +102,22 @@ pub enum ApiError {
     #[error("{0} is throttling requests; retry later")]
     Throttled(Upstream),
     #[error("{upstream} is unavailable; retry later")]
-    Unavailable { upstream: Upstream, source: Cause },
+    Unavailable { upstream: Upstream, cause: Cause },
     #[error("{0} did not answer in time")]
     Timeout(Upstream),
     #[error("the request ran out of time")]
     OutOfTime,
     #[error("{upstream} failed")]
-    Upstream { upstream: Upstream, source: Cause },
+    Upstream { upstream: Upstream, cause: Cause },
     /// The identity's keys were refused as expired or unknown; answered only if fresh keys fail too.
     #[error("{upstream} failed")]
-    StaleCredentials { upstream: Upstream, source: Cause },
+    StaleCredentials { upstream: Upstream, cause: Cause },
     /// The identity pool no longer knows the cached IdentityId; answered only if a new GetId
     /// does not help either.
     #[error("the service is misconfigured")]
-    UnknownIdentity { source: Cause },
+    UnknownIdentity { cause: Cause },
     #[error("the service is misconfigured")]
-    Misconfigured { upstream: Upstream, source: Cause },
+    Misconfigured { upstream: Upstream, cause: Cause },
     #[error("no such route")]
     RouteNotFound,
     #[error("method not allowed; allowed: {0}")]
@@ -209,13 +236,52 @@ impl ApiError {
             SdkError::ConstructionFailure(_) => Kind::Misconfigured,
             _ => Kind::Failed,
         };
-        let source: Cause = Box::new(err);
+        let cause = Cause::from(err);
         match kind {
             Kind::Timeout => ApiError::Timeout(upstream),
-            Kind::Unavailable => ApiError::Unavailable { upstream, source },
+            Kind::Unavailable => ApiError::Unavailable { upstream, cause },
             Kind::Throttled => ApiError::Throttled(upstream),
-            Kind::Failed => ApiError::Upstream { upstream, source },
-            Kind::Misconfigured => ApiError::Misconfigured { upstream, source },
+            Kind::Failed => ApiError::Upstream { upstream, cause },
+            Kind::Misconfigured => ApiError::Misconfigured { upstream, cause },
+        }
+    }
+
+    /// An upstream's answer that makes no sense, named by `what`.
+    pub fn upstream(upstream: Upstream, what: impl Into<Cause>) -> Self {
+        ApiError::Upstream {
+            upstream,
+            cause: what.into(),
+        }
+    }
+
+    /// An upstream's refusal that means our request or our setup is wrong.
+    pub fn misconfigured(upstream: Upstream, why: impl Into<Cause>) -> Self {
+        ApiError::Misconfigured {
+            upstream,
+            cause: why.into(),
+        }
+    }
+
+    /// Logs why the request ended, at the level its cause deserves: configuration problems as
+    /// errors, upstream failures as warnings (with their cause chain), refusals of the client's
+    /// request at debug. Never a token or key: causes are SDK errors and fixed messages.
+    pub fn log(&self) {
+        use ApiError::*;
+        let (upstream, cause) = match self {
+            Unavailable { upstream, cause }
+            | Upstream { upstream, cause }
+            | StaleCredentials { upstream, cause }
+            | Misconfigured { upstream, cause } => (*upstream, cause),
+            UnknownIdentity { cause } => (self::Upstream::IdentityPool, cause),
+            _ => {
+                tracing::debug!(code = self.code(), "request refused");
+                return;
+            }
+        };
+        if matches!(self, Misconfigured { .. } | UnknownIdentity { .. }) {
+            tracing::error!(code = self.code(), %upstream, %cause, "configuration problem");
+        } else {
+            tracing::warn!(code = self.code(), %upstream, %cause, "upstream failure");
         }
     }
 }
@@ -315,7 +381,7 @@ mod tests {
     fn causes_stay_out_of_the_client_message() {
         let err = ApiError::Misconfigured {
             upstream: Upstream::IdentityPool,
-            source: "secret-bearing cause AKIA1234".into(),
+            cause: "secret-bearing cause AKIA1234".into(),
         };
         assert_eq!(err.status(), 500);
         assert!(!err.to_string().contains("AKIA1234"));

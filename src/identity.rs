@@ -7,6 +7,8 @@ use aws_credential_types::Credentials;
 use aws_sdk_cognitoidentity::Client;
 use aws_sdk_cognitoidentity::operation::get_credentials_for_identity::GetCredentialsForIdentityError;
 use aws_sdk_cognitoidentity::operation::get_id::GetIdError;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 use std::time::SystemTime;
 
 /// An identity-pool IdentityId (`<region>:<uuid>`), as Cognito returned it or as API Gateway
@@ -23,10 +25,10 @@ impl IdentityId {
         if well_formed(id) {
             Ok(IdentityId(id.to_owned()))
         } else {
-            Err(ApiError::Upstream {
-                upstream: Upstream::IdentityPool,
-                source: "GetId answered a malformed IdentityId".into(),
-            })
+            Err(ApiError::upstream(
+                Upstream::IdentityPool,
+                "GetId answered a malformed IdentityId",
+            ))
         }
     }
 
@@ -37,7 +39,7 @@ impl IdentityId {
     /// verifying the SigV4 signature, from the identity-pool credentials that signed (the client
     /// cannot set it), and it is used only as the `IdentityId` of GetCredentialsForIdentity, which
     /// refuses it unless the request's own ID token belongs to it. Nothing reaches S3 with it
-    /// before Cognito accepted that pair (see `App::confirm_signer`).
+    /// before Cognito accepted that pair (see `auth::Keys`).
     pub(crate) fn attested_signer(id: &str) -> Option<Self> {
         well_formed(id).then(|| IdentityId(id.to_owned()))
     }
@@ -94,8 +96,8 @@ impl IdentityBroker {
     pub fn new(client: Client, config: &Config) -> Self {
         IdentityBroker {
             client,
-            account_id: config.account_id.to_string(),
-            identity_pool_id: config.identity_pool_id.to_string(),
+            account_id: config.account_id.clone(),
+            identity_pool_id: config.identity_pool_id.clone(),
             login_provider: config.login_provider(),
         }
     }
@@ -115,10 +117,9 @@ impl IdentityBroker {
             Err(err) => Err(match err.as_service_error() {
                 Some(GetIdError::NotAuthorizedException(_)) => ApiError::NotAuthorized,
                 Some(GetIdError::ResourceNotFoundException(_))
-                | Some(GetIdError::InvalidParameterException(_)) => ApiError::Misconfigured {
-                    upstream: Upstream::IdentityPool,
-                    source: Box::new(err),
-                },
+                | Some(GetIdError::InvalidParameterException(_)) => {
+                    ApiError::misconfigured(Upstream::IdentityPool, err)
+                }
                 _ => ApiError::from_sdk(Upstream::IdentityPool, err),
             }),
         }
@@ -158,77 +159,75 @@ impl IdentityBroker {
         token: &VerifiedIdToken,
         signer: bool,
     ) -> Result<ScopedCredentials, ApiError> {
-        let answer = self
+        let out = self
             .client
             .get_credentials_for_identity()
             .identity_id(id.as_str())
             .logins(&self.login_provider, token.raw().expose())
             .send()
-            .await;
-        let out = match answer {
-            Ok(out) => out,
-            Err(err) => {
-                return Err(match err.as_service_error() {
-                    Some(GetCredentialsForIdentityError::NotAuthorizedException(e))
-                        if signer && !refuses_the_token(e.message()) =>
-                    {
-                        ApiError::IdentityMismatch
-                    }
-                    Some(GetCredentialsForIdentityError::NotAuthorizedException(_)) => {
-                        ApiError::NotAuthorized
-                    }
-                    // The identity was deleted (or the pool is gone, which GetId will tell).
-                    Some(GetCredentialsForIdentityError::ResourceNotFoundException(_)) => {
-                        ApiError::UnknownIdentity {
-                            source: Box::new(err),
-                        }
-                    }
-                    Some(
-                        GetCredentialsForIdentityError::InvalidIdentityPoolConfigurationException(
-                            _,
-                        ),
-                    )
-                    | Some(GetCredentialsForIdentityError::InvalidParameterException(_)) => {
-                        ApiError::Misconfigured {
-                            upstream: Upstream::IdentityPool,
-                            source: Box::new(err),
-                        }
-                    }
-                    _ => ApiError::from_sdk(Upstream::IdentityPool, err),
-                });
-            }
-        };
+            .await
+            .map_err(|err| exchange_failed(err, signer))?;
         if out.identity_id() != Some(id.as_str()) {
-            return Err(ApiError::Upstream {
-                upstream: Upstream::IdentityPool,
-                source: "GetCredentialsForIdentity answered for another identity".into(),
-            });
+            return Err(ApiError::upstream(
+                Upstream::IdentityPool,
+                "GetCredentialsForIdentity answered for another identity",
+            ));
         }
-        let incomplete = || ApiError::Upstream {
-            upstream: Upstream::IdentityPool,
-            source: "GetCredentialsForIdentity answered without complete credentials".into(),
-        };
-        let creds = out.credentials().ok_or_else(incomplete)?;
-        let (Some(key), Some(secret), Some(session), Some(expiration)) = (
-            creds.access_key_id(),
-            creds.secret_key(),
-            creds.session_token(),
-            creds.expiration(),
-        ) else {
-            return Err(incomplete());
-        };
-        let expires_at = SystemTime::try_from(*expiration).map_err(|_| incomplete())?;
-        Ok(ScopedCredentials {
-            credentials: Credentials::new(
-                key,
-                secret,
-                Some(session.to_owned()),
-                Some(expires_at),
-                "cognito-identity",
-            ),
-            expires_at,
-        })
+        scoped(out.credentials())
     }
+}
+
+/// What a refused exchange means for the request; `signer`: the identity was the attested
+/// signer, not yet matched to the token.
+fn exchange_failed(
+    err: SdkError<GetCredentialsForIdentityError, HttpResponse>,
+    signer: bool,
+) -> ApiError {
+    use GetCredentialsForIdentityError as E;
+    match err.as_service_error() {
+        Some(E::NotAuthorizedException(e)) if signer && !refuses_the_token(e.message()) => {
+            ApiError::IdentityMismatch
+        }
+        Some(E::NotAuthorizedException(_)) => ApiError::NotAuthorized,
+        // The identity was deleted (or the pool is gone, which GetId will tell).
+        Some(E::ResourceNotFoundException(_)) => ApiError::UnknownIdentity { cause: err.into() },
+        Some(E::InvalidIdentityPoolConfigurationException(_) | E::InvalidParameterException(_)) => {
+            ApiError::misconfigured(Upstream::IdentityPool, err)
+        }
+        _ => ApiError::from_sdk(Upstream::IdentityPool, err),
+    }
+}
+
+/// The keys of a GetCredentialsForIdentity answer, all four parts present.
+fn scoped(
+    creds: Option<&aws_sdk_cognitoidentity::types::Credentials>,
+) -> Result<ScopedCredentials, ApiError> {
+    let incomplete = || {
+        ApiError::upstream(
+            Upstream::IdentityPool,
+            "GetCredentialsForIdentity answered without complete credentials",
+        )
+    };
+    let creds = creds.ok_or_else(incomplete)?;
+    let (Some(key), Some(secret), Some(session), Some(expiration)) = (
+        creds.access_key_id(),
+        creds.secret_key(),
+        creds.session_token(),
+        creds.expiration(),
+    ) else {
+        return Err(incomplete());
+    };
+    let expires_at = SystemTime::try_from(*expiration).map_err(|_| incomplete())?;
+    Ok(ScopedCredentials {
+        credentials: Credentials::new(
+            key,
+            secret,
+            Some(session.to_owned()),
+            Some(expires_at),
+            "cognito-identity",
+        ),
+        expires_at,
+    })
 }
 
 /// Whether a `NotAuthorizedException` message says Cognito refused the token itself, not its

@@ -1,4 +1,4 @@
-//! `read-file`: a Lambda that returns a signed-in Cognito user's own S3 file, with AWS itself
+//! `read-file`: a Lambda that returns a signed-in Cognito user's own S3 files, with AWS itself
 //! (IAM and the identity pool) enforcing that nobody reaches another user's files.
 
 pub mod app;
@@ -10,6 +10,7 @@ pub mod identity;
 pub mod metrics;
 pub mod response;
 pub mod routes;
+pub mod startup;
 pub mod storage;
 pub mod telemetry;
 

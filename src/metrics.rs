@@ -1,4 +1,8 @@
 //! Counts of the upstream calls really sent, per operation, read by tests and the benchmark.
+//!
+//! Operations are named `<service>:<Operation>` with the service as AWS's endpoint prefix names
+//! it (`cognito-idp`, `cognito-identity`, `s3`), the way the local stack's own call counter names
+//! them, so one name ([`op`]) serves both counts.
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -8,6 +12,28 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+
+/// The operations counted, by the name both counters use.
+pub mod op {
+    /// `cognito-identity:GetId`
+    pub const GET_ID: &str = "cognito-identity:GetId";
+    /// `cognito-identity:GetCredentialsForIdentity`
+    pub const EXCHANGE: &str = "cognito-identity:GetCredentialsForIdentity";
+    /// `cognito-idp:AdminGetUser`
+    pub const USER_CHECK: &str = "cognito-idp:AdminGetUser";
+    /// `s3:GetObject`
+    pub const GET_OBJECT: &str = "s3:GetObject";
+    /// `s3:HeadObject`
+    pub const HEAD_OBJECT: &str = "s3:HeadObject";
+    /// `s3:PutObject`
+    pub const PUT_OBJECT: &str = "s3:PutObject";
+    /// `s3:ListObjectsV2`
+    pub const LIST_OBJECTS: &str = "s3:ListObjectsV2";
+    /// `s3:DeleteObject`
+    pub const DELETE_OBJECT: &str = "s3:DeleteObject";
+    /// The user pool's JWKS (not an SDK operation).
+    pub const JWKS: &str = "jwks:GetSigningKeys";
+}
 
 /// An SDK interceptor that counts every attempt put on the wire, by `service:Operation`.
 #[derive(Debug, Clone, Default)]
@@ -49,9 +75,36 @@ impl Intercept for CallCounter {
     ) -> Result<(), BoxError> {
         let name = cfg
             .load::<Metadata>()
-            .map(|m| format!("{}:{}", m.service(), m.name()))
+            .map(|m| format!("{}:{}", endpoint_prefix(m.service()), m.name()))
             .unwrap_or_else(|| "unknown".to_owned());
         self.record(&name);
         Ok(())
+    }
+}
+
+/// The endpoint prefix of a service as the SDK names it (`Cognito Identity Provider` ->
+/// `cognito-idp`); other names lowercased with dashes.
+fn endpoint_prefix(service: &str) -> String {
+    match service {
+        "Cognito Identity Provider" => "cognito-idp".to_owned(),
+        "Cognito Identity" => "cognito-identity".to_owned(),
+        other => other.to_ascii_lowercase().replace(' ', "-"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn services_are_named_by_their_endpoint_prefix() {
+        assert_eq!(
+            super::endpoint_prefix("Cognito Identity Provider"),
+            "cognito-idp"
+        );
+        assert_eq!(
+            super::endpoint_prefix("Cognito Identity"),
+            "cognito-identity"
+        );
+        assert_eq!(super::endpoint_prefix("S3"), "s3");
+        assert_eq!(super::endpoint_prefix("jwks"), "jwks");
     }
 }

@@ -1,5 +1,6 @@
-# Sourced by the browser suites (tests/web.sh, tests/nextjs.sh): a Chromium, the function under
-# `cargo lambda watch`, and the local stack's API gateway pointed at it (and back afterwards).
+# Sourced by the browser suites (tests/web.sh, tests/nextjs.sh), after tests/lib.sh: a Chromium,
+# the function under `cargo lambda watch` (stack_client.py watch), and the local stack's API
+# gateway pointed at it (and back afterwards), through the stack's one client and its secret.
 # The caller defines `fail MESSAGE` and calls `browser_stack_cleanup` on exit.
 
 # The browser: CHROME_PATH, else the first of chromium, chromium-browser, google-chrome,
@@ -23,9 +24,13 @@ find_chrome() {
   fail "no Chromium or Chrome found. Install one (Debian/Ubuntu: apt-get install chromium; macOS: brew install --cask chromium) or set CHROME_PATH=/path/to/chrome"
 }
 
+browser_stack_client="$PWD/infra/local/stack_client.py"  # absolute: the cleanup may run after a cd
 browser_stack_pids=()
-browser_stack_control=""
+browser_stack_watch=""
 browser_stack_previous=""
+
+# A control call of the running stack (with its secret); the answer is dropped.
+browser_stack_control() { python3 "$browser_stack_client" control "$@" >/dev/null; }
 
 # The running stack, cargo-lambda and a browser, or a loud failure. Exports CHROME_PATH.
 browser_stack_require() {
@@ -35,8 +40,8 @@ browser_stack_require() {
   CHROME_PATH=$(find_chrome)
   export CHROME_PATH
   "$CHROME_PATH" --version >/dev/null 2>&1 || fail "$CHROME_PATH does not run"
-  browser_stack_control="http://127.0.0.1:$(sed -n 's/^LOCAL_STACK_PORT=//p' .local/fixtures.env)/moto-ext"
-  browser_stack_previous=$(curl -sf "$browser_stack_control/gateway")
+  browser_stack_previous=$(python3 "$browser_stack_client" control GET /moto-ext/gateway) \
+    || fail "the stack's gateway settings could not be read"
 }
 
 # Fail unless every port given is free.
@@ -59,29 +64,17 @@ browser_stack_spawn() {
 # The function under `cargo lambda watch` on PORT (log in LOG); returns once it serves (the first
 # request waits for the debug build), with the stack's API gateway pointed at it.
 browser_stack_function() {
-  local port=$1 log=$2 code ready=""
-  browser_stack_spawn "$log" cargo lambda watch --quiet --invoke-address 127.0.0.1 --invoke-port "$port" \
-    --env-file .local/stack.env
-  local watch=${browser_stack_pids[-1]}
-  for _ in $(seq 1 1800); do
-    # an unsigned call answers 401 once the function is served
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 300 "http://127.0.0.1:$port/lambda-url/read-file/read-file" || true)
-    if [ "$code" = 401 ]; then ready=1; break; fi
-    kill -0 "$watch" 2>/dev/null || break
-    sleep 0.5
-  done
-  [ -n "$ready" ] || { tail -n 30 "$log" >&2; fail "cargo lambda watch did not serve the function"; }
-  curl -sf -X POST -H 'content-type: application/json' \
-    -d "{\"function_url\": \"http://127.0.0.1:$port\", \"timeout\": 29}" "$browser_stack_control/gateway/config" >/dev/null
-  curl -sf -X POST "$browser_stack_control/gateway/reset" >/dev/null
+  local port=$1 log=$2
+  browser_stack_watch=$(python3 "$browser_stack_client" watch --port "$port" --log "$log") \
+    || fail "cargo lambda watch did not serve the function"
+  browser_stack_control POST /moto-ext/gateway/config "{\"function_url\": \"http://127.0.0.1:$port\", \"timeout\": 29}"
+  browser_stack_control POST /moto-ext/gateway/reset
 }
 
 # Point the stack's gateway back where it was, then stop what was started.
 browser_stack_cleanup() {
-  if [ -n "$browser_stack_previous" ]; then
-    curl -sf -X POST -H 'content-type: application/json' -d "$browser_stack_previous" \
-      "$browser_stack_control/gateway/config" >/dev/null || true
-  fi
+  [ -z "$browser_stack_previous" ] || browser_stack_control POST /moto-ext/gateway/config "$browser_stack_previous" || true
+  [ -z "$browser_stack_watch" ] || python3 "$browser_stack_client" stop-watch "$browser_stack_watch" || true
   local pid
   for pid in "${browser_stack_pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
   for pid in "${browser_stack_pids[@]}"; do wait "$pid" 2>/dev/null || true; done

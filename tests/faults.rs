@@ -10,15 +10,14 @@
 //! would see S3 failing or Cognito throttling. Cargo runs test binaries one after the other, so
 //! here nothing else talks to the stack meanwhile.
 
-mod common;
-
-use common::proxy::Proxy;
-use common::{TestApp, error_code, get, parts, rest_event, stack};
 use lambda_http::{Body, Request, Response};
+use read_file::metrics::op;
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
+use support::proxy::Proxy;
+use support::{TestApp, error_code, get, parts, rest_event, stack};
 
 /// A liveness guard: no request may hang, whatever the upstream does.
 const HANG_GUARD: Duration = Duration::from_secs(30);
@@ -40,7 +39,9 @@ fn clear_faults() {
         conn.set_read_timeout(Some(Duration::from_secs(5)))?;
         write!(
             conn,
-            "DELETE /moto-ext/faults HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            "DELETE /moto-ext/faults HTTP/1.1\r\nHost: {addr}\r\nX-Local-Stack-Secret: {}\r\n\
+             Content-Length: 0\r\nConnection: close\r\n\r\n",
+            stack().var("LOCAL_STACK_SECRET")
         )?;
         let mut answer = String::new();
         conn.read_to_string(&mut answer)?;
@@ -64,7 +65,7 @@ impl FaultGuard {
     /// Adds one fault (see infra/local/README.md).
     async fn inject(&self, fault: Value) {
         let url = format!("{}/moto-ext/faults", stack().var("AWS_ENDPOINT_URL"));
-        let (status, _) = common::plain_http("POST", &url, &fault.to_string()).await;
+        let (status, _) = support::plain_http("POST", &url, &fault.to_string()).await;
         assert!((200..300).contains(&status), "fault refused: {fault}");
     }
 
@@ -134,6 +135,7 @@ async fn the_handler_degrades_cleanly_and_recovers() {
     keys_s3_refuses_are_exchanged_once_more(&faults).await;
     faults.clear();
     keys_refused_again_after_the_exchange_are_502(&faults).await;
+    a_head_that_always_fails_400_costs_one_new_exchange(&faults).await;
     faults.clear();
     an_identity_cognito_no_longer_knows_is_asked_for_again(&faults).await;
     faults.clear();
@@ -235,13 +237,9 @@ async fn cognito_throttling_is_retried_a_bounded_number_of_times(faults: &FaultG
     let stack = stack();
     let budget = stack.config_with(&[]).upstream_timeout;
     for (target, op, max_attempts) in [
-        ("cognito-identity:GetId", "Cognito Identity:GetId", 3),
-        (
-            "cognito-idp:AdminGetUser",
-            "Cognito Identity Provider:AdminGetUser",
-            3,
-        ),
-        ("cognito-identity:GetId", "Cognito Identity:GetId", 1),
+        ("cognito-identity:GetId", op::GET_ID, 3),
+        ("cognito-idp:AdminGetUser", op::USER_CHECK, 3),
+        ("cognito-identity:GetId", op::GET_ID, 1),
     ] {
         let app =
             TestApp::spawn_with(&[("UPSTREAM_MAX_ATTEMPTS", &max_attempts.to_string())]).await;
@@ -328,7 +326,7 @@ async fn s3_failing_is_502(faults: &FaultGuard) {
         faults.inject(fault.clone()).await;
         let before = app.upstream_calls().snapshot();
         let (response, took) = call(&app, &token).await;
-        let tried = app.calls_since(&before, "S3:GetObject");
+        let tried = app.calls_since(&before, op::GET_OBJECT);
         println!(
             "{fault}: {} after {tried} attempts in {took:?}",
             response.status()
@@ -353,10 +351,12 @@ const STALE_KEY_ANSWERS: [(u16, &str); 4] = [
 ];
 
 async fn keys_s3_refuses_are_exchanged_once_more(faults: &FaultGuard) {
-    let app = TestApp::spawn().await;
     let token = user_with_file("stale-keys").await;
-    expect(&call(&app, &token).await.0, 200, "ok", "warm up");
     for (status, code) in STALE_KEY_ANSWERS {
+        // An environment of its own per answer: one identity's keys are exchanged again at most
+        // once a minute in an environment (see the next scenario).
+        let app = TestApp::spawn().await;
+        expect(&call(&app, &token).await.0, 200, "ok", "warm up");
         faults
             .inject(
                 json!({"target": "s3:GetObject", "kind": "error", "status": status,
@@ -366,11 +366,11 @@ async fn keys_s3_refuses_are_exchanged_once_more(faults: &FaultGuard) {
         let before = app.upstream_calls().snapshot();
         expect(&call(&app, &token).await.0, 200, "ok", code);
         assert_eq!(
-            app.calls_since(&before, "Cognito Identity:GetCredentialsForIdentity"),
+            app.calls_since(&before, op::EXCHANGE),
             1,
             "{code}: one new exchange"
         );
-        assert_eq!(app.calls_since(&before, "S3:GetObject"), 2, "{code}");
+        assert_eq!(app.calls_since(&before, op::GET_OBJECT), 2, "{code}");
         // The fresh keys are the ones cached from now on.
         let before = app.upstream_calls().snapshot();
         expect(&call(&app, &token).await.0, 200, "ok", code);
@@ -400,11 +400,27 @@ async fn keys_refused_again_after_the_exchange_are_502(faults: &FaultGuard) {
         "refused twice",
     );
     assert_eq!(
-        app.calls_since(&before, "Cognito Identity:GetCredentialsForIdentity"),
+        app.calls_since(&before, op::EXCHANGE),
         1,
         "exchanged once, not in a loop"
     );
-    assert_eq!(app.calls_since(&before, "S3:GetObject"), 2);
+    assert_eq!(app.calls_since(&before, op::GET_OBJECT), 2);
+    // Refused again and again: no exchange per request; the quota is the account's.
+    let before = app.upstream_calls().snapshot();
+    for _ in 0..3 {
+        expect(
+            &call(&app, &token).await.0,
+            502,
+            "upstream_error",
+            "still refused",
+        );
+    }
+    assert_eq!(
+        app.calls_since(&before, op::EXCHANGE),
+        0,
+        "within the interval"
+    );
+    assert_eq!(app.calls_since(&before, op::GET_OBJECT), 3);
     faults.clear();
     expect(
         &call(&app, &token).await.0,
@@ -412,6 +428,31 @@ async fn keys_refused_again_after_the_exchange_are_502(faults: &FaultGuard) {
         "ok",
         "S3 accepts the keys again",
     );
+}
+
+/// A HEAD that S3 answers with a code-less 400 (what an SSE-C object answers a HEAD without its
+/// key) reads as stale keys; it must not cost a GetCredentialsForIdentity per request.
+async fn a_head_that_always_fails_400_costs_one_new_exchange(faults: &FaultGuard) {
+    let app = TestApp::spawn().await;
+    let token = user_with_file("stale-head").await;
+    let put = app
+        .put(&support::file_path("sse-c.bin"), &token, b"x", &[])
+        .await;
+    assert_eq!(put.0, 201, "{}", put.1);
+    faults
+        .inject(json!({"target": "s3:HeadObject", "kind": "error", "status": 400}))
+        .await;
+    let before = app.upstream_calls().snapshot();
+    for _ in 0..4 {
+        let (status, body) = app.get(&support::file_path("sse-c.bin"), &token).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (502, "upstream_error"),
+            "{body}"
+        );
+    }
+    assert_eq!(app.calls_since(&before, op::EXCHANGE), 1, "one, not four");
+    faults.clear();
 }
 
 async fn an_identity_cognito_no_longer_knows_is_asked_for_again(faults: &FaultGuard) {
@@ -438,12 +479,12 @@ async fn an_identity_cognito_no_longer_knows_is_asked_for_again(faults: &FaultGu
         "ok",
         "identity asked for again",
     );
-    assert_eq!(app.calls_since(&before, "Cognito Identity:GetId"), 1);
-    assert_eq!(
-        app.calls_since(&before, "Cognito Identity:GetCredentialsForIdentity"),
-        2
-    );
-    // When GetId does not help either, the answer is the configuration error it was before.
+    assert_eq!(app.calls_since(&before, op::GET_ID), 1);
+    assert_eq!(app.calls_since(&before, op::EXCHANGE), 2);
+    // When GetId does not help either, the answer is the configuration error it was before (in
+    // a fresh environment: this one exchanged the identity's keys again a moment ago).
+    let app = TestApp::spawn().await;
+    expect(&call(&app, &token).await.0, 200, "ok", "warm up");
     faults
         .inject(
             json!({"target": "s3:GetObject", "kind": "error", "status": 400,
@@ -464,15 +505,15 @@ async fn an_identity_cognito_no_longer_knows_is_asked_for_again(faults: &FaultGu
         "still unknown",
     );
     assert_eq!(
-        app.calls_since(&before, "Cognito Identity:GetId"),
+        app.calls_since(&before, op::GET_ID),
         1,
         "asked once, no loop"
     );
 }
 
 async fn on_the_signer_path_stale_keys_and_a_lost_identity_are_retried_once(faults: &FaultGuard) {
-    const GET_ID: &str = "Cognito Identity:GetId";
-    const EXCHANGE: &str = "Cognito Identity:GetCredentialsForIdentity";
+    const GET_ID: &str = op::GET_ID;
+    const EXCHANGE: &str = op::EXCHANGE;
     let token = user_with_file("signer-stale").await;
     let signer = stack().identity(&token).await.to_string();
     let app = TestApp::spawn().await;
@@ -498,7 +539,7 @@ async fn on_the_signer_path_stale_keys_and_a_lost_identity_are_retried_once(faul
         "stale keys, signer path",
     );
     assert_eq!(app.calls_since(&before, EXCHANGE), 1);
-    assert_eq!(app.calls_since(&before, "S3:GetObject"), 2);
+    assert_eq!(app.calls_since(&before, op::GET_OBJECT), 2);
     assert_eq!(app.calls_since(&before, GET_ID), 0);
 
     // A sandbox new to the user, and Cognito says the signer's identity is gone (once): GetId is

@@ -6,12 +6,10 @@
 //! (`VmHWM`), which any test running in the same process would inflate, and its 5,000 requests
 //! would slow the tests beside it.
 
-mod common;
-
-use common::{TestApp, error_code, stack};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use support::{TestApp, error_code, stack};
 use tokio::task::JoinSet;
 
 const USERS: usize = 100;
@@ -87,9 +85,10 @@ async fn thousands_of_concurrent_requests_each_get_their_own_users_data() {
                 }
                 // A stride coprime with USERS spreads each user's requests over the run.
                 let user = &users[(i * 37) % USERS];
-                let (status, body) = tokio::time::timeout(HANG_GUARD, app.read_file(&user.token))
-                    .await
-                    .expect("a request hung");
+                let (status, body) =
+                    tokio::time::timeout(HANG_GUARD, app.get("/read-file", &user.token))
+                        .await
+                        .expect("a request hung");
                 let foreign = status == 200 && body["data"].as_str() != Some(user.data.as_str());
                 seen.push((status, error_code(&body).to_owned(), foreign));
             }

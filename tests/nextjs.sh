@@ -8,9 +8,8 @@
 #                        its origin on the stack's app client and bucket CORS when it is another
 #   NEXTJS_E2E_PORT      this suite's `cargo lambda watch` port (default 9017)
 #   NEXTJS_SCREENSHOT    if set, a screenshot of the signed-in page is saved there
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$PWD/.local/venv/bin:$PATH" NEXT_TELEMETRY_DISABLED=1
+source "$(dirname "$0")/lib.sh"
+export NEXT_TELEMETRY_DISABLED=1
 app_port=${NEXTJS_TEST_PORT:-3001}
 fn_port=${NEXTJS_E2E_PORT:-9017}
 fail() { echo "nextjs: $*" >&2; exit 1; }

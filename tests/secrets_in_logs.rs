@@ -8,17 +8,15 @@
 //! test would log through it (slowed down), and their lines would be scanned without the ID
 //! tokens they used being among the secrets looked for.
 
-mod common;
-
-use common::jwt::{id_claims, now};
-use common::proxy::Proxy;
-use common::{TestApp, error_code, get, parts, rest_event, stack};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
+use support::jwt::{id_claims, now};
+use support::proxy::Proxy;
+use support::{TestApp, error_code, get, parts, rest_event, stack};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -90,7 +88,7 @@ fn logs() -> &'static Captured {
 /// secret keys, and the secret key and session token of every assumed role, ours included).
 async fn secrets(tokens: &[String]) -> Vec<(String, String)> {
     let url = format!("{}/moto-api/data.json", stack().var("AWS_ENDPOINT_URL"));
-    let (status, body) = common::plain_http("GET", &url, "").await;
+    let (status, body) = support::plain_http("GET", &url, "").await;
     assert_eq!(status, 200, "moto state");
     let data: Value = serde_json::from_slice(&body).expect("JSON");
     let mut found: Vec<(String, String)> = tokens
@@ -280,7 +278,7 @@ async fn no_token_or_key_reaches_a_log_line_or_a_response() {
         &EncodingKey::from_secret(b"not the pool key").expect("HMAC key"),
     )
     .expect("sign");
-    let altered = common::jwt::tamper(&admin, |c| c["cognito:username"] = json!("user"));
+    let altered = support::jwt::tamper(&admin, |c| c["cognito:username"] = json!("user"));
     for (token, expected) in [
         (&expired, (401, "expired_token")),
         (&wrong_aud, (401, "invalid_token")),

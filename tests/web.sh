@@ -9,9 +9,7 @@
 #                      another port works: the browser still sees http://localhost:3000)
 #   WEB_E2E_PORT       this suite's `cargo lambda watch` port (default 9015)
 #   WEB_SCREENSHOT     if set, a screenshot of the signed-in page is saved there
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$PWD/.local/venv/bin:$PATH"
+source "$(dirname "$0")/lib.sh"
 web_port=${WEB_TEST_PORT:-3000}
 fn_port=${WEB_E2E_PORT:-9015}
 fail() { echo "web: $*" >&2; exit 1; }

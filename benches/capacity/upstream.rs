@@ -12,12 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The operations counted, named as the local stack's `/moto-ext/calls` names them.
-pub const GET_ID: &str = "GetId";
-pub const EXCHANGE: &str = "GetCredentialsForIdentity";
-pub const USER_CHECK: &str = "AdminGetUser";
-pub const GET_OBJECT: &str = "GetObject";
-pub const JWKS: &str = "jwks";
+/// The operations counted, named as the function's own counter and the local stack's name them.
+pub use read_file::metrics::op::{EXCHANGE, GET_ID, GET_OBJECT, JWKS, USER_CHECK};
 
 /// Calls per operation, shared by every `App` of one run.
 #[derive(Clone, Default)]

@@ -1,18 +1,18 @@
 //! (f) The release binary as Lambda runs it: started under the fake Runtime API, timed to its
 //! first `next`, fed events, its peak RSS read from `/proc`.
 
-use crate::common::{self, Stack};
-use crate::runtime_api::FakeRuntime;
 use crate::{BoxError, INIT_RUNS, User};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::runtime::FakeRuntime;
+use support::{self, Stack};
 
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| common::repo_root().join("target"))
+        .unwrap_or_else(|| support::repo_root().join("target"))
 }
 
 pub fn lambda_binary() -> PathBuf {

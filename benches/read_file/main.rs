@@ -6,29 +6,26 @@
 //! Knobs (environment): `BENCH_LAMBDA_BINARY` (default: the release `read-file` cargo built),
 //! `BENCH_SIZE_BINARY` + `BENCH_SIZE_TARGET` (the binary whose size is reported, and its label).
 
-#[path = "../../tests/common/mod.rs"]
-mod common;
-
 mod lambda_binary;
-mod latency_proxy;
 mod naive;
 mod report;
 mod routes;
-mod runtime_api;
 
-use aws_credential_types::Credentials;
-use common::{Stack, TestApp, stack};
 use lambda_binary::{events_for, init_times, lambda_binary, peak_rss, size_binary, target_dir};
-use latency_proxy::LatencyProxy;
 use naive::Naive;
+use read_file::auth::Authenticator;
 use read_file::auth::token::VerifiedIdToken;
 use read_file::identity::IdentityId;
+use read_file::metrics::CallCounter;
+use read_file::metrics::op;
 use read_file::storage::{ObjectKey, UserBucket};
 use report::{Stats, ms, print_table, ratio, round3};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::proxy::Proxy;
+use support::{Stack, TestApp, stack};
 use tokio::task::JoinSet;
 
 /// Samples of the cheap scenarios (a) and (b).
@@ -139,7 +136,7 @@ async fn run() -> Result<(), BoxError> {
         .trim_start_matches("http://")
         .trim_end_matches('/')
         .parse()?;
-    let proxy = LatencyProxy::start(upstream, RTT).await?;
+    let proxy = Proxy::with_delay(upstream, RTT).await;
     let rtt_overrides = [("AWS_ENDPOINT_URL", proxy.url())];
     let rtt_overrides: Vec<(&str, &str)> = rtt_overrides
         .iter()
@@ -250,7 +247,7 @@ const COLD_RTT: &str = "c+rtt ours: first request, 10 ms RTT emulated";
 const NAIVE_RTT: &str = "d+rtt naive: 10 ms RTT emulated";
 const COLD_REST_RTT: &str = "c+rtt ours, REST with signer: first request, 10 ms RTT emulated";
 /// The operation name the app's call counter gives GetId.
-const GET_ID: &str = "Cognito Identity:GetId";
+const GET_ID: &str = op::GET_ID;
 
 /// AdminGetUser and GetId one after the other, then both at once (medians, ms): on real AWS
 /// the second takes the longer of the two; an emulator that serves one request at a time
@@ -277,41 +274,15 @@ async fn concurrency_probe(naive: &Naive, user: &User) -> Result<Value, BoxError
     }))
 }
 
-/// The S3 client exactly as the app builds it for `user`, and the user's key.
-async fn user_bucket(stack: &Stack, user: &User) -> Result<(UserBucket, ObjectKey), BoxError> {
-    use read_file::auth::token::TokenVerifier;
-    use read_file::identity::IdentityBroker;
+/// The S3 client the app uses for `user`, taken from the app's own authentication step (the
+/// user's keys, exchanged by the app), and the user's key.
+async fn user_bucket(stack: &Stack, user: &User) -> Result<(Arc<UserBucket>, ObjectKey), BoxError> {
     let config = stack.config_with(&[]);
-    let creds = Credentials::new(
-        stack.var("AWS_ACCESS_KEY_ID"),
-        stack.var("AWS_SECRET_ACCESS_KEY"),
-        None,
-        None,
-        "lambda-principal",
-    );
-    let sdk = read_file::app::sdk_loader(&config)
-        .credentials_provider(creds)
-        .load()
-        .await;
-    let verifier = TokenVerifier::new(
-        &config.issuers(),
-        &config.client_ids,
-        &config.jwks_url,
-        &sdk,
-        None,
-    );
-    let token = verifier.verify(&user.token).await?;
-    let broker = IdentityBroker::new(aws_sdk_cognitoidentity::Client::new(&sdk), &config);
-    let id = broker.identity_id(&token).await?;
-    let keys = broker.credentials(&id, &token).await?;
-    let bucket = UserBucket::new(
-        &sdk,
-        config.s3_path_style,
-        (&config.bucket, &config.prefix),
-        id,
-        keys,
-        None,
-    );
+    let sdk = stack.lambda_sdk(&config).await;
+    let auth = Authenticator::new(&config, &sdk, &CallCounter::default());
+    let request = support::get("/read-file", &[("idToken", &user.token)]);
+    let caller = auth.caller(&request).await?;
+    let bucket = caller.read(|bucket| async move { Ok(bucket) }).await?;
     let key = bucket.data_file();
     Ok((bucket, key))
 }
@@ -351,7 +322,7 @@ async fn make_users(stack: &'static Stack, count: usize) -> Vec<User> {
 
 /// One request through the real handler; the served line, or the error response.
 async fn request(app: &TestApp, token: &str) -> Result<String, BoxError> {
-    let (status, body) = app.read_file(token).await;
+    let (status, body) = app.get("/read-file", token).await;
     match (status, body["data"].as_str()) {
         (200, Some(data)) => Ok(data.to_owned()),
         _ => Err(format!("read-file answered {status}: {body}").into()),
@@ -360,7 +331,7 @@ async fn request(app: &TestApp, token: &str) -> Result<String, BoxError> {
 
 /// One REST (v1) `GET /read-file` signed, as API Gateway attests, by the user's own identity.
 async fn request_rest(app: &TestApp, user: &User) -> Result<String, BoxError> {
-    let event = common::rest_event(&user.token, user.identity.as_str());
+    let event = support::rest_event(&user.token, user.identity.as_str());
     let (status, body) = app.call(event).await;
     match (status, body["data"].as_str()) {
         (200, Some(data)) => Ok(data.to_owned()),

@@ -38,7 +38,7 @@ pub struct Naive {
 
 impl Naive {
     /// The naive flow against `endpoint` with the Lambda principal's keys.
-    pub async fn new(stack: &crate::common::Stack, endpoint: &str) -> Self {
+    pub async fn new(stack: &support::Stack, endpoint: &str) -> Self {
         let config = stack.config_with(&[]);
         let creds = Credentials::new(
             stack.var("AWS_ACCESS_KEY_ID"),

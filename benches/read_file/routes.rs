@@ -1,11 +1,11 @@
 //! (g) Each file-API route, warm, against a direct S3 call of the same kind made with the same
 //! user's keys by a prebuilt client: what the route adds on top of S3.
 
-use crate::common::TestApp;
 use crate::report::{Stats, ms, ratio};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+use support::{TestApp, file_path};
 
 /// Samples per route and side.
 pub const ROUTE_SAMPLES: usize = 200;
@@ -33,7 +33,11 @@ pub async fn measure(app: &TestApp, token: &str, direct: &Direct) -> Result<Valu
     // Something to list and read: ten files, one of them read over and over.
     for i in 0..10 {
         let name = format!("bench/file-{i}.bin");
-        expect("PUT", app.put_file(token, &name, &body, &[]).await, 201)?;
+        expect(
+            "PUT",
+            app.put(&file_path(&name), token, &body, &[]).await,
+            201,
+        )?;
     }
     let mut ours: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
     let mut theirs: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
@@ -49,26 +53,26 @@ pub async fn measure(app: &TestApp, token: &str, direct: &Direct) -> Result<Valu
                 let t = Instant::now();
                 expect(
                     "GET /files",
-                    app.list_files(token, "?prefix=bench&limit=10").await,
+                    app.get("/files?prefix=bench&limit=10", token).await,
                     200,
                 )?;
                 ours.entry("list").or_default().push(t.elapsed());
                 let t = Instant::now();
                 expect(
                     "GET /files/{name}",
-                    app.get_file(token, "bench/file-0.bin", "").await,
+                    app.get(&file_path("bench/file-0.bin"), token).await,
                     200,
                 )?;
                 ours.entry("get").or_default().push(t.elapsed());
                 let t = Instant::now();
                 expect(
                     "PUT /files/{name}",
-                    app.put_file(token, &mine, &body, &[]).await,
+                    app.put(&file_path(&mine), token, &body, &[]).await,
                     201,
                 )?;
                 ours.entry("put").or_default().push(t.elapsed());
                 let t = Instant::now();
-                let status = app.delete_file(token, &mine).await;
+                let status = app.delete(&file_path(&mine), token).await;
                 ours.entry("delete").or_default().push(t.elapsed());
                 if status != 204 {
                     return Err(format!("DELETE answered {status}").into());

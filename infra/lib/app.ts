@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { App, RemovalPolicy, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { LAMBDA_ASSET_CONTEXT, LAMBDA_ASSET_ENV, parseLambdaAsset } from './lambda-asset';
-import { ReadFileStack, type MfaSetting } from './read-file-stack';
+import { ReadFileStack, type GithubDeploySettings, type MfaSetting } from './read-file-stack';
 
 export const DEFAULT_STACK_NAME = 'ReadFileStack';
 
@@ -24,7 +24,11 @@ export interface BuiltApp {
  * Build the app. Settings (all optional), as `cdk synth -c name=value` or in cdk.json's context:
  * stackName, lambdaAsset (or env READ_FILE_LAMBDA_ASSET), s3Prefix, stageName, frontendOrigin, domainPrefix,
  * selfSignUp (true|false), mfa (off|optional|required), removalPolicy (retain|destroy),
- * xray (true|false), throttleRate and throttleBurst (numbers).
+ * xray (true|false), throttleRate and throttleBurst (numbers), userCheckTtl (seconds),
+ * noncurrentVersionDays, accessLogDays, logReaders (comma-separated principal ARNs),
+ * waf (true|false), wafRateLimit, wafWindowSeconds, and for a GitHub Actions deploy role
+ * githubRepo (owner/name), githubEnvironment, githubOidcProvider (an existing provider's ARN),
+ * cdkQualifier. infra/README.md describes each.
  */
 export function buildApp(props: AppProps = {}, env: NodeJS.ProcessEnv = process.env): BuiltApp {
   const app = new App(props);
@@ -47,6 +51,16 @@ export function buildApp(props: AppProps = {}, env: NodeJS.ProcessEnv = process.
     xrayTracing: bool(ctx('xray'), 'xray'),
     throttlingRateLimit: num(ctx('throttleRate'), 'throttleRate'),
     throttlingBurstLimit: num(ctx('throttleBurst'), 'throttleBurst'),
+    userCheckTtlSeconds: int(ctx('userCheckTtl'), 'userCheckTtl', 0),
+    noncurrentVersionDays: int(ctx('noncurrentVersionDays'), 'noncurrentVersionDays', 1),
+    accessLogExpirationDays: int(ctx('accessLogDays'), 'accessLogDays', 1),
+    logReaders: list(ctx('logReaders')),
+    waf: {
+      enabled: bool(ctx('waf'), 'waf'),
+      rateLimit: int(ctx('wafRateLimit'), 'wafRateLimit', 10),
+      windowSeconds: int(ctx('wafWindowSeconds'), 'wafWindowSeconds', 60),
+    },
+    githubDeploy: githubDeploy(ctx),
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
@@ -65,6 +79,33 @@ function num(v: string | undefined, name: string): number | undefined {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`context ${name}: expected a positive number, got '${v}'`);
   return n;
+}
+
+function int(v: string | undefined, name: string, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n < min) throw new Error(`context ${name}: expected a whole number >= ${min}, got '${v}'`);
+  return n;
+}
+
+function list(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  return v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+}
+
+function githubDeploy(ctx: (name: string) => string | undefined): GithubDeploySettings | undefined {
+  const repository = ctx('githubRepo');
+  const others = ['githubEnvironment', 'githubOidcProvider', 'cdkQualifier'].filter((n) => ctx(n) !== undefined);
+  if (repository === undefined || repository === '') {
+    if (others.length > 0) throw new Error(`context ${others.join(', ')}: only with githubRepo (owner/name)`);
+    return undefined;
+  }
+  return {
+    repository,
+    environment: ctx('githubEnvironment'),
+    oidcProviderArn: ctx('githubOidcProvider') || undefined,
+    cdkQualifier: ctx('cdkQualifier'),
+  };
 }
 
 function oneOf<T extends string>(v: string | undefined, allowed: readonly T[], name: string): T | undefined {

@@ -22,6 +22,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { RustFunction } from 'cargo-lambda-cdk';
 import type { Construct, IConstruct } from 'constructs';
 import { invokePathPattern, loadApiSource, loadBucketCors } from './api';
@@ -67,10 +68,51 @@ export interface ReadFileStackProps extends StackProps {
   /** Days to keep S3 server access logs. @default 90 */
   readonly accessLogExpirationDays?: number;
   /**
+   * Who may read the S3 server access logs (they hold presigned URLs' signatures and session
+   * tokens): IAM principal ARNs, `*` wildcards allowed (`aws:PrincipalArn`, so a role ARN covers
+   * its sessions). Everyone else is denied by the log bucket's policy. @default [] (nobody)
+   */
+  readonly logReaders?: readonly string[];
+  /**
+   * Days a replaced or deleted version of a user's file is kept before S3 deletes it for good.
+   * Users never see old versions (the API and their keys have no version actions); they are an
+   * operator's undo window. @default 30
+   */
+  readonly noncurrentVersionDays?: number;
+  /**
+   * How long the function trusts a user's AdminGetUser answer (its USER_CHECK_TTL_SECONDS): a
+   * disabled user is refused on the API at the latest this long after being disabled. @default 60
+   */
+  readonly userCheckTtlSeconds?: number;
+  /** Per-caller rate limit on the stage (AWS WAF). @default on, 100 requests per 60 s */
+  readonly waf?: WafSettings;
+  /** A GitHub Actions deploy role (and its OIDC provider). @default none */
+  readonly githubDeploy?: GithubDeploySettings;
+  /**
    * Record the cdk-nag acknowledgements on the constructs. Tests turn this off to see the raw
    * findings and check that each acknowledgement answers a real one. @default true
    */
   readonly acknowledgeNagFindings?: boolean;
+}
+
+export interface WafSettings {
+  /** Associate the web ACL (fixed cost: about $6 a month, see infra/README.md). @default true */
+  readonly enabled?: boolean;
+  /** Requests one caller may make per window before WAF answers 429. WAF's minimum is 10. @default 100 */
+  readonly rateLimit?: number;
+  /** The window WAF counts over: 60, 120, 300 or 600 seconds. @default 60 */
+  readonly windowSeconds?: number;
+}
+
+export interface GithubDeploySettings {
+  /** `owner/name` of the repository whose workflow may deploy. */
+  readonly repository: string;
+  /** The GitHub environment the deploy job runs in (protect it in the repository settings). @default 'production' */
+  readonly environment?: string;
+  /** ARN of the account's existing GitHub OIDC provider (one per account). @default create one */
+  readonly oidcProviderArn?: string;
+  /** The CDK bootstrap qualifier of the target account. @default 'hnb659fds' */
+  readonly cdkQualifier?: string;
 }
 
 /** A cdk-nag finding acknowledged in this stack, kept so tests can audit the list. */
@@ -93,7 +135,18 @@ export const DEFAULTS = {
   throttlingRateLimit: API.throttle.rateLimit,
   throttlingBurstLimit: API.throttle.burstLimit,
   accessLogExpirationDays: 90,
+  noncurrentVersionDays: 30,
+  userCheckTtlSeconds: 60,
+  wafRateLimit: 100,
+  wafWindowSeconds: 60,
+  githubEnvironment: 'production',
+  cdkQualifier: 'hnb659fds',
 };
+
+/** The header WAF counts requests by: the caller's session token (see the web ACL below). */
+export const WAF_KEY_HEADER = 'x-amz-security-token';
+/** The issuer of GitHub Actions' OIDC tokens. */
+export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 
 /** The Cargo manifest of the Lambda: the repository root's. */
 export const CARGO_MANIFEST = path.join(__dirname, '..', '..', 'Cargo.toml');
@@ -114,6 +167,10 @@ export class ReadFileStack extends Stack {
   readonly function: lambda.Function;
   readonly functionRole: iam.Role;
   readonly api: apigw.RestApi;
+  /** The per-caller rate limit on the stage, unless turned off. */
+  readonly webAcl?: wafv2.CfnWebACL;
+  /** The GitHub Actions deploy role, when `githubDeploy` is given. */
+  readonly deployRole?: iam.Role;
   readonly s3Prefix: string;
   readonly acknowledgements: NagAcknowledgement[] = [];
   private readonly acknowledgeNagFindings: boolean;
@@ -133,6 +190,7 @@ export class ReadFileStack extends Stack {
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const mfa = props.mfa ?? DEFAULTS.mfa;
     const xray = props.xrayTracing ?? false;
+    const userCheckTtl = validTtl(props.userCheckTtlSeconds ?? DEFAULTS.userCheckTtlSeconds);
 
     // ---------------------------------------------------------------- Cognito user pool
     this.userPool = new cognito.UserPool(this, 'UserPool', {
@@ -182,6 +240,7 @@ export class ReadFileStack extends Stack {
     });
 
     // ---------------------------------------------------------------- buckets
+    const logReaders = validLogReaders(props.logReaders ?? []);
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
@@ -190,9 +249,26 @@ export class ReadFileStack extends Stack {
       encryption: s3.BucketEncryption.S3_MANAGED,
       // Object ownership left to CDK: with cdk.json's flags log delivery is granted by bucket policy
       // (owner enforced, no ACLs); without them CDK needs ObjectWriter for the log-delivery ACL.
-      lifecycleRules: [{ expiration: Duration.days(props.accessLogExpirationDays ?? DEFAULTS.accessLogExpirationDays) }],
+      lifecycleRules: [{
+        id: 'ExpireAccessLogs',
+        expiration: Duration.days(positiveDays(props.accessLogExpirationDays ?? DEFAULTS.accessLogExpirationDays, 'accessLogExpirationDays')),
+        abortIncompleteMultipartUploadAfter: Duration.days(1),
+      }],
       removalPolicy,
     });
+    // A log line records the request URI, query string included: the signature, the session token
+    // and the credential of every presigned URL used on the data bucket. Nobody reads the log
+    // objects but the principals named in context logReaders (not even the account's
+    // administrators, whose IAM policies grant s3:*: an explicit Deny wins). Log delivery only
+    // writes (the PutObject grant CDK adds for logging.s3.amazonaws.com), so it is not affected.
+    this.accessLogsBucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'OnlyNamedReadersReadAccessLogs',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: [...LOG_READ_ACTIONS],
+      resources: [this.accessLogsBucket.arnForObjects('*')],
+      conditions: logReaders.length > 0 ? { ArnNotLike: { 'aws:PrincipalArn': logReaders } } : undefined,
+    }));
     // (cdk-nag's S1 recognizes a bucket that is a server-access-log target: no finding here.)
 
     this.bucket = new s3.Bucket(this, 'DataBucket', {
@@ -204,7 +280,20 @@ export class ReadFileStack extends Stack {
       encryption: s3.BucketEncryption.S3_MANAGED,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
-      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
+      lifecycleRules: [
+        // Parts of an upload that was never completed or aborted are billed like objects, and
+        // nobody sees them (no listing shows them).
+        { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        // Versioned: a replaced or deleted file stays as a noncurrent version, which users can
+        // neither see nor remove. Keep it for an operator's undo window, then delete it.
+        {
+          id: 'ExpireNoncurrentVersions',
+          noncurrentVersionExpiration: Duration.days(positiveDays(props.noncurrentVersionDays ?? DEFAULTS.noncurrentVersionDays, 'noncurrentVersionDays')),
+        },
+        // Every DELETE leaves a delete marker, also for a key that never existed; a marker with no
+        // versions left behind it is removed.
+        { id: 'RemoveExpiredDeleteMarkers', expiredObjectDeleteMarker: true },
+      ],
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'data-bucket/',
       // The browser downloads (GET) and uploads (PUT) with presigned URLs straight to S3, from the
@@ -334,6 +423,9 @@ export class ReadFileStack extends Stack {
         // Every request reaches the function through the AWS_IAM API, signed with the caller's
         // identity-pool keys: one signed by any other principal of the account is refused.
         REQUIRE_SIGNER: 'true',
+        // Set here (not left to the function's default) so the stack can output the bound that
+        // `make smoke` checks a disabled user against.
+        USER_CHECK_TTL_SECONDS: String(userCheckTtl),
       },
       bundling: bundler ? { dockerOptions: { local: bundler } } : undefined,
     });
@@ -367,6 +459,9 @@ export class ReadFileStack extends Stack {
         loggingLevel: apigw.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogGroup),
+        // Fields chosen so that a log line holds no secret and no user data: the route template
+        // ($context.resourcePath, `/files/{name+}`), never the path with the file name, the query
+        // string, a header (idToken, X-Amz-Security-Token) or the authorizer's claims.
         accessLogFormat: apigw.AccessLogFormat.custom(JSON.stringify({
           requestId: apigw.AccessLogField.contextRequestId(),
           requestTime: apigw.AccessLogField.contextRequestTime(),
@@ -381,6 +476,8 @@ export class ReadFileStack extends Stack {
           // Who called: the signer's identity-pool IdentityId (never the token itself).
           cognitoIdentityId: apigw.AccessLogField.contextIdentityCognitoIdentityId(),
           userArn: apigw.AccessLogField.contextIdentityUserArn(),
+          // WAF_BLOCK when the per-caller rate limit refused the request.
+          wafResponseCode: apigw.AccessLogField.contextWafResponseCode(),
         })),
       },
     });
@@ -394,9 +491,14 @@ export class ReadFileStack extends Stack {
       'The Lambda validates every input itself before any AWS call (the idToken fully: signature, ' +
       'issuer, audience, expiry; file names, query parameters and bodies with stable error codes); ' +
       'a request validator would duplicate a subset of those rules.');
-    this.ack(this.api, 'AwsSolutions-APIG3',
-      'No WAF web ACL by default (it costs per ACL and rule): every call must be SigV4-signed by an ' +
-      'authenticated identity and the stage is throttled. Associate a web ACL for production.');
+    const waf = wafSettings(props.waf);
+    if (waf.enabled) {
+      this.webAcl = this.perCallerRateLimit(waf, frontendOrigin);
+    } else {
+      this.ack(this.api, 'AwsSolutions-APIG3',
+        'The per-caller WAF rate limit is switched off (context waf=false): every call must still be ' +
+        'SigV4-signed by an authenticated identity and the stage is throttled for everyone together.');
+    }
 
     // 4XX/5XX answered by API Gateway itself (e.g. 403 on a bad signature) carry CORS headers too,
     // or the browser would hide the status from the frontend.
@@ -483,6 +585,181 @@ export class ReadFileStack extends Stack {
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName });
     new CfnOutput(this, 'S3Prefix', { value: prefix });
     new CfnOutput(this, 'Region', { value: Aws.REGION });
+    // What `make deploy` writes into .deploy/outputs.json beside the above (infra/deploy/outputs.py).
+    new CfnOutput(this, 'AccountId', { value: Aws.ACCOUNT_ID });
+    new CfnOutput(this, 'ApiId', { value: this.api.restApiId });
+    new CfnOutput(this, 'AllowedOrigin', { value: frontendOrigin, description: 'The one origin CORS allows' });
+    new CfnOutput(this, 'UserCheckTtlSeconds', {
+      value: String(userCheckTtl),
+      description: "The function's USER_CHECK_TTL_SECONDS: a disabled user is refused on the API within it",
+    });
+
+    // ---------------------------------------------------------------- GitHub deploy role
+    if (props.githubDeploy) {
+      this.deployRole = this.githubDeployRole(props.githubDeploy, prefix);
+    }
+  }
+
+  /**
+   * A role GitHub Actions assumes with its OIDC token (no stored AWS keys) to run `make deploy`
+   * and `make smoke`, for one repository's jobs in one GitHub environment only.
+   *
+   * It deploys the way the CDK CLI does: by assuming the bootstrap roles (the CloudFormation
+   * execution role does the work), so it holds no rights over the stack's resources itself, beyond
+   * what the smoke check needs: throw-away users in this user pool, their identities in this
+   * identity pool, and the objects under the users' prefix of this bucket.
+   */
+  private githubDeployRole(settings: GithubDeploySettings, prefix: string): iam.Role {
+    const repository = settings.repository;
+    if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(repository)) {
+      throw new Error(`githubRepo '${repository}': owner/name`);
+    }
+    const environment = settings.environment ?? DEFAULTS.githubEnvironment;
+    if (!/^[A-Za-z0-9_.-]{1,255}$/.test(environment)) throw new Error(`githubEnvironment '${environment}': letters, digits, _ . -`);
+    const qualifier = settings.cdkQualifier ?? DEFAULTS.cdkQualifier;
+    if (!/^[a-z0-9]{1,10}$/.test(qualifier)) throw new Error(`cdkQualifier '${qualifier}': lowercase letters and digits, at most 10`);
+
+    let providerArn = settings.oidcProviderArn;
+    if (providerArn === undefined) {
+      providerArn = new iam.OidcProviderNative(this, 'GithubOidcProvider', {
+        url: `https://${GITHUB_OIDC_HOST}`,
+        clientIds: ['sts.amazonaws.com'],
+      }).oidcProviderArn;
+    } else if (!new RegExp(`^arn:aws[a-z-]*:iam::\\d{12}:oidc-provider/${GITHUB_OIDC_HOST.replace(/\./g, '\\.')}$`).test(providerArn)) {
+      throw new Error(`githubOidcProvider '${providerArn}': the ARN of the account's ${GITHUB_OIDC_HOST} provider`);
+    }
+
+    const role = new iam.Role(this, 'GithubDeployRole', {
+      description: `GitHub Actions: ${repository}, environment ${environment}: make deploy and make smoke`,
+      maxSessionDuration: Duration.hours(1),
+      assumedBy: new iam.FederatedPrincipal(providerArn, {
+        StringEquals: {
+          [`${GITHUB_OIDC_HOST}:aud`]: 'sts.amazonaws.com',
+          // A job that names the environment gets this subject, whatever branch or tag it runs on:
+          // the environment's protection rules decide which refs and reviewers may deploy.
+          [`${GITHUB_OIDC_HOST}:sub`]: `repo:${repository}:environment:${environment}`,
+        },
+      }, 'sts:AssumeRoleWithWebIdentity'),
+    });
+    const arn = (service: string, resource: string, region: string = Aws.REGION) =>
+      `arn:${Aws.PARTITION}:${service}:${region}:${Aws.ACCOUNT_ID}:${resource}`;
+    const cdkRole = (name: string) => arn('iam', `role/cdk-${qualifier}-${name}-${Aws.ACCOUNT_ID}-${Aws.REGION}`, '');
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'DeployThroughTheCdkBootstrapRoles',
+        actions: ['sts:AssumeRole', 'sts:TagSession'],
+        resources: [cdkRole('deploy-role'), cdkRole('file-publishing-role'), cdkRole('lookup-role')],
+      }),
+      new iam.PolicyStatement({
+        sid: 'PreflightReadsTheBootstrapVersion',
+        actions: ['ssm:GetParameter'],
+        resources: [arn('ssm', `parameter/cdk-bootstrap/${qualifier}/version`)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'PreflightAndOutputsReadThisStack',
+        actions: ['cloudformation:DescribeStacks'],
+        resources: [this.stackId],
+      }),
+      new iam.PolicyStatement({
+        sid: 'SmokeThrowAwayUsers',
+        actions: [
+          'cognito-idp:AdminCreateUser', 'cognito-idp:AdminSetUserPassword', 'cognito-idp:AdminInitiateAuth',
+          'cognito-idp:AdminDisableUser', 'cognito-idp:AdminDeleteUser', 'cognito-idp:AdminGetUser',
+        ],
+        resources: [this.userPool.userPoolArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'SmokeRemovesItsIdentities',
+        actions: ['cognito-identity:DeleteIdentities', 'cognito-identity:ListIdentities'],
+        resources: [arn('cognito-identity', `identitypool/${this.identityPool.identityPoolId}`)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'SmokeListsWhatItLeft',
+        actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${prefix}/*`] } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'SmokeRemovesWhatItLeft',
+        actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+        resources: [this.bucket.arnForObjects(`${prefix}/*`)],
+      }),
+    ];
+    const policy = new iam.Policy(this, 'GithubDeployPolicy', {
+      roles: [role],
+      document: new iam.PolicyDocument({ statements, minimize: false }),
+    });
+    this.ack(policy, `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.bucket)}.Arn>/${prefix}/*]`,
+      "The smoke check's users get new IdentityIds on every run, so their folders cannot be named " +
+      'in advance; the grant is deletion under the users\' prefix only, to remove what a run left.');
+    new CfnOutput(this, 'GithubDeployRoleArn', { value: role.roleArn, description: 'vars.AWS_DEPLOY_ROLE_ARN of the GitHub environment' });
+    new CfnOutput(this, 'GithubDeployRepository', { value: `${repository}:${environment}` });
+    return role;
+  }
+
+  /**
+   * An AWS WAF web ACL on the stage with one rate-based rule keyed on the caller.
+   *
+   * The key is the `X-Amz-Security-Token` header, the session token of the caller's identity-pool
+   * keys, not the `idToken` header. WAF counts before API Gateway checks the signature, so any
+   * header value can be sent; but a request only reaches the function (and Cognito) when the
+   * signature verifies with that session token. A caller who varies `idToken` keeps a valid
+   * signature and would get a fresh counter per request; a new session token costs a
+   * GetCredentialsForIdentity call (a quota of its own, and a valid ID token of an existing user)
+   * and changes at most once per key exchange. Requests without the header (unsigned, or signed
+   * with long-term keys) are not counted by this rule; API Gateway refuses unsigned ones and the
+   * function any signer that is not an identity of the pool. Sampled requests are off: WAF would
+   * keep whole requests, tokens included, for the console.
+   */
+  private perCallerRateLimit(waf: Required<WafSettings>, frontendOrigin: string): wafv2.CfnWebACL {
+    const metric = (name: string) => `${this.stackName}-${name}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 128);
+    const acl = new wafv2.CfnWebACL(this, 'ApiWebAcl', {
+      description: 'read-file API - rate limit per caller, keyed on the identity-pool session token',
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: { cloudWatchMetricsEnabled: true, sampledRequestsEnabled: false, metricName: metric('api') },
+      customResponseBodies: {
+        RateLimited: {
+          contentType: 'APPLICATION_JSON',
+          content: JSON.stringify({
+            status: 'error',
+            error: { code: 'rate_limited', message: 'too many requests from these credentials; retry later' },
+          }),
+        },
+      },
+      rules: [{
+        name: 'PerCallerRateLimit',
+        priority: 0,
+        action: {
+          block: {
+            customResponse: {
+              responseCode: 429,
+              customResponseBodyKey: 'RateLimited',
+              // The browser must see the 429, not a CORS failure.
+              responseHeaders: [
+                { name: 'Access-Control-Allow-Origin', value: frontendOrigin },
+                { name: 'Vary', value: 'Origin' },
+                { name: 'Retry-After', value: String(waf.windowSeconds) },
+              ],
+            },
+          },
+        },
+        statement: {
+          rateBasedStatement: {
+            limit: waf.rateLimit,
+            evaluationWindowSec: waf.windowSeconds,
+            aggregateKeyType: 'CUSTOM_KEYS',
+            customKeys: [{ header: { name: WAF_KEY_HEADER, textTransformations: [{ priority: 0, type: 'NONE' }] } }],
+          },
+        },
+        visibilityConfig: { cloudWatchMetricsEnabled: true, sampledRequestsEnabled: false, metricName: metric('per-caller') },
+      }],
+    });
+    new wafv2.CfnWebACLAssociation(this, 'ApiWebAclAssociation', {
+      resourceArn: this.api.deploymentStage.stageArn,
+      webAclArn: acl.attrArn,
+    });
+    return acl;
   }
 
   /** Acknowledge a cdk-nag finding on `scope` with a written reason, and remember it. */
@@ -514,6 +791,50 @@ function policyDocumentFrom(doc: PolicyJson): iam.PolicyDocument {
     statements: doc.Statement.map((s) => iam.PolicyStatement.fromJson(s)),
     minimize: false,
   });
+}
+
+/** Every S3 action that returns an object's content (or a part of it). */
+export const LOG_READ_ACTIONS = [
+  's3:GetObject',
+  's3:GetObjectVersion',
+  's3:GetObjectAttributes',
+  's3:GetObjectVersionAttributes',
+  's3:GetObjectTorrent',
+  's3:GetObjectVersionTorrent',
+] as const;
+
+function wafSettings(w: WafSettings = {}): Required<WafSettings> {
+  const rateLimit = w.rateLimit ?? DEFAULTS.wafRateLimit;
+  const windowSeconds = w.windowSeconds ?? DEFAULTS.wafWindowSeconds;
+  if (!Number.isInteger(rateLimit) || rateLimit < 10 || rateLimit > 2_000_000_000) {
+    throw new Error(`wafRateLimit ${rateLimit}: an integer from 10 (WAF's minimum) to 2000000000`);
+  }
+  if (![60, 120, 300, 600].includes(windowSeconds)) {
+    throw new Error(`wafWindowSeconds ${windowSeconds}: one of 60, 120, 300, 600 (WAF's windows)`);
+  }
+  return { enabled: w.enabled ?? true, rateLimit, windowSeconds };
+}
+
+function validLogReaders(arns: readonly string[]): string[] {
+  for (const arn of arns) {
+    if (!/^arn:aws[a-z-]*:(iam|sts)::(\d{12}|\*):[A-Za-z0-9+=,.@_/*-]+$/.test(arn)) {
+      throw new Error(`logReaders: '${arn}' is not an IAM principal ARN (arn:aws:iam::123456789012:role/name)`);
+    }
+  }
+  return [...arns];
+}
+
+function positiveDays(days: number, name: string): number {
+  if (!Number.isInteger(days) || days < 1) throw new Error(`${name} ${days}: a whole number of days, at least 1`);
+  return days;
+}
+
+function validTtl(seconds: number): number {
+  // The function's own bounds (USER_CHECK_TTL_SECONDS, 0..=3600): synth fails, not the cold start.
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3600) {
+    throw new Error(`userCheckTtlSeconds ${seconds}: a whole number of seconds from 0 to 3600`);
+  }
+  return seconds;
 }
 
 function validPrefix(prefix: string): string {

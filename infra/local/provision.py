@@ -13,6 +13,7 @@ from pathlib import Path
 import boto3
 import botocore
 import moto
+import stack_client
 from botocore.config import Config
 from gateway import api_source
 
@@ -100,8 +101,9 @@ def bucket_cors_rule(*origins):
     }
 
 
-def provision(endpoint, state_dir, gateway_port, login_port):
-    """Create everything, switch IAM enforcement on; returns (stack_env, fixtures_env) dicts."""
+def provision(endpoint, state_dir, gateway_port, login_port, secret):
+    """Create everything, switch IAM enforcement on (a control request: `secret` is the stack's);
+    returns (stack_env, fixtures_env) dicts."""
     api = api_source.load()
     iam = client("iam", endpoint)
     fixture_key = _iam_user_with_policy(
@@ -121,6 +123,7 @@ def provision(endpoint, state_dir, gateway_port, login_port):
         # The flows the CDK app's client allows: SRP (the web page's sign-in; moto_ext/srp.py checks
         # the proof), ADMIN_USER_PASSWORD_AUTH (tests mint tokens with it), refresh tokens.
         ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        EnableTokenRevocation=True,  # as the CDK app's client: the page's sign-out revokes (RevokeToken)
     )["UserPoolClient"]["ClientId"]
     web_server = web_server_client(idp, pool_id)
     for user, password in PASSWORDS.items():
@@ -182,9 +185,8 @@ def provision(endpoint, state_dir, gateway_port, login_port):
 
     # IAM enforcement on, for every request from now on.
     # (text/plain: with urllib's default form content type Flask would swallow the body)
-    request = urllib.request.Request(
-        f"{endpoint}/moto-api/reset-auth", data=b"0", method="POST", headers={"Content-Type": "text/plain"}
-    )
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset-auth", data=b"0", method="POST",
+                                     headers={"Content-Type": "text/plain", stack_client.SECRET_HEADER: secret})
     with urllib.request.urlopen(request, timeout=5) as response:
         response.read()
 
@@ -214,7 +216,7 @@ def provision(endpoint, state_dir, gateway_port, login_port):
     }
     fixtures_env = {
         # The app client tests mint tokens with (AdminInitiateAuth): the public one alone. Readers
-        # that merge both files (tests/common, the canary) see it instead of stack.env's list.
+        # that merge both files (tests/support, the canary) see it instead of stack.env's list.
         "USER_POOL_CLIENT_ID": client_id,
         "FIXTURE_AWS_ACCESS_KEY_ID": fixture_key[0],
         "FIXTURE_AWS_SECRET_ACCESS_KEY": fixture_key[1],

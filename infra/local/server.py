@@ -1,9 +1,11 @@
 """The local stack's server process: moto with our extension, on 127.0.0.1.
 
 Started by `stack.py up` with the venv's python, in its own session; not meant to be run by hand:
-  server.py --port N --gateway-port N --login-port N --function-url URL [--owner-pid PID] [--pid-file PATH]
+  LOCAL_STACK_SECRET=... server.py --port N --gateway-port N --login-port N --function-url URL [--owner-pid PID] [--pid-file PATH]
+(the control endpoints' secret comes through the environment, never the command line)
 The local API Gateway (gateway/) and the user pool's managed-login domain (managed_login/) run in
-the same process on their own ports, so that they read the stack's STS, IAM and Cognito state directly. Exits 3 when a port is taken. With --owner-pid it exits by itself once that process is gone,
+the same process on their own ports, so that they read the stack's STS, IAM and Cognito state
+directly. Exits 3 when a port is taken. With --owner-pid it exits by itself once that process is gone,
 so an interrupted test run leaves nothing behind.
 """
 
@@ -20,7 +22,7 @@ os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "1"
 
 import managed_login  # noqa: E402  (after the path tweak)
 import moto_ext  # noqa: E402
-from gateway import control as gateway_control  # noqa: E402
+from gateway import wiring as gateway_wiring  # noqa: E402
 from provision import NAME as LOGIN_DOMAIN  # noqa: E402
 from moto.moto_server.werkzeug_app import (  # noqa: E402
     DomainDispatcherApplication,
@@ -67,16 +69,21 @@ def main():
     parser.add_argument("--function-url", required=True)
     parser.add_argument("--login-port", type=int, required=True)
     args = parser.parse_args()
+    secret = os.environ.pop("LOCAL_STACK_SECRET", "")
+    if len(secret) < 32:
+        sys.exit("server.py: LOCAL_STACK_SECRET (the control endpoints' secret, 32+ characters) is not set: "
+                 "start the stack with stack.py up")
 
     moto_ext.apply()
-    gateway = gateway_control.build(args.function_url)
+    gateway = gateway_wiring.build(args.function_url)
     try:
         login_app, login_server = managed_login.serve(LOGIN_DOMAIN, "127.0.0.1", args.login_port)
+        # The managed login's control endpoints sit with the others: the same secret, no Origin.
         app = moto_ext.wrap(DomainDispatcherApplication(create_backend_app),
-                            {**gateway_control.endpoints(gateway), **managed_login.endpoints(login_app)})
+                            {**gateway_wiring.endpoints(gateway), **managed_login.endpoints(login_app)}, secret)
         app = managed_login.discovery(app, f"http://127.0.0.1:{args.login_port}", f"http://127.0.0.1:{args.port}")
         server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=RequestHandler)
-        gateway_server = gateway_control.serve(gateway, "127.0.0.1", args.gateway_port)
+        gateway_server = gateway_wiring.serve(gateway, "127.0.0.1", args.gateway_port)
     except OSError as error:
         print(f"cannot listen on 127.0.0.1:{args.port}, :{args.gateway_port} or :{args.login_port}: "
               f"{error.strerror}", file=sys.stderr, flush=True)

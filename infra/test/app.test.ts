@@ -35,9 +35,34 @@ describe('app settings', () => {
     quietly(() => app.synth()); // cdk-nag clean with these settings too
   });
 
+  it('hardening and deploy-role settings reach the stack from context', () => {
+    const { stack } = build({
+      lambdaAsset: 'placeholder', userCheckTtl: '5', noncurrentVersionDays: '7', accessLogDays: '14',
+      logReaders: 'arn:aws:iam::123456789012:role/A, arn:aws:iam::123456789012:role/B',
+      wafRateLimit: '500', wafWindowSeconds: '300', githubRepo: 'acme/read-file', githubEnvironment: 'staging',
+    });
+    const t = quietly(() => Template.fromStack(stack)).toJSON() as any;
+    const fn = Object.values(t.Resources).find((r: any) => r.Type === 'AWS::Lambda::Function') as any;
+    assert.equal(fn.Properties.Environment.Variables.USER_CHECK_TTL_SECONDS, '5');
+    const acl = Object.values(t.Resources).find((r: any) => r.Type === 'AWS::WAFv2::WebACL') as any;
+    assert.equal(acl.Properties.Rules[0].Statement.RateBasedStatement.Limit, 500);
+    assert.equal(acl.Properties.Rules[0].Statement.RateBasedStatement.EvaluationWindowSec, 300);
+    const text = JSON.stringify(t);
+    assert.ok(text.includes('"NoncurrentDays":7') && text.includes('"ExpirationInDays":14'));
+    assert.ok(text.includes('"aws:PrincipalArn":["arn:aws:iam::123456789012:role/A","arn:aws:iam::123456789012:role/B"]'));
+    assert.ok(text.includes('repo:acme/read-file:environment:staging'));
+    const off = build({ lambdaAsset: 'placeholder', waf: 'false' }).stack;
+    assert.ok(!JSON.stringify(quietly(() => Template.fromStack(off)).toJSON()).includes('AWS::WAFv2'));
+  });
+
   for (const [name, value, message] of [
     ['mfa', 'sometimes', /mfa/], ['selfSignUp', 'yes', /selfSignUp/], ['removalPolicy', 'snapshot', /removalPolicy/],
     ['xray', '1', /xray/], ['throttleRate', '-1', /throttleRate/], ['stageName', 'v-1', /stageName/],
+    ['userCheckTtl', '-1', /userCheckTtl/], ['userCheckTtl', '1.5', /userCheckTtl/], ['userCheckTtl', '3601', /userCheckTtlSeconds/],
+    ['wafRateLimit', '5', /wafRateLimit/], ['wafWindowSeconds', '30', /wafWindowSeconds/], ['waf', 'off', /waf/],
+    ['noncurrentVersionDays', '0', /noncurrentVersionDays/], ['accessLogDays', 'x', /accessLogDays/],
+    ['logReaders', 'Auditors', /logReaders/], ['githubEnvironment', 'production', /only with githubRepo/],
+    ['githubRepo', 'not-a-repo', /githubRepo/],
   ] as const) {
     it(`rejects ${name}=${value}`, () => {
       assert.throws(() => build({ lambdaAsset: 'placeholder', [name]: value }), message);

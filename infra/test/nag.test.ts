@@ -10,6 +10,10 @@ const VARIANTS: [string, ReadFileStackProps][] = [
   ['X-Ray on', { xrayTracing: true }],
   ['MFA required, self sign-up on', { mfa: 'required', selfSignUpEnabled: true }],
   ['another prefix and stage', { s3Prefix: 'users/files', stageName: 'prod' }],
+  ['WAF off', { waf: { enabled: false } }],
+  ['GitHub deploy role, log readers', {
+    githubDeploy: { repository: 'acme/read-file' }, logReaders: ['arn:aws:iam::123456789012:role/Auditors'],
+  }],
 ];
 
 describe('cdk-nag AwsSolutionsChecks', () => {

@@ -91,7 +91,8 @@ describe('identity pool and its authenticated role', () => {
     const sub = '${cognito-identity.amazonaws.com:sub}';
     const s3Statements = doc.Statement.filter((s: any) => asArray<string>(s.Action).some((a) => a.startsWith('s3:')));
     const objectResources = s3Statements.filter((s: any) => !asArray(s.Action).includes('s3:ListBucket')).flatMap((s: any) => asArray(s.Resource));
-    assert.deepEqual(objectResources.sort(), [`arn:aws:s3:::B/cognito-test/${sub}`, `arn:aws:s3:::B/cognito-test/${sub}/*`]);
+    // Objects only inside the caller's folder (read/delete, and plain writes): never the bare key cognito-test/<id>.
+    assert.deepEqual(objectResources, [`arn:aws:s3:::B/cognito-test/${sub}/*`, `arn:aws:s3:::B/cognito-test/${sub}/*`]);
     const list = s3Statements.filter((s: any) => asArray(s.Action).includes('s3:ListBucket'));
     assert.equal(list.length, 1);
     assert.deepEqual(asArray(list[0].Action), ['s3:ListBucket']);
@@ -110,7 +111,7 @@ describe('identity pool and its authenticated role', () => {
     const stage = 'arn:aws:execute-api:R:A:API/v1';
     assert.deepEqual(doc.Statement, [{
       Sid: 'InvokeTheApi', Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [
-        `${stage}/GET/read-file`, `${stage}/GET/files`, `${stage}/GET/files/*`,
+        `${stage}/GET/read-file`, `${stage}/GET/files`, `${stage}/DELETE/files`, `${stage}/GET/files/*`,
         `${stage}/PUT/files/*`, `${stage}/DELETE/files/*`, `${stage}/POST/upload-urls`,
       ],
     }]);
@@ -160,6 +161,7 @@ describe('the Lambda', () => {
       // the function's request budget stays 2 s under its 10 s timeout
       REQUEST_TIMEOUT_MS: '8000',
       REQUIRE_SIGNER: 'true',
+      USER_CHECK_TTL_SECONDS: '60',
     });
   });
 
@@ -188,6 +190,7 @@ describe('the Lambda', () => {
     for (const p of perms) assert.equal(p.Principal, 'apigateway.amazonaws.com');
     const names = { 'AWS::Partition': 'aws', 'AWS::Region': 'R', 'AWS::AccountId': 'A', [ids.api]: 'API', [ids.stage]: 'v1' };
     assert.deepEqual(perms.map((p) => evaluate(p.SourceArn, names)).sort(), [
+      'arn:aws:execute-api:R:A:API/v1/DELETE/files',
       'arn:aws:execute-api:R:A:API/v1/DELETE/files/*',
       'arn:aws:execute-api:R:A:API/v1/GET/files',
       'arn:aws:execute-api:R:A:API/v1/GET/files/*',
@@ -219,7 +222,7 @@ describe('the REST API', () => {
   it('every route is AWS_IAM-authorized, a Lambda proxy; the only other methods are the unsigned CORS preflights', () => {
     const methods = resourcesOfType(t, 'AWS::ApiGateway::Method').map(([, r]) => r.Properties!);
     assert.deepEqual(methods.map((m) => m.HttpMethod).sort(),
-      ['DELETE', 'GET', 'GET', 'GET', 'OPTIONS', 'OPTIONS', 'OPTIONS', 'OPTIONS', 'POST', 'PUT']);
+      ['DELETE', 'DELETE', 'GET', 'GET', 'GET', 'OPTIONS', 'OPTIONS', 'OPTIONS', 'OPTIONS', 'POST', 'PUT']);
     for (const m of methods.filter((m) => m.HttpMethod !== 'OPTIONS')) {
       assert.equal(m.AuthorizationType, 'AWS_IAM');
       assert.equal(m.Integration.Type, 'AWS_PROXY');
@@ -302,6 +305,7 @@ describe('the REST API', () => {
     assert.deepEqual(invoke.flatMap((st: any) => st.Resource), [
       'arn:aws:execute-api:R:A:API/prod/GET/read-file',
       'arn:aws:execute-api:R:A:API/prod/GET/files',
+      'arn:aws:execute-api:R:A:API/prod/DELETE/files',
       'arn:aws:execute-api:R:A:API/prod/GET/files/*',
       'arn:aws:execute-api:R:A:API/prod/PUT/files/*',
       'arn:aws:execute-api:R:A:API/prod/DELETE/files/*',
@@ -367,11 +371,12 @@ describe('the user pool', () => {
     });
   });
 
-  it('app client: SRP and ADMIN_USER_PASSWORD_AUTH, no secret, no OAuth', () => {
+  it('app client: SRP and ADMIN_USER_PASSWORD_AUTH, no secret, no OAuth, token revocation on', () => {
     const c = res(ids.client).Properties!;
     assert.deepEqual([...c.ExplicitAuthFlows].sort(), ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH']);
     assert.equal(c.GenerateSecret, false);
     assert.equal(c.AllowedOAuthFlowsUserPoolClient, false);
+    assert.equal(c.EnableTokenRevocation, true, "the web page's sign-out revokes its refresh token (RevokeToken)");
   });
 });
 
@@ -386,7 +391,8 @@ describe('least privilege across the whole template', () => {
     {
       what: "authenticated role: objects below the caller's own folder",
       why: "the object keys are the user's to choose; ${cognito-identity.amazonaws.com:sub} pins the folder to the caller",
-      matches: (st, where) => where === `${ids.authRole}.Policies.UserFiles` && st.Sid === 'OwnObjects',
+      matches: (st, where) => where === `${ids.authRole}.Policies.UserFiles`
+        && ['ReadAndDeleteOwnObjects', 'WriteOwnObjectsPlainly'].includes(st.Sid),
     },
     {
       what: 'authenticated role: invoking the {name+} routes of this API stage',
@@ -451,10 +457,14 @@ describe('least privilege across the whole template', () => {
 });
 
 describe('stack outputs', () => {
-  it('API URL, user pool, client, identity pool, bucket, region', () => {
+  it('API URL and id, user pool, client, identity pool, bucket, region, account, origin, user-check bound', () => {
     const outputs = Object.keys(t.Outputs ?? {}).sort();
-    assert.deepEqual(outputs, ['ApiUrl', 'BucketName', 'IdentityPoolId', 'ManagedLoginUrl', 'OidcDiscoveryUrl', 'OidcIssuer', 'ReadFileUrl',
-      'Region', 'S3Prefix', 'UserPoolClientId', 'UserPoolId', 'UserPoolProviderName', 'WebServerCallbackUrl', 'WebServerClientId', 'WebServerLogoutUrl']);
+    assert.deepEqual(outputs, ['AccountId', 'AllowedOrigin', 'ApiId', 'ApiUrl', 'BucketName', 'IdentityPoolId', 'ManagedLoginUrl',
+      'OidcDiscoveryUrl', 'OidcIssuer', 'ReadFileUrl', 'Region', 'S3Prefix', 'UserCheckTtlSeconds', 'UserPoolClientId', 'UserPoolId',
+      'UserPoolProviderName', 'WebServerCallbackUrl', 'WebServerClientId', 'WebServerLogoutUrl']);
+    assert.deepEqual(t.Outputs!.ApiId.Value, { Ref: ids.api });
+    assert.deepEqual(t.Outputs!.AccountId.Value, { Ref: 'AWS::AccountId' });
+    assert.equal(t.Outputs!.AllowedOrigin.Value, 'http://localhost:3000');
     assert.deepEqual(t.Outputs!.IdentityPoolId.Value, { Ref: ids.identityPool });
     assert.deepEqual(t.Outputs!.BucketName.Value, { Ref: ids.bucket });
     assert.deepEqual(t.Outputs!.Region.Value, { Ref: 'AWS::Region' });

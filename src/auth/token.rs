@@ -64,6 +64,16 @@ impl VerifiedIdToken {
     pub fn raw(&self) -> &RawIdToken {
         &self.raw
     }
+
+    /// A token of user `sub` that no verifier checked, for unit tests of what comes after.
+    #[cfg(test)]
+    pub(crate) fn for_tests(sub: &str, raw: &str) -> Self {
+        VerifiedIdToken {
+            sub: sub.to_owned(),
+            username: sub.to_owned(),
+            raw: RawIdToken(raw.to_owned()),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -279,21 +289,21 @@ impl TokenVerifier {
         } else {
             ApiError::Unavailable {
                 upstream: Upstream::Jwks,
-                source: "the signing keys could not be fetched recently".into(),
+                cause: "the signing keys could not be fetched recently".into(),
             }
         }
     }
 
     async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, ApiError> {
-        let fetch = self.fetch.as_ref().ok_or_else(|| ApiError::Upstream {
-            upstream: Upstream::Jwks,
-            source: "this verifier has fixed keys and no JWKS URL".into(),
+        let fetch = self.fetch.as_ref().ok_or_else(|| {
+            ApiError::upstream(
+                Upstream::Jwks,
+                "this verifier has fixed keys and no JWKS URL",
+            )
         })?;
         let body = fetch.invoke(()).await.map_err(fetch_failed)?;
-        let set: JwkSet = serde_json::from_slice(&body).map_err(|e| ApiError::Upstream {
-            upstream: Upstream::Jwks,
-            source: e.into(),
-        })?;
+        let set: JwkSet =
+            serde_json::from_slice(&body).map_err(|e| ApiError::upstream(Upstream::Jwks, e))?;
         let keys = usable_keys(&set);
         tracing::info!(keys = keys.len(), "fetched the user pool's signing keys");
         Ok(keys)
@@ -311,17 +321,12 @@ fn fetch_failed(err: SdkError<JwksStatus, HttpResponse>) -> ApiError {
     if timeout {
         return ApiError::Timeout(Upstream::Jwks);
     }
-    let source = Box::new(err);
+    let cause = err.into();
+    let upstream = Upstream::Jwks;
     if unreachable {
-        ApiError::Unavailable {
-            upstream: Upstream::Jwks,
-            source,
-        }
+        ApiError::Unavailable { upstream, cause }
     } else {
-        ApiError::Upstream {
-            upstream: Upstream::Jwks,
-            source,
-        }
+        ApiError::Upstream { upstream, cause }
     }
 }
 

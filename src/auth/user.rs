@@ -18,11 +18,11 @@ enum Verdict {
 }
 
 impl Verdict {
-    fn outcome(self) -> Result<(), Arc<ApiError>> {
+    fn outcome(self) -> Result<(), ApiError> {
         match self {
             Verdict::Enabled => Ok(()),
-            Verdict::Disabled => Err(Arc::new(ApiError::UserDisabled)),
-            Verdict::Unknown => Err(Arc::new(ApiError::UnknownUser)),
+            Verdict::Disabled => Err(ApiError::UserDisabled),
+            Verdict::Unknown => Err(ApiError::UnknownUser),
         }
     }
 }
@@ -58,7 +58,7 @@ impl UserCheck {
 
     /// The remembered verdict on the token's user as an outcome, or `None` when the check is due
     /// (nothing remembered, or caching is off). A remembered refusal is an answer, not a pass.
-    pub async fn remembered(&self, token: &VerifiedIdToken) -> Option<Result<(), Arc<ApiError>>> {
+    pub async fn remembered(&self, token: &VerifiedIdToken) -> Option<Result<(), ApiError>> {
         let verdict = self.verdicts.as_ref()?.get(token.sub()).await?;
         Some(verdict.outcome())
     }
@@ -66,13 +66,12 @@ impl UserCheck {
     /// Passes when the token's user exists, is enabled and still has the token's `sub`; asks
     /// Cognito unless a verdict is remembered. Concurrent checks of one user share a single call;
     /// failures to ask are not remembered.
-    pub async fn check(&self, token: &VerifiedIdToken) -> Result<(), Arc<ApiError>> {
+    pub async fn check(&self, token: &VerifiedIdToken) -> Result<(), ApiError> {
         let verdict = match &self.verdicts {
-            Some(cache) => {
-                cache
-                    .try_get_with_by_ref(token.sub(), self.ask(token))
-                    .await?
-            }
+            Some(cache) => cache
+                .try_get_with_by_ref(token.sub(), self.ask(token))
+                .await
+                .map_err(Arc::unwrap_or_clone)?,
             None => self.ask(token).await?,
         };
         verdict.outcome()
@@ -104,10 +103,10 @@ impl UserCheck {
                     // The username was given to someone else after this token was issued.
                     Some(_) => Verdict::Unknown,
                     None => {
-                        return Err(ApiError::Upstream {
-                            upstream: Upstream::UserPool,
-                            source: "AdminGetUser answered without the user's sub".into(),
-                        });
+                        return Err(ApiError::upstream(
+                            Upstream::UserPool,
+                            "AdminGetUser answered without the user's sub",
+                        ));
                     }
                 })
             }
@@ -115,10 +114,7 @@ impl UserCheck {
                 Some(AdminGetUserError::UserNotFoundException(_)) => Ok(Verdict::Unknown),
                 Some(AdminGetUserError::NotAuthorizedException(_)) => Err(ApiError::NotAuthorized),
                 Some(AdminGetUserError::ResourceNotFoundException(_)) => {
-                    Err(ApiError::Misconfigured {
-                        upstream: Upstream::UserPool,
-                        source: Box::new(err),
-                    })
+                    Err(ApiError::misconfigured(Upstream::UserPool, err))
                 }
                 _ => Err(ApiError::from_sdk(Upstream::UserPool, err)),
             },

@@ -3,10 +3,9 @@
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::response::Reply;
-use std::sync::Arc;
 
 /// Reads the caller's data file with the caller's own keys.
-pub async fn handle(caller: &Caller<'_>) -> Result<Reply, Arc<ApiError>> {
+pub async fn handle(caller: &Caller<'_>) -> Result<Reply, ApiError> {
     let line = caller
         .read(|bucket| async move { bucket.first_line(&bucket.data_file()).await })
         .await?;

@@ -3,13 +3,16 @@
 
 mod name;
 
-pub use name::{FileName, ObjectKey};
+pub use name::{FileName, ObjectKey, StoredName};
 
+use crate::config::Config;
 use crate::error::{ApiError, Upstream};
 use crate::identity::{IdentityId, ScopedCredentials};
+use crate::metrics::CallCounter;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::EncodingType;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -21,8 +24,9 @@ const MAX_LINE_BYTES: usize = 64 * 1024;
 /// What S3 says about one of the user's files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileInfo {
-    /// The name relative to the user's folder.
-    pub name: String,
+    /// The name relative to the user's folder, as stored: keys written directly with the user's
+    /// own keys may break the API's name rules ([`StoredName::file_name`] tells).
+    pub name: StoredName,
     /// Size in bytes.
     pub size: u64,
     /// Last change, RFC 3339.
@@ -42,6 +46,16 @@ pub struct FilePage {
     pub next: Option<String>,
 }
 
+/// How a signed download URL makes S3 answer: as a download of `disposition`, with the
+/// `content_type` (if set) instead of the stored one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The `Content-Disposition` S3 sends.
+    pub disposition: String,
+    /// The `Content-Type` S3 sends instead of the stored one.
+    pub content_type: Option<String>,
+}
+
 /// A URL signed with the user's own keys, and when it stops working.
 #[derive(Debug, Clone)]
 pub struct SignedUrl {
@@ -51,6 +65,48 @@ pub struct SignedUrl {
     pub headers: Vec<(String, String)>,
     /// When S3 stops accepting it.
     pub expires_at: SystemTime,
+}
+
+/// Makes each identity's S3 client: the bucket, the key prefix and path style from the
+/// configuration, the endpoint, HTTP connection pool and timeouts from the shared SDK
+/// configuration, and the identity's own keys.
+#[derive(Debug, Clone)]
+pub struct Buckets {
+    sdk: aws_config::SdkConfig,
+    path_style: bool,
+    bucket: String,
+    prefix: String,
+    counter: Option<CallCounter>,
+}
+
+impl Buckets {
+    /// A factory for the bucket of `config`, counting S3 calls in `counter` if given.
+    pub fn new(sdk: &aws_config::SdkConfig, config: &Config, counter: Option<CallCounter>) -> Self {
+        Buckets {
+            sdk: sdk.clone(),
+            path_style: config.s3_path_style,
+            bucket: config.bucket.clone(),
+            prefix: config.prefix.clone(),
+            counter,
+        }
+    }
+
+    /// `identity`'s view of the bucket, through `creds` (that identity's own keys).
+    pub fn for_identity(&self, identity: IdentityId, creds: ScopedCredentials) -> UserBucket {
+        let mut config = aws_sdk_s3::config::Builder::from(&self.sdk)
+            .credentials_provider(creds.credentials)
+            .force_path_style(self.path_style);
+        if let Some(counter) = &self.counter {
+            config = config.interceptor(counter.clone());
+        }
+        UserBucket {
+            client: Client::from_conf(config.build()),
+            bucket: self.bucket.clone(),
+            prefix: self.prefix.clone(),
+            identity,
+            expires_at: creds.expires_at,
+        }
+    }
 }
 
 /// One identity's view of the bucket, through that identity's own credentials.
@@ -64,30 +120,6 @@ pub struct UserBucket {
 }
 
 impl UserBucket {
-    /// A client from `shared` (endpoint, HTTP connection pool, timeouts) with `creds` as identity.
-    pub fn new(
-        shared: &aws_config::SdkConfig,
-        path_style: bool,
-        (bucket, prefix): (&str, &str),
-        identity: IdentityId,
-        creds: ScopedCredentials,
-        counter: Option<crate::metrics::CallCounter>,
-    ) -> Self {
-        let mut config = aws_sdk_s3::config::Builder::from(shared)
-            .credentials_provider(creds.credentials)
-            .force_path_style(path_style);
-        if let Some(counter) = counter {
-            config = config.interceptor(counter);
-        }
-        UserBucket {
-            client: Client::from_conf(config.build()),
-            bucket: bucket.to_owned(),
-            prefix: prefix.to_owned(),
-            identity,
-            expires_at: creds.expires_at,
-        }
-    }
-
     /// When the keys behind this client expire.
     pub fn expires_at(&self) -> SystemTime {
         self.expires_at
@@ -101,6 +133,11 @@ impl UserBucket {
     /// The key of `name` in this identity's folder.
     pub fn key(&self, name: &FileName) -> Result<ObjectKey, ApiError> {
         ObjectKey::file(&self.prefix, &self.identity, name)
+    }
+
+    /// The key of a name as it was stored in this identity's folder, rules or not.
+    pub fn stored_key(&self, name: &StoredName) -> ObjectKey {
+        ObjectKey::stored(&self.prefix, &self.identity, name)
     }
 
     /// This identity's data file (`GET /read-file`).
@@ -124,10 +161,10 @@ impl UserBucket {
         let mut body = object.body;
         let mut line = Vec::new();
         loop {
-            let chunk = body.try_next().await.map_err(|e| ApiError::Upstream {
-                upstream: Upstream::S3,
-                source: e.into(),
-            })?;
+            let chunk = body
+                .try_next()
+                .await
+                .map_err(|e| ApiError::upstream(Upstream::S3, e))?;
             let Some(chunk) = chunk else { break };
             if let Some(end) = chunk.iter().position(|b| *b == b'\n') {
                 line.extend_from_slice(&chunk[..end]);
@@ -158,7 +195,7 @@ impl UserBucket {
             .await;
         match answer {
             Ok(out) => Ok(FileInfo {
-                name: self.name_of(key.as_str()).unwrap_or_default().to_owned(),
+                name: StoredName::new(self.name_of(key.as_str()).unwrap_or_default()),
                 size: out.content_length().unwrap_or_default().max(0) as u64,
                 last_modified: out.last_modified().and_then(rfc3339),
                 etag: out.e_tag().map(str::to_owned),
@@ -181,6 +218,7 @@ impl UserBucket {
             .list_objects_v2()
             .bucket(&self.bucket)
             .prefix(&prefix)
+            .encoding_type(EncodingType::Url)
             .max_keys(i32::from(limit))
             .set_continuation_token(next)
             .send()
@@ -201,9 +239,10 @@ impl UserBucket {
             .iter()
             .filter_map(|object| {
                 // S3 only lists keys below the prefix; anything else is not shown.
-                let name = self.name_of(object.key()?)?;
+                let key = url_decoded(object.key()?);
+                let name = self.name_of(&key)?;
                 Some(FileInfo {
-                    name: name.to_owned(),
+                    name: StoredName::new(name),
                     size: object.size().unwrap_or_default().max(0) as u64,
                     last_modified: object.last_modified().and_then(rfc3339),
                     etag: object.e_tag().map(str::to_owned),
@@ -260,11 +299,14 @@ impl UserBucket {
         }
     }
 
-    /// A GET URL for `key`, valid `expires_in` but never past these keys' own expiry.
+    /// A GET URL for `key`, valid `expires_in` but never past these keys' own expiry. With
+    /// `attachment`, S3 answers with that `Content-Disposition` and, if given, `Content-Type`
+    /// instead of the stored ones (both are part of the signature).
     pub async fn presign_get(
         &self,
         key: &ObjectKey,
         expires_in: Duration,
+        attachment: Option<&Attachment>,
     ) -> Result<SignedUrl, ApiError> {
         let (config, expires_at) = self.presigning(expires_in)?;
         let request = self
@@ -272,6 +314,8 @@ impl UserBucket {
             .get_object()
             .bucket(&self.bucket)
             .key(key.as_str())
+            .set_response_content_disposition(attachment.map(|a| a.disposition.clone()))
+            .set_response_content_type(attachment.and_then(|a| a.content_type.clone()))
             .presigned(config)
             .await
             .map_err(presign_failed)?;
@@ -306,10 +350,8 @@ impl UserBucket {
             .duration_since(SystemTime::now())
             .unwrap_or_default();
         let expires_in = expires_in.min(left);
-        let config = PresigningConfig::expires_in(expires_in).map_err(|e| ApiError::Upstream {
-            upstream: Upstream::S3,
-            source: e.into(),
-        })?;
+        let config = PresigningConfig::expires_in(expires_in)
+            .map_err(|e| ApiError::upstream(Upstream::S3, e))?;
         Ok((config, SystemTime::now() + expires_in))
     }
 
@@ -350,11 +392,18 @@ impl UserBucket {
             .list_objects_v2()
             .bucket(&self.bucket)
             .prefix(key.as_str())
+            .encoding_type(EncodingType::Url)
             .max_keys(1)
             .send()
             .await;
+        let listed_key = |o: &aws_sdk_s3::types::Object| o.key().map(url_decoded);
         match listed {
-            Ok(out) if !out.contents().iter().any(|o| o.key() == Some(key.as_str())) => {
+            Ok(out)
+                if !out
+                    .contents()
+                    .iter()
+                    .any(|o| listed_key(o).as_deref() == Some(key.as_str())) =>
+            {
                 ApiError::FileNotFound
             }
             Ok(_) => ApiError::AccessDenied,
@@ -365,6 +414,16 @@ impl UserBucket {
             },
         }
     }
+}
+
+/// A key of a listing asked with `encoding-type=url`. S3 answers keys in XML 1.0, which cannot
+/// carry some characters (`\u{1}`, ...) that a key may hold, so listings ask S3 to encode keys;
+/// it encodes them as a form would (a space as `+`).
+fn url_decoded(key: &str) -> String {
+    let spaced = key.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn code_of<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<&str> {
@@ -385,7 +444,7 @@ where
 {
     ApiError::StaleCredentials {
         upstream: Upstream::S3,
-        source: Box::new(err),
+        cause: err.into(),
     }
 }
 
@@ -393,10 +452,7 @@ fn presign_failed<E>(err: SdkError<E, HttpResponse>) -> ApiError
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    ApiError::Upstream {
-        upstream: Upstream::S3,
-        source: Box::new(err),
-    }
+    ApiError::upstream(Upstream::S3, err)
 }
 
 /// The URL and the headers its signature covers, which the client must send as they are. Other

@@ -52,8 +52,53 @@ impl std::fmt::Display for FileName {
     }
 }
 
-/// `<prefix>/<IdentityId>/<name>`: buildable only from an [`IdentityId`] and a [`FileName`],
-/// so every key is inside its identity's own folder.
+/// A name as S3 listed it below a user's folder: whatever the user's own keys stored there,
+/// including names [`FileName::parse`] refuses (`a//b`, `a/../b`, control characters), which
+/// direct uploads with the identity's keys can create. S3 keys are literal: such a name is
+/// still inside the folder, it is only unreachable through a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredName(String);
+
+impl StoredName {
+    /// A name as S3 gave it.
+    pub fn new(name: &str) -> Self {
+        StoredName(name.to_owned())
+    }
+
+    /// The name decoded from [`StoredName::id`]: 1-1024 bytes of UTF-8 (S3's key limit).
+    pub fn from_id(id: &str) -> Result<Self, ApiError> {
+        use base64::Engine;
+        let invalid = || ApiError::InvalidParameter("id", "a file id from a listing");
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(id)
+            .map_err(|_| invalid())?;
+        let name = String::from_utf8(bytes).map_err(|_| invalid())?;
+        if name.is_empty() || name.len() > MAX_KEY_BYTES {
+            return Err(invalid());
+        }
+        Ok(StoredName(name))
+    }
+
+    /// The name as text (it may hold control characters: escape it wherever it is shown).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The name as the API addresses it, if it follows the rules.
+    pub fn file_name(&self) -> Option<FileName> {
+        FileName::parse(&self.0).ok()
+    }
+
+    /// An opaque id for the name (unpadded base64url of its bytes), which `DELETE /files?id=`
+    /// takes for names a path cannot carry.
+    pub fn id(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&self.0)
+    }
+}
+
+/// `<prefix>/<IdentityId>/<name>`: buildable only from an [`IdentityId`] and a [`FileName`] (or
+/// a [`StoredName`] S3 listed there), so every key is inside its identity's own folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectKey(String);
 
@@ -67,6 +112,12 @@ impl ObjectKey {
             ));
         }
         Ok(ObjectKey(key))
+    }
+
+    /// The key of a name stored in `id`'s folder, as S3 listed it (or its [`StoredName::id`]).
+    /// The folder is a literal prefix and S3 does not resolve `..`, so the key stays inside it.
+    pub fn stored(prefix: &str, id: &IdentityId, name: &StoredName) -> Self {
+        ObjectKey(format!("{}{}", folder(prefix, id), name.as_str()))
     }
 
     /// The data file `GET /read-file` returns: `<prefix>/<IdentityId>/data.txt`.
@@ -159,6 +210,22 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn stored_names_round_trip_through_their_id_and_stay_in_the_folder() {
+        let id = IdentityId::for_tests(ID);
+        for raw in ["a//b", "a/../b", "x\ny", "../../other", "ok.txt", "été"] {
+            let name = StoredName::new(raw);
+            assert_eq!(name.file_name().is_some(), FileName::parse(raw).is_ok());
+            let back = StoredName::from_id(&name.id()).unwrap();
+            assert_eq!(back, name);
+            let key = ObjectKey::stored("cognito-test", &id, &back);
+            assert_eq!(key.as_str(), format!("cognito-test/{ID}/{raw}"));
+        }
+        for bad in ["", "!!", "_w", &"QQ".repeat(700)] {
+            assert!(StoredName::from_id(bad).is_err(), "{bad:?}");
+        }
     }
 
     proptest::proptest! {

@@ -1,7 +1,7 @@
 //! The handler on the event shapes AWS sends: a REST API (v1) proxy event with a stage and
 //! `AWS_IAM` identity, and a function URL / HTTP API (v2) event, parsed by `lambda_http`.
 
-use crate::common::{TestApp, error_code, event, function_url_event, rest_event, stack};
+use support::{TestApp, error_code, event, function_url_event, rest_event, stack};
 
 struct Ids {
     admin_token: String,

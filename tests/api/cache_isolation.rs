@@ -5,9 +5,10 @@
 //! line proves the request used the requester's IdentityId (the key) and keys that IAM accepts on
 //! it (another identity's keys get AccessDenied), so a swapped cache entry cannot go unnoticed.
 
-use crate::common::{TestApp, stack};
+use read_file::metrics::op;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use support::{TestApp, stack};
 use tokio::task::JoinSet;
 
 /// A signed-in user and the one line its data file holds.
@@ -68,7 +69,7 @@ async fn burst(app: &Arc<TestApp>, users: &Arc<Vec<Signed>>, requests: Vec<usize
     let mut tasks = JoinSet::new();
     for who in requests.iter().copied() {
         let (app, users) = (Arc::clone(app), Arc::clone(users));
-        tasks.spawn(async move { (who, app.read_file(&users[who].token).await) });
+        tasks.spawn(async move { (who, app.get("/read-file", &users[who].token).await) });
     }
     while let Some(done) = tasks.join_next().await {
         let (who, (status, body)) = done.expect("request task");
@@ -113,20 +114,12 @@ async fn interleaved_users_only_ever_get_their_own_identity_keys_and_data() {
 
     let counts = app.upstream_calls().snapshot();
     let n = USERS as u64;
-    assert_eq!(calls(&counts, "S3:GetObject"), sent as u64, "{counts:?}");
+    assert_eq!(calls(&counts, op::GET_OBJECT), sent as u64, "{counts:?}");
     // One identity lookup, one key exchange and one user check per user, however many
     // requests raced: a second fill for a user would mean a cache keyed on the wrong thing.
-    assert_eq!(calls(&counts, "Cognito Identity:GetId"), n, "{counts:?}");
-    assert_eq!(
-        calls(&counts, "Cognito Identity:GetCredentialsForIdentity"),
-        n,
-        "{counts:?}"
-    );
-    assert_eq!(
-        calls(&counts, "Cognito Identity Provider:AdminGetUser"),
-        n,
-        "{counts:?}"
-    );
+    assert_eq!(calls(&counts, op::GET_ID), n, "{counts:?}");
+    assert_eq!(calls(&counts, op::EXCHANGE), n, "{counts:?}");
+    assert_eq!(calls(&counts, op::USER_CHECK), n, "{counts:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -142,10 +135,6 @@ async fn with_the_user_check_on_every_request_interleaved_users_stay_isolated() 
         sent += burst(&app, &users, requests).await;
     }
     let counts = app.upstream_calls().snapshot();
-    assert_eq!(calls(&counts, "S3:GetObject"), sent as u64, "{counts:?}");
-    assert_eq!(
-        calls(&counts, "Cognito Identity:GetCredentialsForIdentity"),
-        USERS as u64,
-        "{counts:?}"
-    );
+    assert_eq!(calls(&counts, op::GET_OBJECT), sent as u64, "{counts:?}");
+    assert_eq!(calls(&counts, op::EXCHANGE), USERS as u64, "{counts:?}");
 }

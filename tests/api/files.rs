@@ -2,9 +2,9 @@
 //! round trips of every route, binary bodies, hostile names, isolation between users, signed
 //! URLs used with plain curl, limits, and a disabled user's writes.
 
-use crate::common::{TestApp, error_code, request_with_body, stack};
 use serde_json::json;
 use std::process::Command;
+use support::{TestApp, error_code, file_path, request_with_body, stack};
 
 /// A new user's ID token.
 async fn user(label: &str) -> String {
@@ -15,7 +15,7 @@ async fn user(label: &str) -> String {
 
 /// The names `GET /files{query}` lists.
 async fn names(app: &TestApp, token: &str, query: &str) -> Vec<String> {
-    let (status, body) = app.list_files(token, query).await;
+    let (status, body) = app.get(&format!("/files{}", query), token).await;
     assert_eq!(status, 200, "{body}");
     body["data"]["files"]
         .as_array()
@@ -57,13 +57,18 @@ async fn a_file_goes_through_put_get_list_download_and_delete() {
         "x+y=z&q?.bin",
     ] {
         let (status, put) = app
-            .put_file(&alice, name, &body, &[("content-type", "image/png")])
+            .put(
+                &file_path(name),
+                &alice,
+                &body,
+                &[("content-type", "image/png")],
+            )
             .await;
         assert_eq!(status, 201, "{name}: {put}");
         assert_eq!(put["data"]["name"], name);
         assert_eq!(put["data"]["size"], body.len());
 
-        let (status, got) = app.get_file(&alice, name, "").await;
+        let (status, got) = app.get(&file_path(name), &alice).await;
         assert_eq!(status, 200, "{name}: {got}");
         assert_eq!(got["type"], "file");
         let data = &got["data"];
@@ -112,13 +117,13 @@ async fn a_file_goes_through_put_get_list_download_and_delete() {
         "docs/2026/100%.bin",
         "x+y=z&q?.bin",
     ] {
-        assert_eq!(app.delete_file(&alice, name).await, 204, "{name}");
+        assert_eq!(app.delete(&file_path(name), &alice).await, 204, "{name}");
         assert_eq!(
-            app.delete_file(&alice, name).await,
+            app.delete(&file_path(name), &alice).await,
             204,
             "{name}: deleting again is fine"
         );
-        let (status, body) = app.get_file(&alice, name, "").await;
+        let (status, body) = app.get(&file_path(name), &alice).await;
         assert_eq!(
             (status, error_code(&body)),
             (404, "file_not_found"),
@@ -133,27 +138,32 @@ async fn a_put_replaces_with_200_and_if_none_match_refuses_with_412() {
     let app = TestApp::spawn().await;
     let bob = user("files-replace").await;
     assert_eq!(
-        app.put_file(&bob, "n.txt", b"one", &[("if-none-match", "*")])
+        app.put(&file_path("n.txt"), &bob, b"one", &[("if-none-match", "*")])
             .await
             .0,
         201
     );
     let (status, body) = app
-        .put_file(&bob, "n.txt", b"two", &[("if-none-match", "*")])
+        .put(&file_path("n.txt"), &bob, b"two", &[("if-none-match", "*")])
         .await;
     assert_eq!((status, error_code(&body)), (412, "file_exists"), "{body}");
-    let (status, body) = app.put_file(&bob, "n.txt", b"three", &[]).await;
+    let (status, body) = app.put(&file_path("n.txt"), &bob, b"three", &[]).await;
     assert_eq!(
         (status, body["data"]["size"].as_u64()),
         (200, Some(5)),
         "{body}"
     );
-    let (_, got) = app.get_file(&bob, "n.txt", "").await;
+    let (_, got) = app.get(&file_path("n.txt"), &bob).await;
     assert_eq!(got["data"]["contentType"], "application/octet-stream");
     let (_, downloaded) = curl(got["data"]["url"].as_str().unwrap(), &[]);
     assert_eq!(downloaded, b"three");
     let (status, body) = app
-        .put_file(&bob, "n.txt", b"x", &[("if-none-match", "\"abc\"")])
+        .put(
+            &file_path("n.txt"),
+            &bob,
+            b"x",
+            &[("if-none-match", "\"abc\"")],
+        )
         .await;
     assert_eq!(
         (status, error_code(&body)),
@@ -166,12 +176,12 @@ async fn a_put_replaces_with_200_and_if_none_match_refuses_with_412() {
 async fn data_txt_is_an_ordinary_name_and_read_file_is_unchanged() {
     let app = TestApp::spawn().await;
     let carol = user("files-datatxt").await;
-    let (status, body) = app.read_file(&carol).await;
+    let (status, body) = app.get("/read-file", &carol).await;
     assert_eq!((status, error_code(&body)), (404, "file_not_found"));
     assert_eq!(
-        app.put_file(
+        app.put(
+            &file_path("data.txt"),
             &carol,
-            "data.txt",
             b"hello carol\nsecond\n",
             &[("content-type", "text/plain")]
         )
@@ -179,7 +189,7 @@ async fn data_txt_is_an_ordinary_name_and_read_file_is_unchanged() {
         .0,
         201
     );
-    let (status, body) = app.read_file(&carol).await;
+    let (status, body) = app.get("/read-file", &carol).await;
     assert_eq!(
         (status, body),
         (
@@ -221,7 +231,7 @@ async fn hostile_names_are_400_before_any_upstream_call() {
         }
     }
     let ask = json!({"name": "../x", "size": 1, "contentType": "a/b"});
-    let (status, body) = app.create_upload_url(&mallory, &ask).await;
+    let (status, body) = app.post("/upload-urls", &mallory, &ask).await;
     assert_eq!(
         (status, error_code(&body)),
         (400, "invalid_file_name"),
@@ -239,10 +249,15 @@ async fn one_user_can_neither_list_read_overwrite_nor_delete_anothers_files() {
     let app = TestApp::spawn().await;
     let alice = user("files-alice").await;
     let bob = user("files-bob").await;
-    assert_eq!(app.put_file(&bob, "secret.txt", b"bob's", &[]).await.0, 201);
+    assert_eq!(
+        app.put(&file_path("secret.txt"), &bob, b"bob's", &[])
+            .await
+            .0,
+        201
+    );
     for i in 0..3 {
         assert_eq!(
-            app.put_file(&alice, &format!("a{i}.txt"), b"alice's", &[])
+            app.put(&file_path(&format!("a{i}.txt")), &alice, b"alice's", &[])
                 .await
                 .0,
             201
@@ -250,20 +265,20 @@ async fn one_user_can_neither_list_read_overwrite_nor_delete_anothers_files() {
     }
 
     // The path names only the caller's own folder: Alice's "secret.txt" is hers, and absent.
-    let (status, body) = app.get_file(&alice, "secret.txt", "").await;
+    let (status, body) = app.get(&file_path("secret.txt"), &alice).await;
     assert_eq!(
         (status, error_code(&body)),
         (404, "file_not_found"),
         "{body}"
     );
-    assert_eq!(app.delete_file(&alice, "secret.txt").await, 204);
+    assert_eq!(app.delete(&file_path("secret.txt"), &alice).await, 204);
     assert_eq!(
-        app.put_file(&alice, "secret.txt", b"alice overwrites?", &[])
+        app.put(&file_path("secret.txt"), &alice, b"alice overwrites?", &[])
             .await
             .0,
         201
     );
-    let (_, got) = app.get_file(&bob, "secret.txt", "").await;
+    let (_, got) = app.get(&file_path("secret.txt"), &bob).await;
     assert_eq!(curl(got["data"]["url"].as_str().unwrap(), &[]).1, b"bob's");
     assert!(
         !names(&app, &alice, "")
@@ -275,13 +290,15 @@ async fn one_user_can_neither_list_read_overwrite_nor_delete_anothers_files() {
     // An edited continuation token still lists only the caller's folder.
     let bob_id = stack().identity(&bob).await;
     let forged = base64_url(stack().data_key(&bob_id).as_str());
-    let (status, body) = app.list_files(&alice, &format!("?next={forged}")).await;
+    let (status, body) = app
+        .get(&format!("/files{}", &format!("?next={forged}")), &alice)
+        .await;
     assert_eq!(
         (status, error_code(&body)),
         (400, "invalid_parameter"),
         "S3 refuses a token it did not issue: {body}"
     );
-    let (status, body) = app.list_files(&alice, "?next=%%%").await;
+    let (status, body) = app.get("/files?next=%%%", &alice).await;
     assert_eq!(
         (status, error_code(&body)),
         (400, "invalid_parameter"),
@@ -289,14 +306,17 @@ async fn one_user_can_neither_list_read_overwrite_nor_delete_anothers_files() {
     );
 
     // Paging: limit 2 gives a continuation that yields the rest, and only Alice's.
-    let (_, first) = app.list_files(&alice, "?limit=2").await;
+    let (_, first) = app.get("/files?limit=2", &alice).await;
     assert_eq!(first["data"]["files"].as_array().unwrap().len(), 2);
     let next = first["data"]["next"]
         .as_str()
         .expect("a next token")
         .to_owned();
     let (_, second) = app
-        .list_files(&alice, &format!("?limit=2&next={next}"))
+        .get(
+            &format!("/files{}", &format!("?limit=2&next={next}")),
+            &alice,
+        )
         .await;
     let rest = second["data"]["files"].as_array().unwrap();
     assert_eq!(rest.len(), 2, "{second}");
@@ -313,10 +333,17 @@ async fn a_signed_download_url_expires() {
     let app = TestApp::spawn().await;
     let dave = user("files-expiry").await;
     assert_eq!(
-        app.put_file(&dave, "soon.txt", b"gone soon", &[]).await.0,
+        app.put(&file_path("soon.txt"), &dave, b"gone soon", &[])
+            .await
+            .0,
         201
     );
-    let (status, got) = app.get_file(&dave, "soon.txt", "?expiresIn=1").await;
+    let (status, got) = app
+        .get(
+            &format!("{}{}", file_path("soon.txt"), "?expiresIn=1"),
+            &dave,
+        )
+        .await;
     assert_eq!(status, 200, "{got}");
     let url = got["data"]["url"].as_str().unwrap().to_owned();
     // (The URL carries the session token: never put it in a message.)
@@ -328,7 +355,9 @@ async fn a_signed_download_url_expires() {
     let (status, body) = curl(&url, &[]);
     assert_eq!(status, 403, "{}", String::from_utf8_lossy(&body));
     for bad in ["?expiresIn=0", "?expiresIn=3601", "?expiresIn=soon"] {
-        let (status, body) = app.get_file(&dave, "soon.txt", bad).await;
+        let (status, body) = app
+            .get(&format!("{}{}", file_path("soon.txt"), bad), &dave)
+            .await;
         assert_eq!(
             (status, error_code(&body)),
             (400, "invalid_parameter"),
@@ -343,7 +372,7 @@ async fn a_large_file_goes_up_through_a_signed_url_with_its_size_and_type() {
     let erin = user("files-large").await;
     let body: Vec<u8> = (0..(6 << 20)).map(|i: u32| (i % 251) as u8).collect();
     let ask = json!({"name": "big/video.bin", "size": body.len(), "contentType": "video/mp4"});
-    let (status, answer) = app.create_upload_url(&erin, &ask).await;
+    let (status, answer) = app.post("/upload-urls", &erin, &ask).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["type"], "upload-url");
     let data = &answer["data"];
@@ -374,7 +403,7 @@ async fn a_large_file_goes_up_through_a_signed_url_with_its_size_and_type() {
     let (status, reply) = curl(url, &refs);
     std::fs::remove_file(&file).ok();
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&reply));
-    let (status, got) = app.get_file(&erin, "big/video.bin", "").await;
+    let (status, got) = app.get(&file_path("big/video.bin"), &erin).await;
     assert_eq!(status, 200, "{got}");
     assert_eq!(
         (
@@ -397,15 +426,23 @@ async fn limits_are_enforced_with_413_and_400() {
     ])
     .await;
     let frank = user("files-limits").await;
-    assert_eq!(app.put_file(&frank, "ok.bin", &[7; 1024], &[]).await.0, 201);
-    let (status, body) = app.put_file(&frank, "big.bin", &[7; 1025], &[]).await;
+    assert_eq!(
+        app.put(&file_path("ok.bin"), &frank, &[7; 1024], &[])
+            .await
+            .0,
+        201
+    );
+    let (status, body) = app
+        .put(&file_path("big.bin"), &frank, &[7; 1025], &[])
+        .await;
     assert_eq!(
         (status, error_code(&body)),
         (413, "payload_too_large"),
         "{body}"
     );
     let (status, body) = app
-        .create_upload_url(
+        .post(
+            "/upload-urls",
             &frank,
             &json!({"name": "b", "size": 2049, "contentType": "a/b"}),
         )
@@ -421,7 +458,7 @@ async fn limits_are_enforced_with_413_and_400() {
         json!({"name": "b", "size": 1, "contentType": "nonsense"}),
         json!({"name": "b", "size": 1, "contentType": "a/b", "extra": 1}),
     ] {
-        let (status, body) = app.create_upload_url(&frank, &ask.clone()).await;
+        let (status, body) = app.post("/upload-urls", &frank, &ask.clone()).await;
         assert_eq!(
             (status, error_code(&body)),
             (400, "invalid_parameter"),
@@ -429,7 +466,7 @@ async fn limits_are_enforced_with_413_and_400() {
         );
     }
     for query in ["?limit=0", "?limit=1001", "?limit=x", "?prefix=../"] {
-        let (status, body) = app.list_files(&frank, query).await;
+        let (status, body) = app.get(&format!("/files{}", query), &frank).await;
         assert_eq!(
             (status, error_code(&body)),
             (400, "invalid_parameter"),
@@ -444,19 +481,23 @@ async fn a_disabled_user_can_no_longer_write_even_once() {
     let app = TestApp::spawn_with(&[("USER_CHECK_TTL_SECONDS", "1")]).await;
     let user = stack.new_user("files-disabled").await;
     let grace = stack.token(&user.username, &user.password).await;
-    assert_eq!(app.put_file(&grace, "mine.txt", b"x", &[]).await.0, 201);
+    assert_eq!(
+        app.put(&file_path("mine.txt"), &grace, b"x", &[]).await.0,
+        201
+    );
     stack.disable_user(&user.username).await;
     tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
     let before = app.upstream_calls().snapshot();
-    let (status, body) = app.put_file(&grace, "mine.txt", b"y", &[]).await;
+    let (status, body) = app.put(&file_path("mine.txt"), &grace, b"y", &[]).await;
     assert_eq!(
         (status, error_code(&body)),
         (403, "user_disabled"),
         "{body}"
     );
-    assert_eq!(app.delete_file(&grace, "mine.txt").await, 403);
+    assert_eq!(app.delete(&file_path("mine.txt"), &grace).await, 403);
     let (status, _) = app
-        .create_upload_url(
+        .post(
+            "/upload-urls",
             &grace,
             &json!({"name": "n", "size": 1, "contentType": "a/b"}),
         )
@@ -473,5 +514,151 @@ async fn a_disabled_user_can_no_longer_write_even_once() {
         s3(&after),
         s3(&before),
         "no S3 call for a refused user: {after:?}"
+    );
+}
+
+#[tokio::test]
+async fn names_stored_directly_that_the_rules_refuse_are_listed_with_an_id_that_deletes_them() {
+    let app = TestApp::spawn().await;
+    let token = user("files-stray").await;
+    let (s3, folder) = stack().user_s3(&token).await;
+    let bucket = stack().var("S3_BUCKET");
+    // What the browser's own keys can store, past the API's name rules.
+    let strays = ["a//b.txt", "c\u{1}d.txt", "trailing/", "tab\there"];
+    for raw in strays {
+        s3.put_object()
+            .bucket(bucket)
+            .key(format!("{folder}{raw}"))
+            .body(b"stray".to_vec().into())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{raw:?}: {e:?}"));
+    }
+    assert_eq!(
+        app.put(&file_path("ok.txt"), &token, b"ok", &[]).await.0,
+        201
+    );
+
+    let (status, body) = app.get("/files", &token).await;
+    assert_eq!(status, 200, "{body}");
+    let files = body["data"]["files"].as_array().expect("files").clone();
+    let listed: Vec<&str> = files.iter().map(|f| f["name"].as_str().unwrap()).collect();
+    for raw in strays.iter().chain(&["ok.txt"]) {
+        assert!(listed.contains(raw), "{raw:?} in {listed:?}");
+    }
+    for file in &files {
+        let name = file["name"].as_str().unwrap();
+        if name == "ok.txt" {
+            assert!(
+                file.get("addressable").is_none() && file.get("id").is_none(),
+                "{file}"
+            );
+            continue;
+        }
+        assert_eq!(file["addressable"], false, "{file}");
+        let id = file["id"].as_str().expect("an id");
+        assert_eq!(
+            app.delete(&format!("/files?id={id}"), &token).await,
+            204,
+            "{name:?}"
+        );
+        // Idempotent, like every DELETE.
+        assert_eq!(app.delete(&format!("/files?id={id}"), &token).await, 204);
+    }
+    assert_eq!(names(&app, &token, "").await, ["ok.txt"]);
+
+    for bad in ["/files", "/files?id=", "/files?id=!!", "/files?id=_w"] {
+        let request = request_with_body("DELETE", bad, &[("idToken", &token)], vec![]);
+        let (status, body) = app.call(request).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (400, "invalid_parameter"),
+            "{bad}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_download_url_never_renders_script_on_the_buckets_host() {
+    let app = TestApp::spawn().await;
+    let token = user("files-disposition").await;
+    let headers_of = |url: &str| {
+        let out = Command::new("curl")
+            .args(["-s", "-D", "-", "-o", "/dev/null", "--max-time", "20", url])
+            .output()
+            .expect("curl runs");
+        String::from_utf8_lossy(&out.stdout).to_ascii_lowercase()
+    };
+    for (name, stored, disposition, served) in [
+        (
+            "page.html",
+            "text/html; charset=utf-8",
+            "attachment",
+            "application/octet-stream",
+        ),
+        (
+            "pic.svg",
+            "image/svg+xml",
+            "attachment",
+            "application/octet-stream",
+        ),
+        (
+            "x.xhtml",
+            "application/xhtml+xml",
+            "attachment",
+            "application/octet-stream",
+        ),
+        ("notes/été.txt", "text/plain", "inline", "text/plain"),
+        ("photo.png", "image/png", "inline", "image/png"),
+    ] {
+        let put = app
+            .put(
+                &file_path(name),
+                &token,
+                b"<script>1</script>",
+                &[("content-type", stored)],
+            )
+            .await;
+        assert_eq!(put.0, 201, "{}", put.1);
+        let (status, got) = app.get(&file_path(name), &token).await;
+        assert_eq!(status, 200, "{got}");
+        assert_eq!(got["data"]["disposition"], disposition, "{name}");
+        assert_eq!(
+            got["data"]["contentType"], stored,
+            "the stored type is reported"
+        );
+        let headers = headers_of(got["data"]["url"].as_str().unwrap());
+        assert!(headers.starts_with("http/1.1 200"), "{name}: {headers}");
+        assert!(
+            headers.contains(&format!("content-type: {served}")),
+            "{name}: {headers}"
+        );
+        let attached = headers.contains("content-disposition: attachment;");
+        assert_eq!(attached, disposition == "attachment", "{name}: {headers}");
+    }
+    // Any file as a download, named after its last segment, keeping a safe type.
+    let (status, got) = app
+        .get(
+            &format!("{}?download=1", file_path("notes/été.txt")),
+            &token,
+        )
+        .await;
+    assert_eq!(
+        (status, got["data"]["disposition"].as_str()),
+        (200, Some("attachment"))
+    );
+    let headers = headers_of(got["data"]["url"].as_str().unwrap());
+    assert!(
+        headers.contains("content-disposition: attachment; filename=\"_t_.txt\"; filename*=utf-8''%c3%a9t%c3%a9.txt"),
+        "{headers}"
+    );
+    assert!(headers.contains("content-type: text/plain"), "{headers}");
+    let (status, body) = app
+        .get(&format!("{}?download=yes", file_path("photo.png")), &token)
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "invalid_parameter"),
+        "{body}"
     );
 }

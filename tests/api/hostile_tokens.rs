@@ -2,15 +2,16 @@
 //! and signed, where a signature matters, with the stack's real pool key. Each case must end in
 //! a 4xx with its stable code, without a panic and without one call to Cognito or S3.
 
-use crate::common::jwt::{TestKey, id_claims, now, segment, tamper};
-use crate::common::{TestApp, error_code, parts, stack};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use lambda_http::http::HeaderValue;
 use lambda_http::{Body, Request};
+use read_file::metrics::op;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use support::jwt::{TestKey, id_claims, now, segment, tamper};
+use support::{TestApp, error_code, parts, stack};
 
 /// One hostile request: its `idToken` header values (none, one or several), what must come back.
 struct Case {
@@ -651,11 +652,11 @@ async fn every_hostile_token_is_refused_before_cognito_and_s3() {
 
     // Unknown kids may refetch the keys, but at most once per 10 s; the corpus takes less.
     let after = app.upstream_calls().snapshot();
-    let fetches = after["jwks:GetSigningKeys"] - warm["jwks:GetSigningKeys"];
+    let fetches = after[op::JWKS] - warm[op::JWKS];
     assert!(fetches <= 1, "{fetches} JWKS fetches during the corpus");
     let others: u64 = after
         .iter()
-        .filter(|(op, _)| op.as_str() != "jwks:GetSigningKeys")
+        .filter(|(op, _)| op.as_str() != op::JWKS)
         .map(|(op, n)| n - warm.get(op).copied().unwrap_or(0))
         .sum();
     assert_eq!(
@@ -702,7 +703,7 @@ async fn a_burst_of_unknown_kids_costs_one_key_fetch() {
     let calls = app.upstream_calls().snapshot();
     assert_eq!(
         calls.into_iter().collect::<Vec<_>>(),
-        [("jwks:GetSigningKeys".to_owned(), 1)],
+        [(op::JWKS.to_owned(), 1)],
         "50 unknown kids on a cold app: one key fetch, nothing else"
     );
 }
@@ -735,10 +736,10 @@ async fn a_token_with_the_pools_updated_issuer_passes_our_checks() {
         real["cognito:username"].as_str().expect("username"),
     );
     let token = stack.pool_key().sign(&claims);
-    let (status, body) = app.read_file(&token).await;
+    let (status, body) = app.get("/read-file", &token).await;
     let calls = app.upstream_calls().snapshot();
     assert!(
-        calls.keys().any(|op| op.starts_with("Cognito Identity:")),
+        calls.keys().any(|op| op.starts_with("cognito-identity:")),
         "the verifier let the token through to the identity pool: {calls:?}"
     );
     assert_eq!(

@@ -4,8 +4,9 @@
 /// Request headers, expected status, expected error code.
 type Case<'a> = (&'a [(&'a str, &'a str)], u16, &'a str);
 
-use crate::common::{TestApp, error_code, get, parts, request};
-use read_file::{App, Config, app::sdk_loader};
+use read_file::startup::sdk_loader;
+use read_file::{App, Config};
+use support::{TestApp, error_code, get, parts, request};
 
 async fn offline_app() -> TestApp {
     offline_app_at("http://127.0.0.1:9", &[]).await
@@ -36,7 +37,7 @@ async fn offline_app_at(endpoint: &str, extra: &[(&str, &str)]) -> TestApp {
     .unwrap();
     let creds = aws_credential_types::Credentials::new("AKIDEXAMPLE", "secret", None, None, "t");
     let sdk = sdk_loader(&config).credentials_provider(creds).load().await;
-    TestApp::from_app(App::new(config, sdk).unwrap())
+    TestApp::from_app(App::new(config, sdk))
 }
 
 #[tokio::test]
@@ -111,7 +112,7 @@ async fn unknown_paths_are_404_and_other_methods_405_with_allow() {
             &["POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"][..],
             "GET",
         ),
-        ("/files", &["POST", "PUT", "DELETE"][..], "GET"),
+        ("/files", &["POST", "PUT", "PATCH"][..], "GET, DELETE"),
         (
             "/files/a.txt",
             &["POST", "PATCH", "HEAD", "OPTIONS"][..],
@@ -135,7 +136,7 @@ async fn unknown_paths_are_404_and_other_methods_405_with_allow() {
 #[tokio::test]
 async fn an_unreachable_key_source_is_503_with_retry_after() {
     let app = offline_app().await;
-    let token = crate::common::jwt::TestKey::generate("k1").sign(&crate::common::jwt::id_claims(
+    let token = support::jwt::TestKey::generate("k1").sign(&support::jwt::id_claims(
         "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
         "client1",
         "s",
@@ -170,7 +171,7 @@ async fn a_request_that_runs_out_of_time_is_a_json_504() {
         ],
     )
     .await;
-    let token = crate::common::jwt::TestKey::generate("k1").sign(&crate::common::jwt::id_claims(
+    let token = support::jwt::TestKey::generate("k1").sign(&support::jwt::id_claims(
         "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
         "client1",
         "s",

@@ -5,9 +5,6 @@
 //! alone, in binaries of their own: `tests/faults.rs`, `tests/load.rs` and
 //! `tests/secrets_in_logs.rs` (each says why at its top).
 
-#[path = "../common/mod.rs"]
-mod common;
-
 mod api_gateway_events;
 mod cache_isolation;
 mod files;

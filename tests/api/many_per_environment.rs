@@ -9,11 +9,12 @@
 //! this test counts calls exactly, with each user's first requests arriving together, on both
 //! event kinds.
 
-use crate::common::{TestApp, function_url_event, parts, rest_event, stack};
+use read_file::metrics::op;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use support::{TestApp, function_url_event, parts, rest_event, stack};
 use tokio::task::JoinSet;
 
 const USERS: usize = 50;
@@ -146,11 +147,11 @@ async fn concurrent_invocations_in_one_environment_share_the_caches_safely() {
     for (kind, get_ids) in [(Events::RestSigned, 0), (Events::FunctionUrl, n)] {
         let calls = one_environment(kind, Arc::clone(&users)).await;
         let expected = [
-            ("jwks:GetSigningKeys", 1),
-            ("Cognito Identity Provider:AdminGetUser", n),
-            ("Cognito Identity:GetId", get_ids),
-            ("Cognito Identity:GetCredentialsForIdentity", n),
-            ("S3:GetObject", (USERS * REQUESTS_PER_USER) as u64),
+            (op::JWKS, 1),
+            (op::USER_CHECK, n),
+            (op::GET_ID, get_ids),
+            (op::EXCHANGE, n),
+            (op::GET_OBJECT, (USERS * REQUESTS_PER_USER) as u64),
         ];
         for (op, want) in expected {
             assert_eq!(count(&calls, op), want, "{kind:?} {op}: {calls:?}");

@@ -1,8 +1,9 @@
 //! `GET /read-file` end to end through the real handler, the real SDK clients and the local stack.
 
-use crate::common::jwt::{id_claims, now};
-use crate::common::{TestApp, error_code, get, parts, stack};
+use read_file::metrics::op;
 use serde_json::json;
+use support::jwt::{id_claims, now};
+use support::{TestApp, error_code, get, parts, stack};
 
 #[tokio::test]
 async fn admin_reads_admin_and_user_reads_user() {
@@ -68,14 +69,14 @@ async fn an_expired_token_is_401_without_any_upstream_call() {
     let app = TestApp::spawn().await;
     // Warm the key cache first so that only the token's own checks are left to count.
     let good = stack.provisioned_token("admin").await;
-    assert_eq!(app.read_file(&good).await.0, 200);
+    assert_eq!(app.get("/read-file", &good).await.0, 200);
     let before = app.upstream_calls().total();
 
     let config = stack.config_with(&[]);
     let mut claims = id_claims(&config.issuer(), &config.client_ids[0], "some-sub", "admin");
     claims["exp"] = json!(now() - 60);
     let expired = stack.pool_key().sign(&claims);
-    let (status, body) = app.read_file(&expired).await;
+    let (status, body) = app.get("/read-file", &expired).await;
     assert_eq!(
         (status, error_code(&body)),
         (401, "expired_token"),
@@ -95,7 +96,7 @@ async fn a_user_deleted_after_signing_in_is_401() {
     let token = stack.token(&user.username, &user.password).await;
     stack.delete_user(&user.username).await;
     let app = TestApp::spawn().await;
-    let (status, body) = app.read_file(&token).await;
+    let (status, body) = app.get("/read-file", &token).await;
     assert_eq!((status, error_code(&body)), (401, "unknown_user"), "{body}");
 }
 
@@ -106,21 +107,17 @@ async fn a_disabled_user_is_403() {
     let token = stack.token(&user.username, &user.password).await;
     stack.disable_user(&user.username).await;
     let app = TestApp::spawn().await;
-    let (status, body) = app.read_file(&token).await;
+    let (status, body) = app.get("/read-file", &token).await;
     assert_eq!(
         (status, error_code(&body)),
         (403, "user_disabled"),
         "{body}"
     );
     // The refusal is remembered like an approval: a disabled user cannot spend the quota.
-    let (status, _) = app.read_file(&token).await;
+    let (status, _) = app.get("/read-file", &token).await;
     assert_eq!(status, 403);
     let calls = app.upstream_calls().snapshot();
-    assert_eq!(
-        calls.get("Cognito Identity Provider:AdminGetUser"),
-        Some(&1),
-        "{calls:?}"
-    );
+    assert_eq!(calls.get(op::USER_CHECK), Some(&1), "{calls:?}");
 }
 
 #[tokio::test]
@@ -129,7 +126,7 @@ async fn a_user_without_a_data_file_gets_404_not_403() {
     let user = stack.new_user("nofile").await;
     let token = stack.token(&user.username, &user.password).await;
     let app = TestApp::spawn().await;
-    let (status, body) = app.read_file(&token).await;
+    let (status, body) = app.get("/read-file", &token).await;
     assert_eq!(
         (status, error_code(&body)),
         (404, "file_not_found"),
@@ -147,7 +144,7 @@ async fn a_new_users_file_is_served_with_only_its_first_line() {
         .put_data(&identity, "first line\r\nsecond line\n")
         .await;
     let app = TestApp::spawn().await;
-    let (status, body) = app.read_file(&token).await;
+    let (status, body) = app.get("/read-file", &token).await;
     assert_eq!(
         (status, body["data"].as_str()),
         (200, Some("first line")),
@@ -160,19 +157,19 @@ async fn a_warm_request_makes_a_single_upstream_call() {
     let stack = stack();
     let app = TestApp::spawn().await;
     let token = stack.provisioned_token("admin").await;
-    assert_eq!(app.read_file(&token).await.0, 200);
+    assert_eq!(app.get("/read-file", &token).await.0, 200);
     let cold = app.upstream_calls().snapshot();
     for op in [
-        "jwks:GetSigningKeys",
-        "Cognito Identity Provider:AdminGetUser",
-        "Cognito Identity:GetId",
-        "Cognito Identity:GetCredentialsForIdentity",
-        "S3:GetObject",
+        op::JWKS,
+        op::USER_CHECK,
+        op::GET_ID,
+        op::EXCHANGE,
+        op::GET_OBJECT,
     ] {
         assert_eq!(cold.get(op), Some(&1), "cold path calls: {cold:?}");
     }
     let before = app.upstream_calls().total();
-    assert_eq!(app.read_file(&token).await.0, 200);
+    assert_eq!(app.get("/read-file", &token).await.0, 200);
     assert_eq!(
         app.upstream_calls().total() - before,
         1,
@@ -189,9 +186,9 @@ async fn with_user_check_ttl_zero_every_request_asks_cognito() {
     let token = stack.token(&user.username, &user.password).await;
     let identity = stack.identity(&token).await;
     stack.put_data(&identity, "mine\n").await;
-    assert_eq!(app.read_file(&token).await.0, 200);
+    assert_eq!(app.get("/read-file", &token).await.0, 200);
     stack.disable_user(&user.username).await;
-    let (status, body) = app.read_file(&token).await;
+    let (status, body) = app.get("/read-file", &token).await;
     assert_eq!(
         (status, error_code(&body)),
         (403, "user_disabled"),
@@ -202,7 +199,7 @@ async fn with_user_check_ttl_zero_every_request_asks_cognito() {
 #[tokio::test]
 async fn a_scoped_identity_is_denied_on_another_users_file() {
     // The second isolation layer: even if our code built the wrong key, IAM refuses it.
-    use read_file::storage::UserBucket;
+    use read_file::storage::Buckets;
 
     let stack = stack();
     let config = stack.config_with(&[]);
@@ -217,14 +214,7 @@ async fn a_scoped_identity_is_denied_on_another_users_file() {
 
     let user_creds = broker.credentials(&user_id, &user_token).await.unwrap();
     let sdk = stack.fixture_sdk().await;
-    let as_user = UserBucket::new(
-        &sdk,
-        true,
-        (&config.bucket, &config.prefix),
-        user_id.clone(),
-        user_creds,
-        None,
-    );
+    let as_user = Buckets::new(&sdk, &config, None).for_identity(user_id.clone(), user_creds);
     assert_eq!(
         as_user.first_line(&stack.data_key(&user_id)).await.unwrap(),
         "user"
@@ -241,22 +231,18 @@ async fn a_token_from_a_foreign_client_is_refused_before_cognito() {
     let stack = stack();
     let app = TestApp::spawn_with(&[("USER_POOL_CLIENT_ID", "someotherclient")]).await;
     let token = stack.provisioned_token("admin").await;
-    let (status, body) = app.read_file(&token).await;
+    let (status, body) = app.get("/read-file", &token).await;
     assert_eq!(
         (status, error_code(&body)),
         (401, "invalid_token"),
         "{body}"
     );
     let calls = app.upstream_calls().snapshot();
-    assert_eq!(
-        calls.keys().collect::<Vec<_>>(),
-        ["jwks:GetSigningKeys"],
-        "{calls:?}"
-    );
+    assert_eq!(calls.keys().collect::<Vec<_>>(), [op::JWKS], "{calls:?}");
 }
 
 /// A user with a data file, warm in `app` (identity and keys cached, the user check passed).
-async fn warm_user(app: &TestApp, label: &str) -> (crate::common::TestUser, String) {
+async fn warm_user(app: &TestApp, label: &str) -> (support::TestUser, String) {
     let stack = stack();
     let user = stack.new_user(label).await;
     let token = stack.token(&user.username, &user.password).await;
@@ -264,7 +250,7 @@ async fn warm_user(app: &TestApp, label: &str) -> (crate::common::TestUser, Stri
         .put_data(&stack.identity(&token).await, "mine\n")
         .await;
     for _ in 0..2 {
-        let (status, body) = app.read_file(&token).await;
+        let (status, body) = app.get("/read-file", &token).await;
         assert_eq!(
             (status, body["data"].as_str()),
             (200, Some("mine")),
@@ -280,7 +266,7 @@ const PAST_THE_TTL: std::time::Duration = std::time::Duration::from_millis(1300)
 /// After the check is due, every request is refused with `expected`, the later ones from the
 /// remembered verdict alone (no upstream call at all).
 async fn every_request_is_refused(app: &TestApp, token: &str, expected: (u16, &str)) {
-    let (status, body) = app.read_file(token).await;
+    let (status, body) = app.get("/read-file", token).await;
     assert_eq!(
         (status, error_code(&body)),
         expected,
@@ -288,7 +274,7 @@ async fn every_request_is_refused(app: &TestApp, token: &str, expected: (u16, &s
     );
     let before = app.upstream_calls().total();
     for attempt in 2..=6 {
-        let (status, body) = app.read_file(token).await;
+        let (status, body) = app.get("/read-file", token).await;
         assert_eq!(
             (status, error_code(&body)),
             expected,
@@ -338,7 +324,7 @@ async fn an_old_token_is_refused_after_its_username_is_given_to_a_new_user() {
 
     // The new holder of the name is another person: a new identity, without the old file.
     let new_token = stack.token(&again.username, &again.password).await;
-    let (status, body) = app.read_file(&new_token).await;
+    let (status, body) = app.get("/read-file", &new_token).await;
     assert_eq!(
         (status, error_code(&body)),
         (404, "file_not_found"),

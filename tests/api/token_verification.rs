@@ -1,10 +1,10 @@
 //! Every rule of ID token verification, with keys generated in the test (no network).
 
-use crate::common::jwt::{TestKey, id_claims, now, segment, tamper};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use read_file::auth::token::TokenVerifier;
 use read_file::error::ApiError;
 use serde_json::json;
+use support::jwt::{TestKey, id_claims, now, segment, tamper};
 
 const ISSUER: &str = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TestPool";
 /// The same pool's `UPDATED` issuer form; the app trusts both (`Config::issuers`).

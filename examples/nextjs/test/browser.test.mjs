@@ -45,7 +45,7 @@ async function idp(operation, body) {
   return response.json();
 }
 async function control(path) {
-  const response = await fetch(`${CONTROL}${path}`);
+  const response = await fetch(`${CONTROL}${path}`, { headers: { 'x-local-stack-secret': fixtures.LOCAL_STACK_SECRET } });
   assert.equal(response.status, 200, path);
   return response.json();
 }

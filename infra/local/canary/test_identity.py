@@ -139,3 +139,4 @@ def test_role_trust_policy_is_enforced(admin, identity, provider, fresh_token, e
     finally:
         cognito_identity.delete_identity_pool(IdentityPoolId=other)
 
+

@@ -25,6 +25,8 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
 - moto.cognitoidentity: CognitoIdentityResponse (methods added/replaced, _get_param,
   current_account), cognitoidentity_backends (identity_pools, pools_identities),
   CognitoIdentityPool.cognito_identity_providers.
+- identity_admin.py: CognitoIdentityResponse.delete_identities (added), pools_identities, and
+  identity._identity_id (wrapped: a deleted IdentityId is never handed out again).
 - moto.cognitoidp: CognitoIdpResponse (_determine_resource added: the pool ARN, so pool-scoped
   policies match), cognitoidp_backends[account][region].user_pools[id] (json_web_key, users,
   CognitoIdpUser.id), CognitoIdpUserPool.create_jwt (wrapped: issue time per jti) and
@@ -35,7 +37,8 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
   CreateAccessKeyFailure, sts_backends[account]["aws"].assumed_roles[].expiration, the WSGI
   environ behind request.headers (RAW_URI, QUERY_STRING).
 - s3_fixes.py: S3Backend.list_objects_v2 (wrapped: an unknown continuation token is S3's 400
-  InvalidArgument, not a 500), S3Backend._pagination_tokens, moto.s3.exceptions.InvalidContinuationToken.
+  InvalidArgument, not a 500); a WSGI middleware refuses chunked S3 uploads (501) before moto
+  de-chunks them; S3Backend._pagination_tokens, moto.s3.exceptions.InvalidContinuationToken.
 - auth_flows.py: CognitoIdpBackend.initiate_auth / admin_initiate_auth (wrapped: the client's
   ExplicitAuthFlows, read from CognitoIdpUserPoolClient.extended_config, are enforced),
   moto.cognitoidp.exceptions.InvalidParameterException.
@@ -47,26 +50,47 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
   admin_get_user, CognitoIdpUser.username / .password, the PASSWORD_VERIFIER branch of
   respond_to_auth_challenge (keyed by PASSWORD_CLAIM_SECRET_BLOCK), NotAuthorizedError;
   ActionAuthenticatorMixin.PUBLIC_OPERATIONS (RespondToAuthChallenge arrives unsigned).
+- revocation.py (RevokeToken; refresh flows refuse revoked, unknown and other clients' refresh
+  tokens): CognitoIdpResponse (revoke_token added, backend, _get_param), CognitoIdpBackend
+  .initiate_auth / admin_initiate_auth (wrapped), CognitoIdpUserPool.refresh_tokens (token ->
+  (client id, username, origin_jti), None once revoked), .access_tokens, .id_tokens, .clients,
+  CognitoIdpUserPoolClient.generate_secret / .secret / .extended_config["EnableTokenRevocation"],
+  moto.core.exceptions.JsonRESTError, moto.core.responses.EmptyResult,
+  ActionAuthenticatorMixin.PUBLIC_OPERATIONS (RevokeToken arrives unsigned).
 - cors.py (CORS as AWS answers it; flask_cors is switched off by server.py through
   MOTO_DISABLE_GLOBAL_CORS): s3_backends[account]["aws"].buckets[name].cors (CorsRule:
   allowed_origins, allowed_methods, allowed_headers, exposed_headers, max_age_seconds).
 """
 
-from . import auth_flows, control, iam_eval, identity, presign, s3_fixes, secret_hash, srp
+from . import (
+    auth_flows,
+    calls_and_faults,
+    iam_eval,
+    identity,
+    identity_admin,
+    presign,
+    revocation,
+    s3_fixes,
+    secret_hash,
+    srp,
+)
 
 
 def apply() -> None:
     srp.apply()
-    secret_hash.apply()  # after srp: its check runs before the SRP exchange
+    revocation.apply()  # after srp: a refused refresh token never reaches moto's refresh code
+    secret_hash.apply()  # after revocation: the client's secret is checked before its refresh token
     auth_flows.apply()  # last: the flow check runs first
     iam_eval.apply()
     identity.apply()
+    identity_admin.apply()  # after identity: it wraps identity's id derivation
     presign.apply()
     s3_fixes.apply()
 
 
-def wrap(app, extra=None):
-    """`extra`: more control endpoints, {(method, path): handler(body) -> (status, value)}."""
+def wrap(app, extra=None, secret=None):
+    """`extra`: more control endpoints, {(method, path): handler(body) -> (status, value)}; `secret`:
+    what every request to a control endpoint (/moto-ext/..., /moto-api/...) must carry."""
     from .cors import CorsMiddleware
 
-    return CorsMiddleware(control.ControlMiddleware(app, extra))
+    return CorsMiddleware(calls_and_faults.ControlMiddleware(s3_fixes.ChunkedUploads(app), extra, secret))

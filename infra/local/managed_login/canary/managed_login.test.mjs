@@ -63,7 +63,7 @@ async function identity(operation, body) {
   return { status: response.status, json: await response.json() };
 }
 async function control(method, path) {
-  const response = await fetch(`${CONTROL}${path}`, { method });
+  const response = await fetch(`${CONTROL}${path}`, { method, headers: { 'x-local-stack-secret': FIXTURES.LOCAL_STACK_SECRET } });
   assert.equal(response.status, 200, `${method} ${path}`);
   return response.json();
 }

@@ -1,0 +1,563 @@
+"""`make smoke`: prove a stack end to end with throw-away users, the way a user reaches it.
+
+  smoke.py [--target auto|deploy|local] [--outputs FILE] [--local-env FILE] [--api-file FILE] [--plan-only]
+
+Target: a deployment (.deploy/outputs.json, `make deploy` writes it) or, when there is none, the
+local stack (.local/stack.env, with the function under `make dev`); `--local-env` names another
+env file of the local stack's shape (tests/smoke-local.sh gives one with a short user check TTL).
+
+What it does, one line per check, then a summary; exit 1 on any failure:
+- two new users (random names and passwords) sign in and exchange their ID tokens for their own
+  identity-pool keys (GetId, GetCredentialsForIdentity, unsigned as the SDKs send them);
+- every route of infra/api/api.json is called, SigV4-signed with the caller's own keys: the file
+  API's round trip (upload, list, signed-URL download byte-identical, upload through a signed upload
+  URL, read-file, delete). A route this script has no check for fails the run (`--plan-only` shows
+  the plan without calling anything);
+- isolation on both locks: A's keys with B's token are refused by the function; A's keys on B's
+  prefix are refused by S3 itself (while A's own prefix is allowed); an unsigned call is refused by
+  API Gateway;
+- a disabled user is refused within the stack's USER_CHECK_TTL_SECONDS;
+- whatever happens (a failed check, Ctrl-C, SIGTERM): every object version under the users'
+  folders, their identities and the users are deleted, then listed to show nothing is left.
+
+No token, key, password or presigned URL is ever printed.
+"""
+
+import argparse
+import json
+import os
+import re
+import secrets
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import settings as targets  # noqa: E402
+
+API_FILE = targets.ROOT / "infra" / "api" / "api.json"
+SLACK_SECONDS = 10  # beyond USER_CHECK_TTL_SECONDS: request latency and clock steps
+EVERY_BYTE = bytes(range(256)) * 16
+
+
+class CheckFailed(Exception):
+    """A check's expectation was not met; the message is safe to print."""
+
+
+def redact(text):
+    """Cut what must never be printed: JWTs, session tokens, signatures, presigned URLs."""
+    text = re.sub(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*", "<token>", str(text))
+    text = re.sub(r"(?i)(x-amz-security-token|x-amz-signature|x-amz-credential)=[^&\s\"']+", r"\1=<cut>", text)
+    text = re.sub(r"(?i)\"url\"\s*:\s*\"[^\"]*\"", '"url":"<cut>"', text)
+    text = re.sub(r"https?://[^\s\"']*[?&]X-Amz-[^\s\"']*", "<presigned URL>", text)
+    return text[:300]
+
+
+# ---------------------------------------------------------------- the plan: one check per route
+
+
+@dataclass(frozen=True)
+class RouteCheck:
+    route: str  # "METHOD /path" as in api.json
+    title: str
+
+
+ROUTE_CHECKS = (
+    RouteCheck("PUT /files/{name+}", "upload a binary file with a non-ASCII name"),
+    RouteCheck("GET /files", "the listing shows it"),
+    RouteCheck("GET /files/{name+}", "its signed download URL returns the same bytes"),
+    RouteCheck("POST /upload-urls", "upload through a signed upload URL; the file API sees it"),
+    RouteCheck("GET /read-file", "read the first line of the own data.txt"),
+    RouteCheck("DELETE /files/{name+}", "delete the files; a GET answers 404 file_not_found, the listing is empty"),
+    RouteCheck("DELETE /files", "a name no path can carry, stored with the user's own keys, is listed with an id that deletes it"),
+)
+
+
+def load_routes(api_file=API_FILE):
+    api = json.loads(Path(api_file).read_text())
+    return [f"{r['method']} {r['path']}" for r in api["routes"]]
+
+
+def plan(routes):
+    """(the checks to run, in order, for the routes api.json has; the routes no check knows)."""
+    known = {c.route for c in ROUTE_CHECKS}
+    return [c for c in ROUTE_CHECKS if c.route in routes], [r for r in routes if r not in known]
+
+
+# ---------------------------------------------------------------- report
+
+
+class Report:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, fn):
+        """Run one check; one line either way. Returns fn's value, or None when it failed."""
+        started = time.monotonic()
+        try:
+            value = fn()
+        except CheckFailed as error:
+            self._fail(name, str(error))
+            return None
+        except Exception as error:  # an SDK or network error: its type and a redacted message
+            self._fail(name, f"{type(error).__name__}: {error}")
+            return None
+        detail = value if isinstance(value, str) else ""
+        self.passed += 1
+        print(f"ok   {name} ({time.monotonic() - started:.1f} s){': ' + detail if detail else ''}", flush=True)
+        return value if value is not None else True
+
+    def fail(self, name, why):
+        self._fail(name, why)
+
+    def _fail(self, name, why):
+        self.failed += 1
+        print(f"FAIL {name}: {redact(why)}", flush=True)
+
+
+# ---------------------------------------------------------------- callers
+
+
+class Identity:
+    """A user's password, ID token, IdentityId and keys; its repr names the user only."""
+
+    def __init__(self, label, username):
+        self.label = label
+        self.username = username
+        self.password = "Sm0ke-" + secrets.token_urlsafe(18) + "!aA1"
+        self.token = None
+        self.identity_id = None
+        self.keys = None
+
+    def __repr__(self):
+        return f"<smoke user {self.label}>"
+
+    def boto_keys(self):
+        return {"aws_access_key_id": self.keys["AccessKeyId"], "aws_secret_access_key": self.keys["SecretKey"],
+                "aws_session_token": self.keys["SessionToken"]}
+
+
+@dataclass
+class Answer:
+    status: int
+    body: object  # parsed JSON, or text
+    headers: dict
+
+    def code(self):
+        return (self.body.get("error") or {}).get("code") if isinstance(self.body, dict) else None
+
+    def data(self):
+        return self.body.get("data") if isinstance(self.body, dict) else None
+
+    def brief(self):
+        return f"{self.status} {redact(json.dumps(self.body) if not isinstance(self.body, str) else self.body)}"
+
+
+def http(method, url, *, body=None, headers=None, timeout=60):
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read(), dict(response.headers.items())
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), dict(error.headers.items())
+
+
+def parse(raw):
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return raw.decode("utf-8", "replace")
+
+
+class Api:
+    def __init__(self, target):
+        self.target = target
+        self.base = target.api_url
+
+    def url(self, path, query=""):
+        return f"{self.base}{path}" + (f"?{query}" if query else "")
+
+    def call(self, method, path, signer, *, token_of=None, body=b"", headers=None, query=""):
+        """SigV4-signed (botocore's signer, service execute-api) with `signer`'s keys, sending the ID
+        token of `token_of` (default: the signer's own)."""
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        token_of = token_of or signer
+        all_headers = {"idToken": token_of.token, **(headers or {})}
+        request = AWSRequest(method=method, url=self.url(path, query), data=body, headers=all_headers)
+        keys = signer.keys
+        SigV4Auth(Credentials(keys["AccessKeyId"], keys["SecretKey"], keys["SessionToken"]),
+                  "execute-api", self.target.region).add_auth(request)
+        status, raw, response_headers = http(method, request.url, body=body or None, headers=dict(request.headers.items()))
+        return Answer(status, parse(raw), response_headers)
+
+    def unsigned(self, method, path):
+        status, raw, headers = http(method, self.url(path))
+        return Answer(status, parse(raw), headers)
+
+
+def file_path(name):
+    return "/files/" + quote(name, safe="/")
+
+
+def expect(answer, status, what, code=None):
+    if answer.status != status or (code is not None and answer.code() != code):
+        raise CheckFailed(f"{what}: expected {status}{' ' + code if code else ''}, got {answer.brief()}")
+    return answer
+
+
+# ---------------------------------------------------------------- the run
+
+
+class RoundTrip:
+    """The file API's round trip for one user, one method per route."""
+
+    def __init__(self, smoke, user):
+        self.api = smoke.api
+        self.user = user
+        run = smoke.run_id
+        self.run_id = run
+        self.names = {"binary": f"smoke/{run} {user.label} été.bin", "uploaded": f"smoke/{run}-{user.label}-via-url.txt",
+                      "data": "data.txt"}
+        self.uploaded_body = f"uploaded through a signed URL by run {run}\n".encode()
+
+    def call(self, method, path, **kwargs):
+        return self.api.call(method, path, self.user, **kwargs)
+
+    def put_file(self):
+        answer = self.call("PUT", file_path(self.names["binary"]), body=EVERY_BYTE,
+                           headers={"Content-Type": "application/octet-stream"})
+        expect(answer, 201, "PUT")
+        if (answer.data() or {}).get("size") != len(EVERY_BYTE):
+            raise CheckFailed(f"PUT answered size {(answer.data() or {}).get('size')}, sent {len(EVERY_BYTE)}")
+        return f"{len(EVERY_BYTE)} bytes"
+
+    def list_files(self):
+        answer = expect(self.call("GET", "/files", query="prefix=smoke"), 200, "GET /files")
+        names = [f.get("name") for f in (answer.data() or {}).get("files", [])]
+        if self.names["binary"] not in names:
+            raise CheckFailed(f"the uploaded file is not listed ({len(names)} names listed)")
+        return f"{len(names)} file(s) under smoke/"
+
+    def download(self):
+        answer = expect(self.call("GET", file_path(self.names["binary"])), 200, "GET /files/{name}")
+        url = (answer.data() or {}).get("url")
+        if not url:
+            raise CheckFailed("no signed URL in the answer")
+        status, raw, _ = http("GET", url)  # the URL as any HTTP client uses it: no AWS code
+        if status != 200 or raw != EVERY_BYTE:
+            raise CheckFailed(f"the signed URL answered {status} with {len(raw)} bytes, not the {len(EVERY_BYTE)} uploaded")
+        return "byte-identical"
+
+    def upload_url(self):
+        ask = json.dumps({"name": self.names["uploaded"], "size": len(self.uploaded_body), "contentType": "text/plain"}).encode()
+        answer = expect(self.call("POST", "/upload-urls", body=ask, headers={"Content-Type": "application/json"}),
+                        200, "POST /upload-urls")
+        data = answer.data() or {}
+        if not data.get("url"):
+            raise CheckFailed("no signed upload URL in the answer")
+        status, raw, _ = http("PUT", data["url"], body=self.uploaded_body, headers=data.get("headers") or {})
+        if status != 200:
+            raise CheckFailed(f"the signed upload URL answered {status}: {redact(raw[:200])}")
+        got = expect(self.call("GET", file_path(self.names["uploaded"])), 200, "GET of the uploaded file")
+        if (got.data() or {}).get("size") != len(self.uploaded_body):
+            raise CheckFailed(f"the file API sees size {(got.data() or {}).get('size')}, uploaded {len(self.uploaded_body)}")
+
+    def read_file(self):
+        line = f"smoke {self.run_id} {self.user.label} first line"
+        expect(self.call("PUT", file_path(self.names["data"]), body=f"{line}\nsecond line\n".encode(),
+                         headers={"Content-Type": "text/plain"}), 201, "PUT data.txt")
+        answer = expect(self.call("GET", "/read-file"), 200, "GET /read-file")
+        if answer.data() != line:
+            raise CheckFailed(f"read-file answered {answer.brief()}")
+
+    def delete_files(self):
+        for name in self.names.values():
+            expect(self.call("DELETE", file_path(name)), 204, f"DELETE {name}")
+        expect(self.call("GET", file_path(self.names["binary"])), 404, "GET after DELETE", "file_not_found")
+        listed = expect(self.call("GET", "/files", query="prefix=smoke"), 200, "GET /files after DELETE")
+        left = [f.get("name") for f in (listed.data() or {}).get("files", [])]
+        if left:
+            raise CheckFailed(f"{len(left)} file(s) still listed after DELETE")
+
+
+    def delete_by_id(self, smoke):
+        """A key the API's name rules refuse (`a//b`), put straight into S3 with the user's own keys
+        (as the browser can): the listing shows it with `addressable: false` and an id, and
+        `DELETE /files?id=` removes it."""
+        s3 = smoke.target.client("s3", **self.user.boto_keys())
+        stray = f"smoke/{self.run_id}-stray//{self.user.label}"
+        folder = f"{smoke.target.prefix}/{self.user.identity_id}/"
+        s3.put_object(Bucket=smoke.target.settings["S3_BUCKET"], Key=folder + stray, Body=b"stray")
+        listed = expect(self.call("GET", "/files", query="prefix=smoke"), 200, "GET /files with a stray name")
+        entry = next((f for f in (listed.data() or {}).get("files", []) if f.get("name") == stray), None)
+        if not entry or entry.get("addressable") is not False or not entry.get("id"):
+            raise CheckFailed("the stray name is not listed as addressable: false with an id")
+        expect(self.call("DELETE", "/files", query=f"id={entry['id']}"), 204, "DELETE /files?id=")
+        listed = expect(self.call("GET", "/files", query="prefix=smoke"), 200, "GET /files after DELETE by id")
+        if any(f.get("name") == stray for f in (listed.data() or {}).get("files", [])):
+            raise CheckFailed("the stray name is still listed after DELETE /files?id=")
+
+
+class Smoke:
+    def __init__(self, target, routes, report):
+        self.target = target
+        self.routes = routes
+        self.report = report
+        self.api = Api(target)
+        run = uuid.uuid4().hex[:10]
+        self.run_id = run
+        self.a = Identity("A", f"smoke-{run}-a")
+        self.b = Identity("B", f"smoke-{run}-b")
+        self.created_users = []
+
+    # -------- setup
+
+    def setup(self):
+        r = self.report
+        if not r.check("create two throw-away users", self.create_users):
+            return False
+        if not r.check("both users sign in (AdminInitiateAuth) and get ID tokens", self.sign_in):
+            return False
+        return bool(r.check("both exchange their ID tokens for their own identity-pool keys", self.exchange))
+
+    def create_users(self):
+        idp = self.target.client("cognito-idp")
+        for user in (self.a, self.b):
+            idp.admin_create_user(UserPoolId=self.target.settings["USER_POOL_ID"], Username=user.username,
+                                  MessageAction="SUPPRESS")
+            self.created_users.append(user)
+            idp.admin_set_user_password(UserPoolId=self.target.settings["USER_POOL_ID"], Username=user.username,
+                                        Password=user.password, Permanent=True)
+        return f"{self.a.username}, {self.b.username}"
+
+    def sign_in(self):
+        for user in (self.a, self.b):
+            user.token = self.target.sign_in(user.username, user.password)
+
+    def exchange(self):
+        for user in (self.a, self.b):
+            user.identity_id, user.keys = self.target.exchange(user.token)
+        if self.a.identity_id == self.b.identity_id:
+            raise CheckFailed("both users got the same IdentityId")
+        return f"A {self.a.identity_id}, B {self.b.identity_id}"
+
+    # -------- the routes
+
+    def routes_round_trip(self, user):
+        """Every route of api.json, in the order of ROUTE_CHECKS, by `user` with `user`'s own keys."""
+        checks, _ = plan(self.routes)
+        trip = RoundTrip(self, user)
+        steps = {
+            "PUT /files/{name+}": trip.put_file,
+            "GET /files": trip.list_files,
+            "GET /files/{name+}": trip.download,
+            "POST /upload-urls": trip.upload_url,
+            "GET /read-file": trip.read_file,
+            "DELETE /files/{name+}": trip.delete_files,
+            "DELETE /files": lambda: trip.delete_by_id(self),
+        }
+        for c in checks:
+            self.report.check(f"{user.label}: {c.route}: {c.title}", steps[c.route])
+
+    # -------- isolation
+
+    def isolation(self):
+        r = self.report
+        r.check("API Gateway refuses an unsigned call (403 Missing Authentication Token)", self.unsigned_refused)
+        r.check("the function refuses A's keys with B's token (403 identity_mismatch)", self.mixed_refused)
+        r.check("S3 refuses A's keys on B's folder (list, get, put) and allows A's own", self.s3_refuses_other_prefix)
+
+    def unsigned_refused(self):
+        answer = self.api.unsigned("GET", "/files")
+        message = answer.body.get("message") if isinstance(answer.body, dict) else None
+        if answer.status != 403 or message != "Missing Authentication Token":
+            raise CheckFailed(f"expected 403 Missing Authentication Token, got {answer.brief()}")
+
+    def mixed_refused(self):
+        expect(self.api.call("GET", "/files", self.a, token_of=self.b), 403, "A's keys + B's token", "identity_mismatch")
+
+    def s3_refuses_other_prefix(self):
+        from botocore.exceptions import ClientError
+
+        # B's own file first, through the API with B's keys: there is something to refuse.
+        expect(self.api.call("PUT", file_path("data.txt"), self.b, body=b"B's data\n", headers={"Content-Type": "text/plain"}),
+               201, "B's PUT")
+        s3 = self.target.client("s3", **self.a.boto_keys())
+        bucket, prefix = self.target.settings["S3_BUCKET"], self.target.prefix
+        own, other = f"{prefix}/{self.a.identity_id}/", f"{prefix}/{self.b.identity_id}/"
+        s3.list_objects_v2(Bucket=bucket, Prefix=own)  # allowed: the refusals below are not a broken setup
+        attempts = {
+            "list": lambda: s3.list_objects_v2(Bucket=bucket, Prefix=other),
+            "get": lambda: s3.get_object(Bucket=bucket, Key=other + "data.txt"),
+            "put": lambda: s3.put_object(Bucket=bucket, Key=other + "planted.txt", Body=b"x"),
+        }
+        for what, attempt in attempts.items():
+            try:
+                attempt()
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code")
+                if code != "AccessDenied":
+                    raise CheckFailed(f"{what} on B's folder: {code}, expected AccessDenied") from None
+            else:
+                raise CheckFailed(f"{what} on B's folder with A's keys succeeded")
+        return "AccessDenied x3"
+
+    # -------- the user check
+
+    def disabled_user(self):
+        ttl = self.target.user_check_ttl
+        self.report.check(f"a disabled user is refused within USER_CHECK_TTL_SECONDS ({ttl} s)", lambda: self._disabled(ttl))
+
+    def _disabled(self, ttl):
+        expect(self.api.call("GET", "/files", self.b), 200, "B before being disabled")  # B's verdict is cached now
+        self.target.client("cognito-idp").admin_disable_user(UserPoolId=self.target.settings["USER_POOL_ID"],
+                                                              Username=self.b.username)
+        disabled_at = time.monotonic()
+        deadline = disabled_at + ttl + SLACK_SECONDS
+        last = None
+        while time.monotonic() < deadline:
+            last = self.api.call("GET", "/files", self.b)
+            if last.status == 403 and last.code() == "user_disabled":
+                return f"refused after {time.monotonic() - disabled_at:.1f} s"
+            if last.status != 200:
+                raise CheckFailed(f"expected 200 until refused, then 403 user_disabled; got {last.brief()}")
+            time.sleep(0.5)
+        raise CheckFailed(f"still served {ttl + SLACK_SECONDS} s after being disabled (last: {last.brief() if last else '-'})")
+
+    # -------- cleanup: always
+
+    def cleanup(self):
+        r = self.report
+        ids = [u.identity_id for u in (self.a, self.b) if u.identity_id]
+        r.check("cleanup: every object version in both users' folders deleted", lambda: self.delete_objects(ids))
+        if ids:
+            r.check("cleanup: both identities deleted (DeleteIdentities)", lambda: self.delete_identities(ids))
+        if self.created_users:
+            r.check("cleanup: the users deleted (AdminDeleteUser)", self.delete_users)
+        r.check("nothing left: no object version, identity or user of this run is listed", lambda: self.nothing_left(ids))
+
+    def _versions(self, s3, prefix):
+        keys = []
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=self.target.settings["S3_BUCKET"], Prefix=prefix):
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                keys.append({"Key": v["Key"], "VersionId": v["VersionId"]})
+        return keys
+
+    def delete_objects(self, ids):
+        s3 = self.target.client("s3")
+        removed = 0
+        for identity_id in ids:
+            keys = self._versions(s3, f"{self.target.prefix}/{identity_id}/")
+            for start in range(0, len(keys), 1000):
+                result = s3.delete_objects(Bucket=self.target.settings["S3_BUCKET"],
+                                           Delete={"Objects": keys[start:start + 1000], "Quiet": True})
+                if result.get("Errors"):
+                    raise CheckFailed(f"{len(result['Errors'])} version(s) not deleted: {result['Errors'][0].get('Code')}")
+            removed += len(keys)
+        return f"{removed} version(s) and delete marker(s)"
+
+    def delete_identities(self, ids):
+        result = self.target.client("cognito-identity").delete_identities(IdentityIdsToDelete=ids)
+        if result.get("UnprocessedIdentityIds"):
+            raise CheckFailed(f"not deleted: {result['UnprocessedIdentityIds']}")
+
+    def delete_users(self):
+        idp = self.target.client("cognito-idp")
+        for user in list(self.created_users):
+            idp.admin_delete_user(UserPoolId=self.target.settings["USER_POOL_ID"], Username=user.username)
+            self.created_users.remove(user)
+
+    def nothing_left(self, ids):
+        s3 = self.target.client("s3")
+        left = []
+        for identity_id in ids:
+            versions = self._versions(s3, f"{self.target.prefix}/{identity_id}/")
+            if versions:
+                left.append(f"{len(versions)} object version(s) under {identity_id}")
+        listed = set()
+        identity = self.target.client("cognito-identity")
+        token = None
+        while True:
+            page = identity.list_identities(IdentityPoolId=self.target.settings["IDENTITY_POOL_ID"], MaxResults=60,
+                                            **({"NextToken": token} if token else {}))
+            listed.update(i["IdentityId"] for i in page.get("Identities", []))
+            token = page.get("NextToken")
+            if not token:
+                break
+        left += [f"identity {i}" for i in ids if i in listed]
+        idp = self.target.client("cognito-idp")
+        for user in (self.a, self.b):
+            try:
+                idp.admin_get_user(UserPoolId=self.target.settings["USER_POOL_ID"], Username=user.username)
+                left.append(f"user {user.username}")
+            except idp.exceptions.UserNotFoundException:
+                pass
+        if left:
+            raise CheckFailed("left behind: " + "; ".join(left))
+        return f"{len(ids)} folders, {len(ids)} identities and 2 users checked"
+
+
+def _terminate(signum, _frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--target", choices=("auto", "deploy", "local"), default=os.environ.get("SMOKE_TARGET") or "auto")
+    parser.add_argument("--outputs", type=Path, default=targets.DEPLOY_OUTPUTS)
+    parser.add_argument("--local-env", type=Path, default=targets.LOCAL_STACK_ENV)
+    parser.add_argument("--api-file", type=Path, default=API_FILE)
+    parser.add_argument("--plan-only", action="store_true", help="print the route checks and exit (no AWS call)")
+    args = parser.parse_args(argv)
+
+    routes = load_routes(args.api_file)
+    checks, unknown = plan(routes)
+    if args.plan_only:
+        for c in checks:
+            print(f"route {c.route}: {c.title}")
+        for route in unknown:
+            print(f"FAIL {route}: api.json has this route and the smoke check has no check for it")
+        return 1 if unknown else 0
+
+    try:
+        target = targets.load(args.target, outputs=args.outputs, local_env=args.local_env)
+    except targets.SettingsError as error:
+        print(f"smoke: {error}", file=sys.stderr)
+        return 2
+    print(f"smoke: {target.kind} stack ({targets._rel(target.source)}), API {target.api_url}, "
+          f"{len(routes)} routes, user check TTL {target.user_check_ttl} s", flush=True)
+
+    signal.signal(signal.SIGTERM, _terminate)
+    started = time.monotonic()
+    report = Report()
+    smoke = Smoke(target, routes, report)
+    try:
+        for route in unknown:  # reported first, and the rest still runs
+            report.fail(route, "api.json has this route and the smoke check has no check for it (infra/deploy/smoke.py ROUTE_CHECKS)")
+        if smoke.setup():
+            smoke.routes_round_trip(smoke.a)
+            smoke.routes_round_trip(smoke.b)
+            smoke.isolation()
+            smoke.disabled_user()  # last: B cannot call afterwards
+    except KeyboardInterrupt:
+        report.fail("run", "interrupted; cleaning up")
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the cleanup finish
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        smoke.cleanup()
+    print(f"smoke: {report.passed} passed, {report.failed} failed ({target.kind}, {time.monotonic() - started:.0f} s)")
+    return 1 if report.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
