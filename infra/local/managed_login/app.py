@@ -29,7 +29,6 @@ from moto.cognitoidp.models import cognitoidp_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from . import oauth, pages
-from .revocation import STORE
 
 REGION = "us-east-1"
 SESSION_COOKIE = "cognito"  # Cognito's own cookie names on the domain
@@ -57,8 +56,12 @@ class ManagedLogin(AuthorizationServer):
         super().__init__(query_client=self._query_client, save_token=lambda token, request: None)
 
     # ------------------------------------------------------------------ moto's state
+    @staticmethod
+    def backend():
+        return cognitoidp_backends[DEFAULT_ACCOUNT_ID][REGION]
+
     def pool(self):
-        backend = cognitoidp_backends[DEFAULT_ACCOUNT_ID][REGION]
+        backend = self.backend()
         entry = backend.user_pool_domains.get(self.domain)
         return backend.user_pools.get(entry.user_pool_id) if entry else None
 
@@ -67,10 +70,10 @@ class ManagedLogin(AuthorizationServer):
         moto_client = pool.clients.get(client_id) if pool and client_id else None
         return oauth.Client(moto_client) if moto_client else None
 
-    def refresh_record(self, token, include_signed_out=False):
+    def refresh_record(self, token):
         pool = self.pool()
         entry = pool.refresh_tokens.get(token) if pool and token else None
-        if entry is None:  # unknown, or globally signed out (moto keeps the key with None)
+        if entry is None:  # unknown, or revoked (moto keeps the key with None)
             return None
         with self.state.lock:
             meta = self.state.refresh_meta.get(token)
@@ -311,7 +314,7 @@ def user_info(pool, access_token):
     scopes = scope_to_list(claims.get("scope") or "") or []
     if (claims.get("token_use") != "access" or claims.get("iss") != f"https://cognito-idp.{REGION}.amazonaws.com/{pool.id}"
             or not isinstance(claims.get("exp"), int) or claims["exp"] <= time.time() or "openid" not in scopes
-            or access_token not in pool.access_tokens or STORE.is_revoked(claims.get("origin_jti"))):
+            or access_token not in pool.access_tokens):  # revocation and sign-out drop it there
         return None
     user = next((u for u in pool.users.values() if u.id == claims.get("sub")), None)
     if user is None or not user.enabled:

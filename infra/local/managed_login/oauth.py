@@ -23,9 +23,9 @@ from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode
+from moto_ext import revocation
 
 from . import tokens
-from .revocation import STORE
 
 # Cognito: "Must be pre-registered ... and must be enabled for federation"; the scopes a client
 # may allow; phone, email and profile "can only be requested if openid scope is also requested".
@@ -289,8 +289,14 @@ class RefreshGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
     def authenticate_refresh_token(self, refresh_token):
+        # The refresh flows' own check (moto_ext/revocation.py): revoked by /oauth2/revoke,
+        # RevokeToken or a global sign-out, unknown, or another client's: invalid_grant.
+        try:
+            revocation.check_refresh(self.server.pool(), self.request.client.client_id, refresh_token)
+        except revocation.Refused:
+            return None
         record = self.server.refresh_record(refresh_token)
-        if record is None or STORE.is_revoked(record.origin_jti):
+        if record is None:
             return None
         if user_principal(self.server.pool(), record.username) is None:
             return None  # invalid_grant: user disabled or deleted
@@ -332,8 +338,22 @@ class TokenGrant(grants.ImplicitGrant):
         return 302, "", [("Location", add_params_to_uri(redirect_uri, params, fragment=True))]
 
 
+# /oauth2/revoke's answer to each refusal of the shared revocation (moto_ext/revocation.py); the
+# client was authenticated before (authlib), so the client refusals are only a second look.
+REVOKE_ERRORS = {
+    "invalid_request": InvalidRequestError,
+    "unknown_client": InvalidClientError,
+    "invalid_client_secret": InvalidClientError,
+    "other_client": InvalidGrantError,  # RFC 7009 (authlib's rule); nothing is revoked
+    "revocation_disabled": InvalidRequestError,
+    "not_a_refresh_token": UnsupportedTokenTypeError,
+}
+
+
 class Revocation(RevocationEndpoint):
-    """`/oauth2/revoke`: refresh tokens only; 200 for a token it does not know."""
+    """`/oauth2/revoke`: refresh tokens only; 200 for a token it does not know. The revocation is
+    RevokeToken's (moto_ext/revocation.py, moto's refresh-token map): the refresh flows of both the
+    API and this domain refuse the token afterwards, and its access tokens are dropped."""
 
     CLIENT_AUTH_METHODS = ["client_secret_basic", "none"]
 
@@ -348,13 +368,15 @@ class Revocation(RevocationEndpoint):
         value = request.form["token"]
         if looks_like_jwt(value):
             raise UnsupportedTokenTypeError()  # an access or ID token is not a refresh token
-        record = self.server.refresh_record(value, include_signed_out=True)
-        if record is not None and not record.check_client(client):
-            raise InvalidGrantError()
-        return record
+        return value
 
-    def revoke_token(self, record, request):
-        STORE.revoke(record.origin_jti)
+    def revoke_token(self, token, request):
+        client = request.client
+        try:
+            revocation.revoke(self.server.backend(), client.client_id,
+                              client.moto.secret if client.confidential else None, token)
+        except revocation.Refused as refused:
+            raise REVOKE_ERRORS[refused.reason]() from None
 
 
 def looks_like_jwt(value):

@@ -480,6 +480,30 @@ describe('refresh, userInfo, revocation, sign-out', () => {
     assert.equal(await raw.text(), '');
   });
 
+  it('one revocation for the domain and the API: /oauth2/revoke stops REFRESH_TOKEN_AUTH, RevokeToken stops the refresh_token grant', async () => {
+    const auth = oidc.ClientSecretBasic(SERVER_CLIENT.secret);
+    const config = withRevocation(serverConfig, SERVER_CLIENT, auth);
+    // InitiateAuth, unsigned as the SDKs send it, with the confidential client's SECRET_HASH.
+    const apiRefresh = (refreshToken) => idp('InitiateAuth', { ClientId: SERVER_CLIENT.id, AuthFlow: 'REFRESH_TOKEN_AUTH',
+      AuthParameters: { REFRESH_TOKEN: refreshToken, SECRET_HASH: secretHash(SERVER_CLIENT.secret, SERVER_CLIENT.id, 'admin') } }, { signed: false });
+
+    const viaDomain = (await codeFlow(serverConfig)).tokens;
+    assert.equal((await apiRefresh(viaDomain.refresh_token)).status, 200, 'the API refreshes a managed-login refresh token');
+    await oidc.tokenRevocation(config, viaDomain.refresh_token);
+    const refused = await apiRefresh(viaDomain.refresh_token);
+    assert.deepEqual([refused.status, refused.type, refused.json.message], [400, 'NotAuthorizedException', 'Refresh Token has been revoked'],
+      'REFRESH_TOKEN_AUTH after /oauth2/revoke');
+
+    const viaApi = (await codeFlow(serverConfig)).tokens;
+    assert.ok((await oidc.refreshTokenGrant(serverConfig, viaApi.refresh_token)).id_token, 'the domain refreshes before');
+    const revoked = await idp('RevokeToken', { ClientId: SERVER_CLIENT.id, ClientSecret: SERVER_CLIENT.secret, Token: viaApi.refresh_token }, { signed: false });
+    assert.deepEqual([revoked.status, revoked.json], [200, {}], 'RevokeToken');
+    assert.deepEqual(await refusal(oidc.refreshTokenGrant(serverConfig, viaApi.refresh_token)), { error: 'invalid_grant', status: 400 },
+      'the refresh_token grant after RevokeToken');
+    const info = await fetch(`${LOGIN}/oauth2/userInfo`, { headers: { authorization: `Bearer ${viaApi.access_token}` } });
+    assert.equal(info.status, 401, 'userInfo with an access token of the revoked refresh token');
+  });
+
   it('revoke refuses: an access token (unsupported_token_type), no token (invalid_request), a wrong secret (401 invalid_client)', async () => {
     const { tokens } = await codeFlow(serverConfig);
     const revoke = async (body, secret = SERVER_CLIENT.secret) => {
