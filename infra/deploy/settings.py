@@ -74,6 +74,13 @@ class Target:
         return int(self.settings.get("USER_CHECK_TTL_SECONDS") or FUNCTION_DEFAULTS["USER_CHECK_TTL_SECONDS"])
 
     @property
+    def client_id(self):
+        """The app client the tools sign in with: the public one. A deployment's output names it
+        alone; the local stack's USER_POOL_CLIENT_ID lists every client the function accepts
+        (comma-separated, as the CDK app sets it on the function), the public one first."""
+        return self.settings["USER_POOL_CLIENT_ID"].split(",")[0].strip()
+
+    @property
     def provider(self):
         """The Logins key of the identity pool: the user pool's provider name."""
         return f"cognito-idp.{self.region}.amazonaws.com/{self.settings['USER_POOL_ID']}"
@@ -81,7 +88,7 @@ class Target:
     def sign_in(self, username, password):
         """A user's ID token: AdminInitiateAuth (ADMIN_USER_PASSWORD_AUTH) with the administrator's keys."""
         result = self.client("cognito-idp").admin_initiate_auth(
-            UserPoolId=self.settings["USER_POOL_ID"], ClientId=self.settings["USER_POOL_CLIENT_ID"],
+            UserPoolId=self.settings["USER_POOL_ID"], ClientId=self.client_id,
             AuthFlow="ADMIN_USER_PASSWORD_AUTH", AuthParameters={"USERNAME": username, "PASSWORD": password},
         )
         if "AuthenticationResult" not in result:

@@ -215,9 +215,6 @@ def provision(endpoint, state_dir, gateway_port, login_port, secret):
         "WEB_SERVER_LOGOUT_URL": web_server["LogoutURLs"][0],
     }
     fixtures_env = {
-        # The app client tests mint tokens with (AdminInitiateAuth): the public one alone. Readers
-        # that merge both files (tests/support, the canary) see it instead of stack.env's list.
-        "USER_POOL_CLIENT_ID": client_id,
         "FIXTURE_AWS_ACCESS_KEY_ID": fixture_key[0],
         "FIXTURE_AWS_SECRET_ACCESS_KEY": fixture_key[1],
         "ADMIN_PASSWORD": PASSWORDS["admin"],

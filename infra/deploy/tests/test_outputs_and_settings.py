@@ -66,18 +66,20 @@ def test_the_script_writes_outputs_json_owner_only_and_settings_load_it(tmp_path
     assert target.api_url == "https://abc123.execute-api.eu-west-1.amazonaws.com/v1"
     assert (target.prefix, target.user_check_ttl) == ("cognito-test", 60)
     assert target.provider == CDK_OUTPUTS["UserPoolProviderName"]
+    assert target.client_id == "client123"
 
 
 def test_auto_prefers_a_deployment_and_falls_back_to_the_local_stack(tmp_path):
     local_env, fixtures = tmp_path / "stack.env", tmp_path / "fixtures.env"
     local_env.write_text("# local\nAWS_REGION=us-east-1\nAWS_ENDPOINT_URL=http://127.0.0.1:5055\nACCOUNT_ID=123456789012\n"
-                         "USER_POOL_ID=us-east-1_x\nUSER_POOL_CLIENT_ID=c\nIDENTITY_POOL_ID=us-east-1:p\nS3_BUCKET=b\n"
+                         "USER_POOL_ID=us-east-1_x\nUSER_POOL_CLIENT_ID=c,confidential\nIDENTITY_POOL_ID=us-east-1:p\nS3_BUCKET=b\n"
                          "API_URL=http://127.0.0.1:5056/v1\n")
     fixtures.write_text("FIXTURE_AWS_ACCESS_KEY_ID=AKIA1\nFIXTURE_AWS_SECRET_ACCESS_KEY=s\n")
     missing = tmp_path / "none.json"
     local = targets.load("auto", outputs=missing, local_env=local_env, fixtures_env=fixtures)
     assert (local.kind, local.endpoint, local.user_check_ttl, local.prefix) == ("local", "http://127.0.0.1:5055", 60, "cognito-test")
     assert local.admin_keys == {"aws_access_key_id": "AKIA1", "aws_secret_access_key": "s"}
+    assert local.client_id == "c", "the public client, first of the clients the function accepts"
     deployed = tmp_path / "outputs.json"
     outputs.write(outputs.settings_from_outputs("ReadFileStack", CDK_OUTPUTS), deployed)
     assert targets.load("auto", outputs=deployed, local_env=local_env, fixtures_env=fixtures).kind == "deploy"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from support import (ENV, NotRunning, auth_result, control, jwt_parts, make_client, presigner, settings, sign_rs256,
-                     unique)
+from support import (ENV, NotRunning, auth_result, control, jwt_parts, make_client, presigner, public_client_id, settings,
+                     sign_rs256, unique)
 
 
 def pytest_sessionstart(session):
@@ -60,7 +60,7 @@ def fresh_token(admin):
     passwords = {"admin": ENV["ADMIN_PASSWORD"], "user": ENV["USER_PASSWORD"]}
 
     def mint(user="admin", kind="IdToken"):
-        pool, client = ENV["USER_POOL_ID"], ENV["USER_POOL_CLIENT_ID"]
+        pool, client = ENV["USER_POOL_ID"], public_client_id()
         return auth_result(admin["cognito-idp"], pool, client, user, passwords[user])[kind]
 
     return mint

@@ -24,6 +24,12 @@ PREFIX = "cognito-test"
 ENV = {}  # stack.env + fixtures.env, loaded by conftest.pytest_sessionstart
 
 
+def public_client_id():
+    """The app client the canary signs in with: the public one, first of USER_POOL_CLIENT_ID (the
+    stack lists every client whose tokens the function accepts, as the CDK app sets it)."""
+    return ENV["USER_POOL_CLIENT_ID"].split(",")[0]
+
+
 def make_client(service, access_key=None, secret_key=None, session_token=None):
     """A boto3 client on the local stack (default: the fixture principal's keys). No retries, so
     injected faults are seen as they are."""

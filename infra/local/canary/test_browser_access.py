@@ -9,7 +9,7 @@ import urllib.request
 
 import boto3
 import pytest
-from support import ENV, error_of, make_client
+from support import ENV, error_of, make_client, public_client_id
 
 ORIGIN = "http://localhost:3000"  # api.json's frontend origin; the bucket's CORS rule names it
 BUCKET = "read-file-local"
@@ -42,7 +42,7 @@ def test_cognito_answers_any_origins_preflight_like_its_public_endpoints():
 
 
 def test_cognito_answers_carry_cors_headers_the_sdk_needs_to_read_errors():
-    body = json.dumps({"ClientId": ENV["USER_POOL_CLIENT_ID"].split(",")[0], "AuthFlow": "USER_PASSWORD_AUTH",
+    body = json.dumps({"ClientId": public_client_id(), "AuthFlow": "USER_PASSWORD_AUTH",
                        "AuthParameters": {"USERNAME": "admin", "PASSWORD": "wrong-Password-1"}}).encode()
     status, headers, answer = http("POST", "/", {
         "Origin": ORIGIN, "Content-Type": "application/x-amz-json-1.1",
@@ -107,7 +107,7 @@ def test_the_app_client_allows_exactly_its_explicit_auth_flows(admin):
         assert idp.admin_initiate_auth(UserPoolId=pool, ClientId=client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
                                        AuthParameters=params)["AuthenticationResult"]["IdToken"]
         # The provisioned client, like the CDK app's: SRP, admin password auth, refresh; no USER_PASSWORD_AUTH.
-        assert error_of(make_client("cognito-idp").initiate_auth, ClientId=ENV["USER_POOL_CLIENT_ID"].split(",")[0],
+        assert error_of(make_client("cognito-idp").initiate_auth, ClientId=public_client_id(),
                         AuthFlow="USER_PASSWORD_AUTH", AuthParameters=params) == ("InvalidParameterException", 400)
     finally:
         idp.delete_user_pool_client(UserPoolId=pool, ClientId=client_id)
@@ -122,7 +122,7 @@ def srp_client(user, password, client_id=None):
     unsigned = boto3.client("cognito-idp", region_name=ENV["AWS_REGION"], endpoint_url=ENV["AWS_ENDPOINT_URL"],
                             config=Config(signature_version=UNSIGNED, retries={"total_max_attempts": 1}))
     return AWSSRP(username=user, password=password, pool_id=ENV["USER_POOL_ID"],
-                  client_id=client_id or ENV["USER_POOL_CLIENT_ID"].split(",")[0], client=unsigned)
+                  client_id=client_id or public_client_id(), client=unsigned)
 
 
 @pytest.mark.parametrize("user", ["admin", "user"])

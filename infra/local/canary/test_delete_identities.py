@@ -3,7 +3,7 @@ the identity leaves ListIdentities, its IdentityId is refused by GetCredentialsF
 same login's next GetId creates a new identity, as Cognito does. A throw-away user, deleted after."""
 
 import pytest
-from support import auth_result, error_of, make_client, unique
+from support import auth_result, error_of, make_client, public_client_id, unique
 
 PASSWORD = "Canary-Delete-Identity-1!"
 
@@ -14,7 +14,7 @@ def throwaway(admin, env):
     name = unique("delete-identity")
     idp.admin_create_user(UserPoolId=pool, Username=name, MessageAction="SUPPRESS")
     idp.admin_set_user_password(UserPoolId=pool, Username=name, Password=PASSWORD, Permanent=True)
-    yield lambda: auth_result(idp, pool, env["USER_POOL_CLIENT_ID"], name, PASSWORD)["IdToken"]
+    yield lambda: auth_result(idp, pool, public_client_id(), name, PASSWORD)["IdToken"]
     idp.admin_delete_user(UserPoolId=pool, Username=name)
 
 

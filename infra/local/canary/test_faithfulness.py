@@ -10,7 +10,7 @@ import json
 import time
 
 import pytest
-from support import auth_result, error_of, jwt_parts, make_client, render_policy, sign_rs256, unique
+from support import auth_result, error_of, jwt_parts, make_client, public_client_id, render_policy, sign_rs256, unique
 
 # ---------------------------------------------------------------- resource wildcards
 
@@ -168,7 +168,7 @@ def pool_user(admin, env):
         idp.admin_create_user(UserPoolId=pool, Username=name, MessageAction="SUPPRESS")
         idp.admin_set_user_password(UserPoolId=pool, Username=name, Password=password, Permanent=True)
         names.append(name)
-        return name, password, auth_result(idp, pool, env["USER_POOL_CLIENT_ID"], name, password)["IdToken"]
+        return name, password, auth_result(idp, pool, public_client_id(), name, password)["IdToken"]
 
     yield make
     for name in names:
@@ -243,7 +243,7 @@ def test_globally_signed_out_users_old_token_gets_no_credentials(
                     Logins=old_logins) == ("NotAuthorizedException", 400)
     assert error_of(identity.get_credentials_for_identity, IdentityId=identity_id,
                     Logins=old_logins) == ("NotAuthorizedException", 400)
-    new_logins = {provider: auth_result(idp, pool, env["USER_POOL_CLIENT_ID"], name, password)["IdToken"]}
+    new_logins = {provider: auth_result(idp, pool, public_client_id(), name, password)["IdToken"]}
     assert identity.get_id(IdentityPoolId=env["IDENTITY_POOL_ID"], Logins=new_logins)["IdentityId"] == identity_id
     assert identity.get_credentials_for_identity(IdentityId=identity_id, Logins=new_logins)["Credentials"]
 

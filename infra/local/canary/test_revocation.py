@@ -12,7 +12,7 @@ import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from support import ENV, auth_result, unique
+from support import ENV, auth_result, public_client_id, unique
 
 FLOWS = ["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
@@ -43,7 +43,7 @@ def clients(admin):
 
 def sign_in(admin, client=None, user="admin"):
     """A fresh session (AuthenticationResult) of `user` on `client` (default: the page's client)."""
-    client_id = client["ClientId"] if client else ENV["USER_POOL_CLIENT_ID"].split(",")[0]
+    client_id = client["ClientId"] if client else public_client_id()
     password = ENV["ADMIN_PASSWORD"] if user == "admin" else ENV["USER_PASSWORD"]
     parameters = {"USERNAME": user, "PASSWORD": password}
     if client and client.get("ClientSecret"):
@@ -59,7 +59,7 @@ def secret_hash(client, user):
 
 
 def refresh(public, token, client=None, user="admin"):
-    client_id = client["ClientId"] if client else ENV["USER_POOL_CLIENT_ID"].split(",")[0]
+    client_id = client["ClientId"] if client else public_client_id()
     parameters = {"REFRESH_TOKEN": token}
     if client and client.get("ClientSecret"):
         parameters["SECRET_HASH"] = secret_hash(client, user)
@@ -78,7 +78,7 @@ def refused(call, *secrets, **kwargs):
 
 
 def page_client_id():
-    return ENV["USER_POOL_CLIENT_ID"].split(",")[0]
+    return public_client_id()
 
 
 def test_a_revoked_refresh_token_no_longer_refreshes_in_either_flow(admin, public):

@@ -89,6 +89,13 @@ impl Stack {
             .unwrap_or_else(|| panic!("{key} is missing from .local/*.env"))
     }
 
+    /// The app client tests sign in with: the public one, first of `USER_POOL_CLIENT_ID` (the stack
+    /// lists every client whose tokens the function accepts, as the CDK app sets it).
+    pub fn public_client_id(&self) -> &str {
+        let clients = self.var("USER_POOL_CLIENT_ID");
+        clients.split(',').next().unwrap_or(clients).trim()
+    }
+
     /// The Lambda's configuration as the stack wrote it, with `overrides` on top.
     pub fn config_with(&self, overrides: &[(&str, &str)]) -> Config {
         let vars = &self.vars;
@@ -148,7 +155,7 @@ impl Stack {
             .await
             .admin_initiate_auth()
             .user_pool_id(self.var("USER_POOL_ID"))
-            .client_id(self.var("USER_POOL_CLIENT_ID"))
+            .client_id(self.public_client_id())
             .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::AdminUserPasswordAuth)
             .auth_parameters("USERNAME", username)
             .auth_parameters("PASSWORD", password)
