@@ -29,6 +29,13 @@ OUTPUT_KEYS = {
     "ApiUrl": "API_URL",
     "AllowedOrigin": "ALLOWED_ORIGIN",
     "UserCheckTtlSeconds": "USER_CHECK_TTL_SECONDS",
+    # The managed login and the server-side frontend's app client (infra/lib/managed-login.ts); its
+    # secret is never an output (examples/nextjs/README.md says how to read it).
+    "OidcDiscoveryUrl": "OIDC_DISCOVERY_URL",
+    "ManagedLoginUrl": "MANAGED_LOGIN_URL",
+    "WebServerClientId": "WEB_SERVER_CLIENT_ID",
+    "WebServerCallbackUrl": "WEB_SERVER_CALLBACK_URL",
+    "WebServerLogoutUrl": "WEB_SERVER_LOGOUT_URL",
 }
 
 

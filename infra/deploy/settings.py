@@ -7,6 +7,9 @@
   API_URL, ALLOWED_ORIGIN            as in .local/stack.env (infra/local/README.md)
   S3_PREFIX, USER_CHECK_TTL_SECONDS  the function's settings (the local stack leaves them at the
                                      function's defaults, cognito-test and 60)
+  OIDC_DISCOVERY_URL, MANAGED_LOGIN_URL, WEB_SERVER_CLIENT_ID, WEB_SERVER_CALLBACK_URL,
+  WEB_SERVER_LOGOUT_URL              the managed login and the server-side frontend's app client (its
+                                     secret, WEB_SERVER_CLIENT_SECRET in stack.env, stays in Cognito)
   STACK_NAME                         the CloudFormation stack
 
 It holds no secret: ids, names and URLs only. The deployment's administrator keys are the caller's

@@ -17,6 +17,11 @@ CDK_OUTPUTS = {
     "ApiId": "abc123", "ApiUrl": "https://abc123.execute-api.eu-west-1.amazonaws.com/v1/", "AllowedOrigin": "https://app.example.com",
     "UserCheckTtlSeconds": "60", "ReadFileUrl": "https://abc123.execute-api.eu-west-1.amazonaws.com/v1/read-file",
     "UserPoolProviderName": "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC",
+    "ManagedLoginUrl": "https://read-file-x.auth.eu-west-1.amazoncognito.com",
+    "OidcIssuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC",
+    "OidcDiscoveryUrl": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC/.well-known/openid-configuration",
+    "WebServerClientId": "webclient456", "WebServerCallbackUrl": "https://app.example.com/api/auth/callback/cognito",
+    "WebServerLogoutUrl": "https://app.example.com/",
 }
 
 
@@ -27,23 +32,28 @@ def test_outputs_become_the_local_stacks_keys():
         "IDENTITY_POOL_ID": "eu-west-1:0000-1111", "S3_BUCKET": "readfilestack-databucket-x", "S3_PREFIX": "cognito-test",
         "API_ID": "abc123", "API_URL": "https://abc123.execute-api.eu-west-1.amazonaws.com/v1",
         "ALLOWED_ORIGIN": "https://app.example.com", "USER_CHECK_TTL_SECONDS": "60", "STACK_NAME": "ReadFileStack",
+        "OIDC_DISCOVERY_URL": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC/.well-known/openid-configuration",
+        "MANAGED_LOGIN_URL": "https://read-file-x.auth.eu-west-1.amazoncognito.com", "WEB_SERVER_CLIENT_ID": "webclient456",
+        "WEB_SERVER_CALLBACK_URL": "https://app.example.com/api/auth/callback/cognito", "WEB_SERVER_LOGOUT_URL": "https://app.example.com/",
     }
 
 
 def test_every_key_the_local_stack_env_has_is_there_except_the_emulators_own():
     """.local/stack.env's keys (infra/local/provision.py writes them) minus the endpoint and the
-    Lambda principal's keys, which a deployment does not have."""
+    Lambda principal's keys, which a deployment does not have, and the confidential client's secret,
+    which is never an output."""
     provision = (targets.ROOT / "infra" / "local" / "provision.py").read_text()
     block = provision[provision.index("stack_env = {"):provision.index("fixtures_env = {")]
     local_keys = set(re.findall(r'"([A-Z_]+)":', block))
     assert local_keys, "provision.py's stack_env keys were found"
     deploy_keys = set(outputs.settings_from_outputs("S", CDK_OUTPUTS))
-    assert local_keys - deploy_keys == {"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    assert local_keys - deploy_keys == {"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "WEB_SERVER_CLIENT_SECRET"}
 
 
 def test_the_stack_declares_every_output_the_file_needs():
-    stack_ts = (targets.ROOT / "infra" / "lib" / "read-file-stack.ts").read_text()
-    declared = set(re.findall(r"new CfnOutput\(this, '([A-Za-z0-9]+)'", stack_ts))
+    lib = targets.ROOT / "infra" / "lib"
+    sources = (lib / "read-file-stack.ts").read_text() + (lib / "managed-login.ts").read_text()
+    declared = set(re.findall(r"new CfnOutput\((?:this|stack), '([A-Za-z0-9]+)'", sources))
     assert set(outputs.OUTPUT_KEYS) <= declared, set(outputs.OUTPUT_KEYS) - declared
 
 
