@@ -14,3 +14,4 @@ mod many_per_environment;
 mod read_file;
 mod signer_path;
 mod token_verification;
+mod uploads;
