@@ -141,6 +141,8 @@ async fn the_handler_degrades_cleanly_and_recovers() {
     faults.clear();
     on_the_signer_path_stale_keys_and_a_lost_identity_are_retried_once(&faults).await;
     faults.clear();
+    a_move_that_fails_half_way_leaves_the_source(&faults).await;
+    faults.clear();
 }
 
 async fn stack_stopped_mid_run_then_back() {
@@ -556,4 +558,69 @@ async fn on_the_signer_path_stale_keys_and_a_lost_identity_are_retried_once(faul
     expect(&response, 200, "ok", "lost identity, signer path");
     assert_eq!(cold.calls_since(&before, GET_ID), 1);
     assert_eq!(cold.calls_since(&before, EXCHANGE), 2);
+}
+
+/// `POST /moves` is a copy, then the source's removal: S3 failing the copy leaves the source as it
+/// was and writes no target; S3 failing the removal answers the error with both names present,
+/// and the move repeated finishes it.
+async fn a_move_that_fails_half_way_leaves_the_source(faults: &FaultGuard) {
+    let app = TestApp::spawn().await;
+    let stack = stack();
+    let user = stack.new_user("move-fault").await;
+    let token = stack.token(&user.username, &user.password).await;
+    let put = app
+        .put(&support::file_path("src.txt"), &token, b"keep me", &[])
+        .await;
+    assert_eq!(put.0, 201, "{}", put.1);
+    let exists = |name: &'static str| {
+        let (app, token) = (&app, &token);
+        async move { app.get(&support::file_path(name), token).await.0 == 200 }
+    };
+    let body = json!({"from": "src.txt", "to": "dst.txt"})
+        .to_string()
+        .into_bytes();
+    let moving = || {
+        support::request_with_body(
+            "POST",
+            "/moves",
+            &[("idToken", token.as_str())],
+            body.clone(),
+        )
+    };
+
+    faults
+        .inject(json!({"target": "s3:CopyObject", "kind": "error", "status": 500}))
+        .await;
+    expect(
+        &send(&app, moving()).await.0,
+        502,
+        "upstream_error",
+        "copy fails",
+    );
+    faults.clear();
+    assert!(exists("src.txt").await, "the source is intact");
+    assert!(!exists("dst.txt").await, "no target was written");
+
+    faults
+        .inject(json!({"target": "s3:DeleteObject", "kind": "error", "status": 500}))
+        .await;
+    expect(
+        &send(&app, moving()).await.0,
+        502,
+        "upstream_error",
+        "removal fails",
+    );
+    faults.clear();
+    assert!(
+        exists("src.txt").await && exists("dst.txt").await,
+        "both names are there"
+    );
+
+    let (response, _) = send(&app, moving()).await;
+    assert_eq!(
+        response.status(),
+        200,
+        "the move repeated replaces the copy and finishes"
+    );
+    assert!(!exists("src.txt").await && exists("dst.txt").await);
 }
