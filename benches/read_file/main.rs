@@ -191,7 +191,7 @@ async fn run() -> Result<(), BoxError> {
         "a {} MiB upload through presigned part URLs against a direct multipart upload (i)...",
         upload::size()? >> 20
     );
-    let upload_throughput = upload::measure(&warm_app, &target.token, &limit.direct()).await?;
+    let upload_throughput = upload::measure(&target.token, &limit.direct()).await?;
 
     eprintln!("counting upstream calls at steady state (e)...");
     let steady_users = &users[..STEADY_USERS];

@@ -78,7 +78,12 @@ impl UserBucket {
             if only_if_absent {
                 request = request.if_none_match("*");
             }
-            return match request.send().await {
+            let answer = request
+                .customize()
+                .config_override(self.slow_operation())
+                .send()
+                .await;
+            return match answer {
                 Ok(out) => Ok(out
                     .copy_object_result()
                     .and_then(|r| r.e_tag())
@@ -140,7 +145,9 @@ impl UserBucket {
                     .upload_id(upload_id)
                     .part_number(number)
                     .copy_source(self.copy_source(from))
-                    .copy_source_range(format!("bytes={start}-{end}"));
+                    .copy_source_range(format!("bytes={start}-{end}"))
+                    .customize()
+                    .config_override(self.slow_operation());
                 running.spawn(async move { (number, request.send().await) });
                 next += 1;
             }
@@ -194,7 +201,12 @@ impl UserBucket {
         if only_if_absent {
             request = request.if_none_match("*");
         }
-        match request.send().await {
+        let answer = request
+            .customize()
+            .config_override(self.slow_operation())
+            .send()
+            .await;
+        match answer {
             Ok(out) => Ok(out.e_tag().map(str::to_owned)),
             Err(err) if code_of(&err) == Some("PreconditionFailed") => Err(ApiError::FileExists),
             Err(err) => Err(self.failed(err, None).await),

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::error::{ApiError, Upstream};
 use crate::identity::{IdentityId, ScopedCredentials};
 use crate::metrics::CallCounter;
+use aws_config::timeout::TimeoutConfig;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
@@ -84,6 +85,7 @@ pub struct Buckets {
     bucket: String,
     prefix: String,
     counter: Option<CallCounter>,
+    slow: TimeoutConfig,
 }
 
 impl Buckets {
@@ -95,6 +97,12 @@ impl Buckets {
             bucket: config.bucket.clone(),
             prefix: config.prefix.clone(),
             counter,
+            // S3 assembles a multipart upload and copies data inside CompleteMultipartUpload,
+            // CopyObject and UploadPartCopy: they take the time the data takes, not a round trip's.
+            slow: TimeoutConfig::builder()
+                .operation_timeout(config.request_timeout)
+                .connect_timeout(config.connect_timeout)
+                .build(),
         }
     }
 
@@ -112,6 +120,7 @@ impl Buckets {
             prefix: self.prefix.clone(),
             identity,
             expires_at: creds.expires_at,
+            slow: self.slow.clone(),
         }
     }
 }
@@ -124,9 +133,17 @@ pub struct UserBucket {
     prefix: String,
     identity: IdentityId,
     expires_at: SystemTime,
+    slow: TimeoutConfig,
 }
 
 impl UserBucket {
+    /// The configuration override of operations that move data inside S3 (assembling an upload,
+    /// copying): the whole request's budget (`REQUEST_TIMEOUT_MS`) instead of one round trip's
+    /// (`UPSTREAM_TIMEOUT_MS`).
+    fn slow_operation(&self) -> aws_sdk_s3::config::Builder {
+        aws_sdk_s3::config::Builder::default().timeout_config(self.slow.clone())
+    }
+
     /// When the keys behind this client expire.
     pub fn expires_at(&self) -> SystemTime {
         self.expires_at

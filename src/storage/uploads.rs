@@ -243,7 +243,12 @@ impl UserBucket {
         if only_if_absent {
             request = request.if_none_match("*");
         }
-        match request.send().await {
+        let answer = request
+            .customize()
+            .config_override(self.slow_operation())
+            .send()
+            .await;
+        match answer {
             Ok(out) => Ok(out.e_tag().map(str::to_owned)),
             Err(err) => Err(self.upload_failed(err).await),
         }
