@@ -6,7 +6,8 @@
 //!
 //! Knobs (environment): `BENCH_LAMBDA_BINARY` (default: the release `read-file` cargo built),
 //! `BENCH_SIZE_BINARY` + `BENCH_SIZE_TARGET` (the binary whose size is reported, and its label),
-//! `BENCH_UPLOAD_MIB` (the large upload's size, default 1024).
+//! `BENCH_UPLOAD_MIB` (the large upload's size, default 1024), `BENCH_ONLY=upload` (only that
+//! upload, (i), printed and not written).
 
 mod file_routes;
 mod lambda_binary;
@@ -76,6 +77,12 @@ async fn run() -> Result<(), BoxError> {
 
     // (a) the limit: GetObject of the target user's file, client built once with its keys.
     let limit = LimitClient::new(stack, &target).await?;
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("upload") {
+        let summary =
+            json!({ "upload_throughput": upload::measure(&target.token, &limit.direct()).await? });
+        report::print_upload(&summary);
+        return Ok(());
+    }
     // (b) warm requests through the real handler.
     let warm_app = TestApp::spawn().await;
     expect_own(&warm_app, &target).await?;
