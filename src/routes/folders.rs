@@ -11,8 +11,9 @@ use lambda_http::http::StatusCode;
 use serde::Serialize;
 
 /// Listing pages (of up to 1000 keys) removed per request: a folder larger than this is removed
-/// over several requests (`done: false` until then), each well within API Gateway's 29 s.
-pub const MAX_PAGES_PER_REQUEST: usize = 10;
+/// over several requests (`done: false` until then). Two pages are two ListObjectsV2 and two
+/// DeleteObjects calls, well within the deployed request budget (8 s).
+pub const MAX_PAGES_PER_REQUEST: usize = 2;
 /// The type S3's console gives folder markers.
 const FOLDER_TYPE: &str = "application/x-directory";
 

@@ -154,9 +154,10 @@ async fn deleting_a_folder_removes_everything_below_it_in_batches_and_nothing_el
     let token = user("folders-delete").await;
     let (s3, folder) = stack().user_s3(&token).await;
     let bucket = stack().var("S3_BUCKET");
-    // 1,205 keys below big/ (more than one DeleteObjects batch), written directly with the
-    // user's keys, strays and a marker included; big2/ and big.txt share the prefix "big".
-    let mut names: Vec<String> = (0..1200).map(|i| format!("big/f{i:04}.bin")).collect();
+    // 2,105 keys below big/ (more than two DeleteObjects batches of 1000, the most one request
+    // removes), written directly with the user's keys, strays and a marker included; big2/ and
+    // big.txt share the prefix "big".
+    let mut names: Vec<String> = (0..2100).map(|i| format!("big/f{i:04}.bin")).collect();
     names.extend(
         [
             "big/",
@@ -193,14 +194,20 @@ async fn deleting_a_folder_removes_everything_below_it_in_batches_and_nothing_el
     let data = delete_folder(&app, &token, "big").await;
     assert_eq!(
         (data["deleted"].as_u64(), data["done"].as_bool()),
-        (Some(names.len() as u64), Some(true)),
-        "{data}"
+        (Some(2000), Some(false)),
+        "two batches of 1000, then call again: {data}"
     );
     assert_eq!(data["failed"], json!([]));
     assert_eq!(
         app.calls_since(&before, read_file::metrics::op::DELETE_OBJECTS),
         2,
         "batches of 1000"
+    );
+    let rest = delete_folder(&app, &token, "big").await;
+    assert_eq!(
+        (rest["deleted"].as_u64(), rest["done"].as_bool()),
+        (Some(names.len() as u64 - 2000), Some(true)),
+        "{rest}"
     );
     let (_, all) = app.get("/files", &token).await;
     let mut left: Vec<&str> = all["data"]["files"]
