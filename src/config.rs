@@ -20,6 +20,9 @@ pub const MAX_UPLOAD_BYTES_LIMIT: u64 = 4 * 1024 * 1024;
 /// Largest `MAX_PRESIGNED_UPLOAD_BYTES`: 5 GiB, the most one S3 PUT accepts.
 pub const MAX_PRESIGNED_UPLOAD_BYTES_LIMIT: u64 = 5 * 1024 * 1024 * 1024;
 
+/// Largest `MAX_SINGLE_COPY_BYTES`: 5 GiB, the most one S3 CopyObject copies.
+pub const MAX_SINGLE_COPY_BYTES_LIMIT: u64 = 5 * 1024 * 1024 * 1024;
+
 /// What the function needs to know about its AWS resources and its limits.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -76,6 +79,10 @@ pub struct Limits {
     /// Largest file a presigned upload URL allows (`MAX_PRESIGNED_UPLOAD_BYTES`, default and
     /// maximum 5 GiB, S3's single-PUT limit).
     pub max_presigned_upload_bytes: u64,
+    /// Largest file copied (`POST /copies`, `/moves`) by one CopyObject (`MAX_SINGLE_COPY_BYTES`,
+    /// default and maximum 5 GiB, S3's CopyObject limit; at least 5 MiB, S3's smallest part);
+    /// larger files are copied in parts of this size (at most 1 GiB).
+    pub max_single_copy_bytes: u64,
 }
 
 /// A variable that is missing or does not parse. Values are never echoed: some are secrets.
@@ -143,6 +150,11 @@ impl Config {
                     "MAX_PRESIGNED_UPLOAD_BYTES",
                     MAX_PRESIGNED_UPLOAD_BYTES_LIMIT,
                     1..=MAX_PRESIGNED_UPLOAD_BYTES_LIMIT,
+                )?,
+                max_single_copy_bytes: env.number(
+                    "MAX_SINGLE_COPY_BYTES",
+                    MAX_SINGLE_COPY_BYTES_LIMIT,
+                    5 * 1024 * 1024..=MAX_SINGLE_COPY_BYTES_LIMIT,
                 )?,
             },
             allowed_origin: env.get("ALLOWED_ORIGIN"),

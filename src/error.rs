@@ -91,6 +91,12 @@ pub enum ApiError {
     InvalidFileName(&'static str),
     #[error("a file of that name exists (If-None-Match: *)")]
     FileExists,
+    #[error("no such unfinished upload")]
+    UploadNotFound,
+    #[error(
+        "the parts do not match what S3 received (a missing part, a wrong ETag, or a part under 5 MiB before the last)"
+    )]
+    InvalidParts,
     #[error("the body is larger than {0} bytes")]
     PayloadTooLarge(u64),
     #[error("invalid {0}: {1}")]
@@ -132,7 +138,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         use ApiError::*;
         match self {
-            MultipleTokens | InvalidFileName(_) | InvalidParameter(..) => StatusCode::BAD_REQUEST,
+            MultipleTokens | InvalidFileName(_) | InvalidParameter(..) | InvalidParts => {
+                StatusCode::BAD_REQUEST
+            }
             FileExists => StatusCode::PRECONDITION_FAILED,
             PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             MissingToken | InvalidToken(_) | ExpiredToken | UnknownUser | NotAuthorized => {
@@ -142,7 +150,7 @@ impl ApiError {
             UserDisabled | IdentityMismatch | SignerRequired | AccessDenied => {
                 StatusCode::FORBIDDEN
             }
-            FileNotFound | RouteNotFound => StatusCode::NOT_FOUND,
+            FileNotFound | UploadNotFound | RouteNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Throttled(_) | Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Timeout(_) | OutOfTime => StatusCode::GATEWAY_TIMEOUT,
@@ -170,6 +178,8 @@ impl ApiError {
             FileNotFound => "file_not_found",
             InvalidFileName(_) => "invalid_file_name",
             FileExists => "file_exists",
+            UploadNotFound => "upload_not_found",
+            InvalidParts => "invalid_parts",
             PayloadTooLarge(_) => "payload_too_large",
             InvalidParameter(..) => "invalid_parameter",
             AccessDenied => "access_denied",

@@ -31,6 +31,22 @@ pub mod op {
     pub const LIST_OBJECTS: &str = "s3:ListObjectsV2";
     /// `s3:DeleteObject`
     pub const DELETE_OBJECT: &str = "s3:DeleteObject";
+    /// `s3:DeleteObjects`
+    pub const DELETE_OBJECTS: &str = "s3:DeleteObjects";
+    /// `s3:CopyObject`
+    pub const COPY_OBJECT: &str = "s3:CopyObject";
+    /// `s3:CreateMultipartUpload`
+    pub const CREATE_UPLOAD: &str = "s3:CreateMultipartUpload";
+    /// `s3:UploadPart` (sent by clients through signed URLs, never by the function)
+    pub const UPLOAD_PART: &str = "s3:UploadPart";
+    /// `s3:UploadPartCopy`
+    pub const UPLOAD_PART_COPY: &str = "s3:UploadPartCopy";
+    /// `s3:ListParts`
+    pub const LIST_PARTS: &str = "s3:ListParts";
+    /// `s3:CompleteMultipartUpload`
+    pub const COMPLETE_UPLOAD: &str = "s3:CompleteMultipartUpload";
+    /// `s3:AbortMultipartUpload`
+    pub const ABORT_UPLOAD: &str = "s3:AbortMultipartUpload";
     /// The user pool's JWKS (not an SDK operation).
     pub const JWKS: &str = "jwks:GetSigningKeys";
 }
@@ -69,10 +85,15 @@ impl Intercept for CallCounter {
 
     fn read_before_transmit(
         &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        // Presigning runs the same steps up to here and then hands the URL out: no call was made.
+        // Only presigned requests carry their signature in the query string.
+        if context.request().uri().contains("X-Amz-Signature=") {
+            return Ok(());
+        }
         let name = cfg
             .load::<Metadata>()
             .map(|m| format!("{}:{}", endpoint_prefix(m.service()), m.name()))

@@ -141,6 +141,10 @@ async fn the_handler_degrades_cleanly_and_recovers() {
     faults.clear();
     on_the_signer_path_stale_keys_and_a_lost_identity_are_retried_once(&faults).await;
     faults.clear();
+    a_move_that_fails_half_way_leaves_the_source(&faults).await;
+    faults.clear();
+    assembling_and_copying_get_the_requests_budget(&faults).await;
+    faults.clear();
 }
 
 async fn stack_stopped_mid_run_then_back() {
@@ -556,4 +560,148 @@ async fn on_the_signer_path_stale_keys_and_a_lost_identity_are_retried_once(faul
     expect(&response, 200, "ok", "lost identity, signer path");
     assert_eq!(cold.calls_since(&before, GET_ID), 1);
     assert_eq!(cold.calls_since(&before, EXCHANGE), 2);
+}
+
+/// `POST /moves` is a copy, then the source's removal: S3 failing the copy leaves the source as it
+/// was and writes no target; S3 failing the removal answers the error with both names present,
+/// and the move repeated finishes it.
+async fn a_move_that_fails_half_way_leaves_the_source(faults: &FaultGuard) {
+    let app = TestApp::spawn().await;
+    let stack = stack();
+    let user = stack.new_user("move-fault").await;
+    let token = stack.token(&user.username, &user.password).await;
+    let put = app
+        .put(&support::file_path("src.txt"), &token, b"keep me", &[])
+        .await;
+    assert_eq!(put.0, 201, "{}", put.1);
+    let exists = |name: &'static str| {
+        let (app, token) = (&app, &token);
+        async move { app.get(&support::file_path(name), token).await.0 == 200 }
+    };
+    let body = json!({"from": "src.txt", "to": "dst.txt"})
+        .to_string()
+        .into_bytes();
+    let moving = || {
+        support::request_with_body(
+            "POST",
+            "/moves",
+            &[("idToken", token.as_str())],
+            body.clone(),
+        )
+    };
+
+    faults
+        .inject(json!({"target": "s3:CopyObject", "kind": "error", "status": 500}))
+        .await;
+    expect(
+        &send(&app, moving()).await.0,
+        502,
+        "upstream_error",
+        "copy fails",
+    );
+    faults.clear();
+    assert!(exists("src.txt").await, "the source is intact");
+    assert!(!exists("dst.txt").await, "no target was written");
+
+    faults
+        .inject(json!({"target": "s3:DeleteObject", "kind": "error", "status": 500}))
+        .await;
+    expect(
+        &send(&app, moving()).await.0,
+        502,
+        "upstream_error",
+        "removal fails",
+    );
+    faults.clear();
+    assert!(
+        exists("src.txt").await && exists("dst.txt").await,
+        "both names are there"
+    );
+
+    let (response, _) = send(&app, moving()).await;
+    assert_eq!(
+        response.status(),
+        200,
+        "the move repeated replaces the copy and finishes"
+    );
+    assert!(!exists("src.txt").await && exists("dst.txt").await);
+}
+
+/// S3 assembles an upload (CompleteMultipartUpload) and copies data (CopyObject) in the call
+/// itself, which takes the time the data takes: those calls get the whole request's budget, not
+/// one round trip's. With UPSTREAM_TIMEOUT_MS 500 and REQUEST_TIMEOUT_MS 4000, a completion and a
+/// copy that S3 answers after 1.5 s succeed; one answered after 6 s is the request's 504.
+async fn assembling_and_copying_get_the_requests_budget(faults: &FaultGuard) {
+    let app = TestApp::spawn_with(&[
+        ("UPSTREAM_TIMEOUT_MS", "500"),
+        ("REQUEST_TIMEOUT_MS", "4000"),
+    ])
+    .await;
+    let stack = stack();
+    let user = stack.new_user("slow-assembly").await;
+    let token = stack.token(&user.username, &user.password).await;
+    let body = json!({"name": "slow.bin", "size": 5, "contentType": "text/plain"});
+    let (status, created) = app.post("/uploads", &token, &body).await;
+    assert_eq!(status, 201, "{created}");
+    let upload = created["data"]["upload"].as_str().unwrap().to_owned();
+    let (status, urls) = app
+        .post(
+            &format!("/uploads/{upload}/parts"),
+            &token,
+            &json!({"parts": [1]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{urls}");
+    let (put, etag, reply) = support::curl::put(
+        urls["data"]["urls"][0]["url"].as_str().unwrap(),
+        &[],
+        b"hello",
+    );
+    assert_eq!(put, 200, "{reply}");
+    let completion = json!({"parts": [{"part": 1, "etag": etag.unwrap()}]});
+
+    faults
+        .inject(json!({"target": "s3:CompleteMultipartUpload", "kind": "delay", "delay_ms": 1500, "count": 1}))
+        .await;
+    let (status, done) = app
+        .post(&format!("/uploads/{upload}/complete"), &token, &completion)
+        .await;
+    assert_eq!(
+        status, 201,
+        "a slow assembly within the request's budget: {done}"
+    );
+
+    let copy = json!({"from": "slow.bin", "to": "copy.bin"});
+    faults
+        .inject(json!({"target": "s3:CopyObject", "kind": "delay", "delay_ms": 1500, "count": 1}))
+        .await;
+    let (status, copied) = app.post("/copies", &token, &copy).await;
+    assert_eq!(
+        status, 201,
+        "a slow copy within the request's budget: {copied}"
+    );
+
+    faults
+        .inject(json!({"target": "s3:CopyObject", "kind": "delay", "delay_ms": 6000}))
+        .await;
+    let (response, took) = send(
+        &app,
+        support::request_with_body(
+            "POST",
+            "/copies",
+            &[("idToken", token.as_str())],
+            copy.to_string().into_bytes(),
+        ),
+    )
+    .await;
+    expect(
+        &response,
+        504,
+        "upstream_timeout",
+        "a copy beyond the request's budget",
+    );
+    assert!(
+        took < Duration::from_millis(5500),
+        "the request's budget bounds it: {took:?}"
+    );
 }

@@ -1,15 +1,21 @@
 //! `make bench`: our request paths side by side with the S3 limit and the naive flow, against the
 //! local stack; upstream calls per request counted for real; init time and peak RSS of the
-//! release binary under a fake Lambda Runtime API. Prints a table, writes
-//! `target/bench/summary.json`. Timing claims live here and nowhere in the tests.
+//! release binary under a fake Lambda Runtime API; each file-API route against its direct S3
+//! calls; a large upload through presigned part URLs against a direct multipart upload. Prints a
+//! table, writes `target/bench/summary.json`. Timing claims live here and nowhere in the tests.
 //!
 //! Knobs (environment): `BENCH_LAMBDA_BINARY` (default: the release `read-file` cargo built),
-//! `BENCH_SIZE_BINARY` + `BENCH_SIZE_TARGET` (the binary whose size is reported, and its label).
+//! `BENCH_SIZE_BINARY` + `BENCH_SIZE_TARGET` (the binary whose size is reported, and its label),
+//! `BENCH_UPLOAD_MIB` (the large upload's size, default 1024), `BENCH_ONLY=upload` (only that
+//! upload, (i), printed and not written).
 
+mod file_routes;
 mod lambda_binary;
 mod naive;
+mod parts;
 mod report;
 mod routes;
+mod upload;
 
 use lambda_binary::{events_for, init_times, lambda_binary, peak_rss, size_binary, target_dir};
 use naive::Naive;
@@ -71,6 +77,12 @@ async fn run() -> Result<(), BoxError> {
 
     // (a) the limit: GetObject of the target user's file, client built once with its keys.
     let limit = LimitClient::new(stack, &target).await?;
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("upload") {
+        let summary =
+            json!({ "upload_throughput": upload::measure(&target.token, &limit.direct()).await? });
+        report::print_upload(&summary);
+        return Ok(());
+    }
     // (b) warm requests through the real handler.
     let warm_app = TestApp::spawn().await;
     expect_own(&warm_app, &target).await?;
@@ -176,6 +188,17 @@ async fn run() -> Result<(), BoxError> {
 
     eprintln!("the file API's routes, warm, against direct S3 calls (g)...");
     let route_ratios = routes::measure(&warm_app, &target.token, &limit.direct()).await?;
+    eprintln!(
+        "the routes of uploads, folders, copies and moves, warm, against direct S3 calls (h)..."
+    );
+    let fixture_s3 = stack.s3().await;
+    let file_route_ratios =
+        file_routes::measure(&warm_app, &target.token, &limit.direct(), &fixture_s3).await?;
+    eprintln!(
+        "a {} MiB upload through presigned part URLs against a direct multipart upload (i)...",
+        upload::size()? >> 20
+    );
+    let upload_throughput = upload::measure(&target.token, &limit.direct()).await?;
 
     eprintln!("counting upstream calls at steady state (e)...");
     let steady_users = &users[..STEADY_USERS];
@@ -224,6 +247,8 @@ async fn run() -> Result<(), BoxError> {
         "naive_calls_by_operation": naive_calls.by_operation,
         "rss_events_ok": served_ok,
         "routes_warm": route_ratios,
+        "routes_issue21_warm": file_route_ratios,
+        "upload_throughput": upload_throughput,
         "scenarios_ms": stats.iter().map(|(k, s)| (k.to_string(), s.to_json())).collect::<BTreeMap<_, _>>(),
         "init_ms_stats": init_stats.to_json(),
         "bench_seconds": started.elapsed().as_secs(),

@@ -164,19 +164,67 @@ pub fn print_table(stats: &BTreeMap<&str, Stats>, init: &Stats, summary: &Value)
         "emulator probe, median ms (no added RTT): {}",
         summary["emulator_probe_ms"]
     );
-    println!("\n(g) file API routes, warm, against a direct S3 call of the same kind (same keys):");
-    println!(
-        "| route | direct call | ours median ms | direct median ms | ratio |\n| --- | --- | ---: | ---: | ---: |"
-    );
-    if let Some(routes) = summary["routes_warm"].as_object() {
-        for (route, r) in routes {
-            println!(
-                "| {route} | {} | {:.2} | {:.2} | {:.3} |",
-                r["direct"].as_str().unwrap_or("?"),
-                r["ours_median_ms"].as_f64().unwrap_or(f64::NAN),
-                r["direct_median_ms"].as_f64().unwrap_or(f64::NAN),
-                r["ratio"].as_f64().unwrap_or(f64::NAN)
-            );
+    for (title, key) in [
+        (
+            "(g) file API routes, warm, against a direct S3 call of the same kind (same keys):",
+            "routes_warm",
+        ),
+        (
+            "(h) uploads, folders, copies and moves, warm, against the direct S3 calls of the same kind (same keys):",
+            "routes_issue21_warm",
+        ),
+    ] {
+        println!("\n{title}");
+        println!(
+            "| route | direct calls | ours median ms | direct median ms | ratio |\n| --- | --- | ---: | ---: | ---: |"
+        );
+        if let Some(routes) = summary[key].as_object() {
+            for (route, r) in routes {
+                println!(
+                    "| {route} | {} | {:.2} | {:.2} | {:.3} |",
+                    r["direct"].as_str().unwrap_or("?"),
+                    r["ours_median_ms"].as_f64().unwrap_or(f64::NAN),
+                    r["direct_median_ms"].as_f64().unwrap_or(f64::NAN),
+                    r["ratio"].as_f64().unwrap_or(f64::NAN)
+                );
+            }
         }
     }
+    print_upload(summary);
+}
+
+/// (i), the large upload.
+pub fn print_upload(summary: &Value) {
+    let target = |ok: bool| if ok { "holds" } else { "MISSED" };
+    let up = &summary["upload_throughput"];
+    let ratio = up["ratio"].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "\n(i) a {} MiB upload, {} MiB parts, {} in flight, twice each side (A B B A):",
+        up["size_mib"], up["part_size_mib"], up["in_flight"]
+    );
+    println!("| side | MiB/s |\n| --- | ---: |");
+    println!(
+        "| presigned part URLs from the API (create, sign, PUT, complete) | {:.1} |",
+        up["presigned_via_api_mib_per_s"]
+            .as_f64()
+            .unwrap_or(f64::NAN)
+    );
+    println!(
+        "| direct multipart upload, same keys (SDK) | {:.1} |",
+        up["direct_sdk_mib_per_s"].as_f64().unwrap_or(f64::NAN)
+    );
+    println!(
+        "| ratio (API / direct) | {ratio:.3} (goal >= 0.90: {}) |",
+        target(ratio >= 0.9)
+    );
+    println!(
+        "| parts phase only (URLs + PUTs / UploadParts): API, direct, ratio | {:.1}, {:.1}, {:.3} |",
+        up["parts_only_presigned_mib_per_s"]
+            .as_f64()
+            .unwrap_or(f64::NAN),
+        up["parts_only_direct_mib_per_s"]
+            .as_f64()
+            .unwrap_or(f64::NAN),
+        up["parts_only_ratio"].as_f64().unwrap_or(f64::NAN)
+    );
 }

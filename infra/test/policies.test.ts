@@ -56,15 +56,20 @@ describe('the policy source', () => {
     const doc = renderPolicy('user-files', { PARTITION: 'aws', BUCKET: 'bkt', PREFIX: 'cognito-test' });
     const own = 'cognito-test/${cognito-identity.amazonaws.com:sub}';
     // Objects only inside the folder: the bare key cognito-test/<id> is nobody's.
-    for (const sid of ['ReadAndDeleteOwnObjects', 'WriteOwnObjectsPlainly']) {
+    for (const sid of ['ReadAndDeleteOwnObjects', 'WriteOwnObjectsPlainly', 'OwnMultipartUploads']) {
       assert.equal(doc.Statement.find((s) => s.Sid === sid)!.Resource, `arn:aws:s3:::bkt/${own}/*`);
     }
     const list = doc.Statement.find((s) => s.Sid === 'ListOwnPrefix')!;
     assert.equal(list.Resource, 'arn:aws:s3:::bkt');
-    // Exactly what the routes use: read (GET /read-file, GET /files/{name+} and its signed URL),
-    // write (PUT, signed upload URLs), delete, and the own-prefix listing (GET /files, 404 vs 403).
+    // Exactly what the routes use: read (GET /read-file, GET /files/{name+} and its signed URL, a
+    // copy's source), write (PUT, signed upload URLs, multipart uploads and their parts, a copy's
+    // target), delete (one key, or each key of a DeleteObjects batch), the own uploads' parts and
+    // abort, and the own-prefix listing (GET /files, 404 vs 403). No s3:ListBucketMultipartUploads:
+    // S3 takes no s3:prefix condition for it, so it would list every user's unfinished uploads.
     assert.deepEqual(doc.Statement.map((s) => [s.Effect, s.Action]),
-      [['Allow', ['s3:GetObject', 's3:DeleteObject']], ['Allow', 's3:PutObject'], ['Allow', 's3:ListBucket']]);
+      [['Allow', ['s3:GetObject', 's3:DeleteObject']], ['Allow', 's3:PutObject'],
+        ['Allow', ['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts']], ['Allow', 's3:ListBucket']]);
+    assert.ok(!JSON.stringify(doc).includes('ListBucketMultipartUploads'));
     assert.deepEqual(list.Condition, { StringLike: { 's3:prefix': [`${own}/`, `${own}/*`] } });
   });
 

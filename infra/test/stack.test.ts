@@ -91,8 +91,9 @@ describe('identity pool and its authenticated role', () => {
     const sub = '${cognito-identity.amazonaws.com:sub}';
     const s3Statements = doc.Statement.filter((s: any) => asArray<string>(s.Action).some((a) => a.startsWith('s3:')));
     const objectResources = s3Statements.filter((s: any) => !asArray(s.Action).includes('s3:ListBucket')).flatMap((s: any) => asArray(s.Resource));
-    // Objects only inside the caller's folder (read/delete, and plain writes): never the bare key cognito-test/<id>.
-    assert.deepEqual(objectResources, [`arn:aws:s3:::B/cognito-test/${sub}/*`, `arn:aws:s3:::B/cognito-test/${sub}/*`]);
+    // Objects only inside the caller's folder (read/delete, plain writes, the own multipart uploads):
+    // never the bare key cognito-test/<id>.
+    assert.deepEqual(objectResources, Array(3).fill(`arn:aws:s3:::B/cognito-test/${sub}/*`));
     const list = s3Statements.filter((s: any) => asArray(s.Action).includes('s3:ListBucket'));
     assert.equal(list.length, 1);
     assert.deepEqual(asArray(list[0].Action), ['s3:ListBucket']);
@@ -113,6 +114,9 @@ describe('identity pool and its authenticated role', () => {
       Sid: 'InvokeTheApi', Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [
         `${stage}/GET/read-file`, `${stage}/GET/files`, `${stage}/DELETE/files`, `${stage}/GET/files/*`,
         `${stage}/PUT/files/*`, `${stage}/DELETE/files/*`, `${stage}/POST/upload-urls`,
+        `${stage}/POST/uploads`, `${stage}/GET/uploads`, `${stage}/GET/uploads/*`, `${stage}/DELETE/uploads/*`,
+        `${stage}/POST/uploads/*/parts`, `${stage}/POST/uploads/*/complete`, `${stage}/PUT/folders/*`,
+        `${stage}/DELETE/folders/*`, `${stage}/POST/copies`, `${stage}/POST/moves`,
       ],
     }]);
     const props = res(ids.authRole).Properties!;
@@ -192,11 +196,21 @@ describe('the Lambda', () => {
     assert.deepEqual(perms.map((p) => evaluate(p.SourceArn, names)).sort(), [
       'arn:aws:execute-api:R:A:API/v1/DELETE/files',
       'arn:aws:execute-api:R:A:API/v1/DELETE/files/*',
+      'arn:aws:execute-api:R:A:API/v1/DELETE/folders/*',
+      'arn:aws:execute-api:R:A:API/v1/DELETE/uploads/*',
       'arn:aws:execute-api:R:A:API/v1/GET/files',
       'arn:aws:execute-api:R:A:API/v1/GET/files/*',
       'arn:aws:execute-api:R:A:API/v1/GET/read-file',
+      'arn:aws:execute-api:R:A:API/v1/GET/uploads',
+      'arn:aws:execute-api:R:A:API/v1/GET/uploads/*',
+      'arn:aws:execute-api:R:A:API/v1/POST/copies',
+      'arn:aws:execute-api:R:A:API/v1/POST/moves',
       'arn:aws:execute-api:R:A:API/v1/POST/upload-urls',
+      'arn:aws:execute-api:R:A:API/v1/POST/uploads',
+      'arn:aws:execute-api:R:A:API/v1/POST/uploads/*/complete',
+      'arn:aws:execute-api:R:A:API/v1/POST/uploads/*/parts',
       'arn:aws:execute-api:R:A:API/v1/PUT/files/*',
+      'arn:aws:execute-api:R:A:API/v1/PUT/folders/*',
     ]);
   });
 
@@ -222,7 +236,8 @@ describe('the REST API', () => {
   it('every route is AWS_IAM-authorized, a Lambda proxy; the only other methods are the unsigned CORS preflights', () => {
     const methods = resourcesOfType(t, 'AWS::ApiGateway::Method').map(([, r]) => r.Properties!);
     assert.deepEqual(methods.map((m) => m.HttpMethod).sort(),
-      ['DELETE', 'DELETE', 'GET', 'GET', 'GET', 'OPTIONS', 'OPTIONS', 'OPTIONS', 'OPTIONS', 'POST', 'PUT']);
+      [...Array(4).fill('DELETE'), ...Array(5).fill('GET'), ...Array(11).fill('OPTIONS'), ...Array(6).fill('POST'),
+        'PUT', 'PUT']);
     for (const m of methods.filter((m) => m.HttpMethod !== 'OPTIONS')) {
       assert.equal(m.AuthorizationType, 'AWS_IAM');
       assert.equal(m.Integration.Type, 'AWS_PROXY');
@@ -234,7 +249,8 @@ describe('the REST API', () => {
       assert.equal(options.Integration.ContentHandling, 'CONVERT_TO_TEXT');
     }
     const parts = resourcesOfType(t, 'AWS::ApiGateway::Resource').map(([, r]) => r.Properties!.PathPart).sort();
-    assert.deepEqual(parts, ['files', 'read-file', 'upload-urls', '{name+}']);
+    assert.deepEqual(parts, ['complete', 'copies', 'files', 'folders', 'moves', 'parts', 'read-file', 'upload-urls',
+      'uploads', '{name+}', '{path+}', '{upload}']);
     const api = onlyOfType(t, 'AWS::ApiGateway::RestApi')[1].Properties!;
     assert.deepEqual(api.BinaryMediaTypes, ['*/*'], 'binary bodies reach the function base64-encoded, intact');
   });
@@ -310,6 +326,9 @@ describe('the REST API', () => {
       'arn:aws:execute-api:R:A:API/prod/PUT/files/*',
       'arn:aws:execute-api:R:A:API/prod/DELETE/files/*',
       'arn:aws:execute-api:R:A:API/prod/POST/upload-urls',
+      ...['POST/uploads', 'GET/uploads', 'GET/uploads/*', 'DELETE/uploads/*', 'POST/uploads/*/parts',
+        'POST/uploads/*/complete', 'PUT/folders/*', 'DELETE/folders/*', 'POST/copies', 'POST/moves']
+        .map((route) => `arn:aws:execute-api:R:A:API/prod/${route}`),
     ]);
     assert.throws(() => synth({ stageName: 'bad-name' }), /stageName/);
   });
@@ -392,13 +411,14 @@ describe('least privilege across the whole template', () => {
       what: "authenticated role: objects below the caller's own folder",
       why: "the object keys are the user's to choose; ${cognito-identity.amazonaws.com:sub} pins the folder to the caller",
       matches: (st, where) => where === `${ids.authRole}.Policies.UserFiles`
-        && ['ReadAndDeleteOwnObjects', 'WriteOwnObjectsPlainly'].includes(st.Sid),
+        && ['ReadAndDeleteOwnObjects', 'WriteOwnObjectsPlainly', 'OwnMultipartUploads'].includes(st.Sid),
     },
     {
-      what: 'authenticated role: invoking the {name+} routes of this API stage',
-      why: 'the path parameter is the file name, any of the caller\'s; method and route are fixed (infra/api/api.json)',
+      what: 'authenticated role: invoking the routes of this API stage that take a path parameter',
+      why: 'the parameter is a file or folder name or an upload handle, any of the caller\'s; method and route are fixed (infra/api/api.json)',
       matches: (st) => asArray<string>(st.Action).includes('execute-api:Invoke')
-        && asArray<string>(st.Resource).filter((r) => r.includes('*')).every((r) => /\/(GET|PUT|DELETE)\/files\/\*$/.test(r)),
+        && asArray<string>(st.Resource).filter((r) => r.includes('*')).every((r) =>
+          /\/((GET|PUT|DELETE)\/files|GET\/uploads|DELETE\/uploads|POST\/uploads\/\*\/(parts|complete)|(PUT|DELETE)\/folders)(\/\*)?$/.test(r)),
     },
     {
       what: 'S3 server access log delivery into the log bucket',

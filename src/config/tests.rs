@@ -208,6 +208,7 @@ fn numbers_and_flags_take_their_bounds_and_nothing_beyond() {
     let bounds = accepted(&[
         ("MAX_UPLOAD_BYTES", "1"),
         ("MAX_PRESIGNED_UPLOAD_BYTES", "5368709120"),
+        ("MAX_SINGLE_COPY_BYTES", "5242880"),
         ("USER_CHECK_TTL_SECONDS", "0"),
         ("CREDENTIALS_REFRESH_MARGIN_SECONDS", "0"),
     ]);
@@ -215,7 +216,8 @@ fn numbers_and_flags_take_their_bounds_and_nothing_beyond() {
         bounds.limits,
         Limits {
             max_upload_bytes: 1,
-            max_presigned_upload_bytes: 5_368_709_120
+            max_presigned_upload_bytes: 5_368_709_120,
+            max_single_copy_bytes: 5_242_880,
         }
     );
     assert_eq!(bounds.user_check_ttl, Duration::ZERO);
@@ -224,6 +226,8 @@ fn numbers_and_flags_take_their_bounds_and_nothing_beyond() {
         ("MAX_UPLOAD_BYTES", "0"),
         ("MAX_UPLOAD_BYTES", "4194305"),
         ("MAX_PRESIGNED_UPLOAD_BYTES", "5368709121"),
+        ("MAX_SINGLE_COPY_BYTES", "5242879"),
+        ("MAX_SINGLE_COPY_BYTES", "5368709121"),
         ("UPSTREAM_TIMEOUT_MS", "0"),
         ("REQUEST_TIMEOUT_MS", "0"),
         ("CONNECT_TIMEOUT_MS", "0"),

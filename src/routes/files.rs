@@ -68,16 +68,18 @@ impl From<FileInfo> for Listed {
     }
 }
 
-/// The input of `GET /files?prefix=&limit=&next=`.
+/// The input of `GET /files?prefix=&delimiter=&limit=&next=`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListQuery {
     sub: Option<FileName>,
+    one_level: bool,
     limit: u16,
     next: Option<String>,
 }
 
 impl ListQuery {
-    /// Parses the query string: an optional folder, 1-1000 files per page, a continuation.
+    /// Parses the query string: an optional folder, `delimiter=/` for one level, 1-1000 entries
+    /// per page, a continuation.
     pub fn parse(req: &Request) -> Result<Self, ApiError> {
         let query = req.query_string_parameters();
         let sub = match query.first("prefix").map(|p| p.trim_end_matches('/')) {
@@ -86,40 +88,88 @@ impl ListQuery {
                 ApiError::InvalidParameter("prefix", "a folder name as file names are written")
             })?),
         };
-        let limit = match query.first("limit") {
-            None => LIST_LIMIT.0,
-            Some(v) => v
-                .parse::<u16>()
-                .ok()
-                .filter(|n| (1..=LIST_LIMIT.1).contains(n))
-                .ok_or(ApiError::InvalidParameter(
-                    "limit",
-                    "a whole number from 1 to 1000",
-                ))?,
+        let one_level = match query.first("delimiter") {
+            None => false,
+            Some("/") => true,
+            Some(_) => {
+                return Err(ApiError::InvalidParameter(
+                    "delimiter",
+                    "only / is supported",
+                ));
+            }
         };
-        let next = match query.first("next") {
-            None | Some("") => None,
-            Some(token) => Some(decode_next(token)?),
-        };
-        Ok(ListQuery { sub, limit, next })
+        let (limit, next) = page(req)?;
+        Ok(ListQuery {
+            sub,
+            one_level,
+            limit,
+            next,
+        })
     }
 }
 
-/// `GET /files?prefix=&limit=&next=`
+/// `limit` (1-1000, default 100) and `next` (a continuation from a previous page) of a listing.
+pub(super) fn page(req: &Request) -> Result<(u16, Option<String>), ApiError> {
+    let query = req.query_string_parameters();
+    let limit = match query.first("limit") {
+        None => LIST_LIMIT.0,
+        Some(v) => v
+            .parse::<u16>()
+            .ok()
+            .filter(|n| (1..=LIST_LIMIT.1).contains(n))
+            .ok_or(ApiError::InvalidParameter(
+                "limit",
+                "a whole number from 1 to 1000",
+            ))?,
+    };
+    let next = match query.first("next") {
+        None | Some("") => None,
+        Some(token) => Some(decode_next(token)?),
+    };
+    Ok((limit, next))
+}
+
+#[derive(Serialize)]
+struct Folder {
+    name: String,
+    /// Present (`false`) only for a folder whose name the API's rules refuse.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    addressable: Option<bool>,
+}
+
+/// `GET /files?prefix=&delimiter=&limit=&next=`: the files (all below the folder, or with
+/// `delimiter=/` only that level's, and its sub-folders in `folders`).
 pub async fn list(caller: &Caller<'_>, query: &ListQuery) -> Result<Reply, ApiError> {
     let page = caller
         .read(|bucket| {
             let next = query.next.clone();
-            async move { bucket.list(query.sub.as_ref(), query.limit, next).await }
+            async move {
+                bucket
+                    .list(query.sub.as_ref(), query.limit, next, query.one_level)
+                    .await
+            }
         })
         .await?;
     let files: Vec<Listed> = page.files.into_iter().map(Listed::from).collect();
     let next = page.next.map(|t| URL_SAFE_NO_PAD.encode(t));
-    Ok(Reply::data(
-        StatusCode::OK,
-        "list",
-        serde_json::json!({ "files": files, "next": next }),
-    ))
+    let mut data = serde_json::json!({ "files": files, "next": next });
+    if query.one_level {
+        let folders: Vec<Folder> = page
+            .folders
+            .into_iter()
+            .map(|f| Folder {
+                addressable: f.file_name().is_none().then_some(false),
+                name: f.as_str().to_owned(),
+            })
+            .collect();
+        data["folders"] = serde_json::json!(folders);
+    }
+    Ok(Reply::data(StatusCode::OK, "list", data))
+}
+
+/// An encoded continuation token (`next`) from S3's.
+pub(super) fn encode_next(token: String) -> String {
+    URL_SAFE_NO_PAD.encode(token)
 }
 
 /// The continuation token as S3 gave it. It is opaque to clients, and harmless if edited: every
@@ -289,16 +339,7 @@ impl<'r> PutFile<'r> {
     /// `If-None-Match: *`.
     pub fn parse(input: &Input<'r>) -> Result<Self, ApiError> {
         let req = input.req;
-        let only_if_absent = match req.headers().get("if-none-match").map(|v| v.as_bytes()) {
-            None => false,
-            Some(b"*") => true,
-            Some(_) => {
-                return Err(ApiError::InvalidParameter(
-                    "If-None-Match",
-                    "only * is supported",
-                ));
-            }
-        };
+        let only_if_absent = only_if_absent(req)?;
         let content_type = match req.headers().get("content-type") {
             None => DEFAULT_CONTENT_TYPE.to_owned(),
             Some(v) => v
@@ -328,7 +369,19 @@ impl<'r> PutFile<'r> {
     }
 }
 
-fn body_of(req: &Request) -> &[u8] {
+/// `If-None-Match: *` (refuse to replace an existing file), absent, or a 400 for anything else.
+pub(super) fn only_if_absent(req: &Request) -> Result<bool, ApiError> {
+    match req.headers().get("if-none-match").map(|v| v.as_bytes()) {
+        None => Ok(false),
+        Some(b"*") => Ok(true),
+        Some(_) => Err(ApiError::InvalidParameter(
+            "If-None-Match",
+            "only * is supported",
+        )),
+    }
+}
+
+pub(super) fn body_of(req: &Request) -> &[u8] {
     match req.body() {
         Body::Text(text) => text.as_bytes(),
         Body::Binary(bytes) => bytes,
@@ -487,7 +540,7 @@ pub async fn create_upload_url(caller: &Caller<'_>, ask: &UploadAsk) -> Result<R
     ))
 }
 
-fn expires_in(raw: Option<&str>) -> Result<Duration, ApiError> {
+pub(super) fn expires_in(raw: Option<&str>) -> Result<Duration, ApiError> {
     let seconds = match raw {
         None => URL_SECONDS.0,
         Some(v) => v
@@ -503,7 +556,7 @@ fn expires_in(raw: Option<&str>) -> Result<Duration, ApiError> {
 }
 
 /// `type/subtype[; parameters]` in visible ASCII, at most 255 bytes.
-fn is_content_type(value: &str) -> bool {
+pub(super) fn is_content_type(value: &str) -> bool {
     let essence = value.split(';').next().unwrap_or_default().trim();
     value.len() <= 255
         && value.bytes().all(|b| (0x20..0x7f).contains(&b))
@@ -512,7 +565,7 @@ fn is_content_type(value: &str) -> bool {
             .is_some_and(|(t, s)| !t.is_empty() && !s.is_empty() && !s.contains('/'))
 }
 
-fn rfc3339(at: SystemTime) -> String {
+pub(super) fn rfc3339(at: SystemTime) -> String {
     aws_smithy_types::DateTime::from(at)
         .fmt(aws_smithy_types::date_time::Format::DateTime)
         .unwrap_or_default()

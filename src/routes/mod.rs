@@ -4,7 +4,10 @@
 //! URL, HTTP API) by matching their path, without the stage, against the rows' paths.
 
 pub mod files;
+pub mod folders;
 pub mod read_file;
+pub mod transfers;
+pub mod uploads;
 
 use crate::auth::Caller;
 use crate::config::Limits;
@@ -17,6 +20,8 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
+use transfers::Transfer;
+use uploads::{Completion, NewUpload, PartsAsk, UploadHandle, UploadsQuery};
 
 /// One route: how it is reached and how its input is read.
 pub struct Row {
@@ -32,7 +37,7 @@ pub struct Row {
 
 /// The routes. Every input is parsed before authentication, so a malformed request is refused
 /// without an upstream call.
-pub static TABLE: [Row; 7] = [
+pub static TABLE: [Row; 17] = [
     Row {
         method: Method::GET,
         path: "/read-file",
@@ -75,6 +80,66 @@ pub static TABLE: [Row; 7] = [
         name: "create-upload-url",
         parse: |input| UploadAsk::parse(input).map(Route::CreateUploadUrl),
     },
+    Row {
+        method: Method::POST,
+        path: "/uploads",
+        name: "create-upload",
+        parse: |input| NewUpload::parse(input).map(Route::CreateUpload),
+    },
+    Row {
+        method: Method::GET,
+        path: "/uploads",
+        name: "list-uploads",
+        parse: |input| UploadsQuery::parse(input.req).map(Route::ListUploads),
+    },
+    Row {
+        method: Method::GET,
+        path: "/uploads/{upload}",
+        name: "get-upload",
+        parse: |input| UploadHandle::parse(input.param("upload")).map(Route::GetUpload),
+    },
+    Row {
+        method: Method::DELETE,
+        path: "/uploads/{upload}",
+        name: "abort-upload",
+        parse: |input| UploadHandle::parse(input.param("upload")).map(Route::AbortUpload),
+    },
+    Row {
+        method: Method::POST,
+        path: "/uploads/{upload}/parts",
+        name: "sign-upload-parts",
+        parse: |input| PartsAsk::parse(input).map(Route::SignUploadParts),
+    },
+    Row {
+        method: Method::POST,
+        path: "/uploads/{upload}/complete",
+        name: "complete-upload",
+        parse: |input| Completion::parse(input).map(Route::CompleteUpload),
+    },
+    Row {
+        method: Method::PUT,
+        path: "/folders/{path+}",
+        name: "create-folder",
+        parse: |input| folders::folder_of(input).map(Route::CreateFolder),
+    },
+    Row {
+        method: Method::DELETE,
+        path: "/folders/{path+}",
+        name: "delete-folder",
+        parse: |input| folders::folder_of(input).map(Route::DeleteFolder),
+    },
+    Row {
+        method: Method::POST,
+        path: "/copies",
+        name: "copy-file",
+        parse: |input| Transfer::parse(input).map(Route::CopyFile),
+    },
+    Row {
+        method: Method::POST,
+        path: "/moves",
+        name: "move-file",
+        parse: |input| Transfer::parse(input).map(Route::MoveFile),
+    },
 ];
 
 /// One use case with its parsed input.
@@ -94,6 +159,26 @@ pub enum Route<'r> {
     DeleteFile(FileName),
     /// `POST /upload-urls`
     CreateUploadUrl(UploadAsk),
+    /// `POST /uploads`
+    CreateUpload(NewUpload),
+    /// `GET /uploads`
+    ListUploads(UploadsQuery),
+    /// `GET /uploads/{upload}`
+    GetUpload(UploadHandle),
+    /// `DELETE /uploads/{upload}`
+    AbortUpload(UploadHandle),
+    /// `POST /uploads/{upload}/parts`
+    SignUploadParts(PartsAsk),
+    /// `POST /uploads/{upload}/complete`
+    CompleteUpload(Completion),
+    /// `PUT /folders/{path+}`
+    CreateFolder(FileName),
+    /// `DELETE /folders/{path+}`
+    DeleteFolder(FileName),
+    /// `POST /copies`
+    CopyFile(Transfer),
+    /// `POST /moves`
+    MoveFile(Transfer),
 }
 
 impl Route<'_> {
@@ -123,6 +208,16 @@ impl Route<'_> {
             Route::PutFile(put) => files::put(caller, put).await,
             Route::DeleteFile(name) => files::delete(caller, name).await,
             Route::CreateUploadUrl(ask) => files::create_upload_url(caller, ask).await,
+            Route::CreateUpload(new) => uploads::create(caller, new).await,
+            Route::ListUploads(query) => uploads::list(caller, query).await,
+            Route::GetUpload(handle) => uploads::get(caller, handle).await,
+            Route::AbortUpload(handle) => uploads::cancel(caller, handle).await,
+            Route::SignUploadParts(ask) => uploads::sign_parts(caller, ask).await,
+            Route::CompleteUpload(done) => uploads::complete(caller, done).await,
+            Route::CreateFolder(name) => folders::create(caller, name).await,
+            Route::DeleteFolder(name) => folders::delete(caller, name).await,
+            Route::CopyFile(t) => transfers::copy(caller, t).await,
+            Route::MoveFile(t) => transfers::move_file(caller, t).await,
         }
     }
 }
@@ -245,6 +340,7 @@ mod tests {
     const LIMITS: Limits = Limits {
         max_upload_bytes: 10,
         max_presigned_upload_bytes: 10,
+        max_single_copy_bytes: 10,
     };
 
     fn request(method: &str, path: &str) -> Request {

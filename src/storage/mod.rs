@@ -1,14 +1,19 @@
 //! Per-identity S3 access: a client holding one user's scoped keys, which builds every key it
 //! touches from that user's own IdentityId.
 
+mod changes;
 mod name;
+mod uploads;
 
+pub use changes::Removal;
 pub use name::{FileName, ObjectKey, StoredName};
+pub use uploads::{Part, UploadRecord};
 
 use crate::config::Config;
 use crate::error::{ApiError, Upstream};
 use crate::identity::{IdentityId, ScopedCredentials};
 use crate::metrics::CallCounter;
+use aws_config::timeout::TimeoutConfig;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
@@ -42,6 +47,9 @@ pub struct FileInfo {
 pub struct FilePage {
     /// The files, in S3's (UTF-8 binary) key order.
     pub files: Vec<FileInfo>,
+    /// One level's sub-folders (names without the trailing `/`), in key order; empty for a
+    /// recursive listing.
+    pub folders: Vec<StoredName>,
     /// S3's continuation token for the next page, if any.
     pub next: Option<String>,
 }
@@ -77,6 +85,7 @@ pub struct Buckets {
     bucket: String,
     prefix: String,
     counter: Option<CallCounter>,
+    slow: TimeoutConfig,
 }
 
 impl Buckets {
@@ -88,6 +97,12 @@ impl Buckets {
             bucket: config.bucket.clone(),
             prefix: config.prefix.clone(),
             counter,
+            // S3 assembles a multipart upload and copies data inside CompleteMultipartUpload,
+            // CopyObject and UploadPartCopy: they take the time the data takes, not a round trip's.
+            slow: TimeoutConfig::builder()
+                .operation_timeout(config.request_timeout)
+                .connect_timeout(config.connect_timeout)
+                .build(),
         }
     }
 
@@ -105,6 +120,7 @@ impl Buckets {
             prefix: self.prefix.clone(),
             identity,
             expires_at: creds.expires_at,
+            slow: self.slow.clone(),
         }
     }
 }
@@ -117,9 +133,17 @@ pub struct UserBucket {
     prefix: String,
     identity: IdentityId,
     expires_at: SystemTime,
+    slow: TimeoutConfig,
 }
 
 impl UserBucket {
+    /// The configuration override of operations that move data inside S3 (assembling an upload,
+    /// copying): the whole request's budget (`REQUEST_TIMEOUT_MS`) instead of one round trip's
+    /// (`UPSTREAM_TIMEOUT_MS`).
+    fn slow_operation(&self) -> aws_sdk_s3::config::Builder {
+        aws_sdk_s3::config::Builder::default().timeout_config(self.slow.clone())
+    }
+
     /// When the keys behind this client expire.
     pub fn expires_at(&self) -> SystemTime {
         self.expires_at
@@ -206,11 +230,15 @@ impl UserBucket {
     }
 
     /// Up to `limit` of the user's files below `sub` (all of them without), continuing at `next`.
+    /// With `one_level`, only the files directly in that folder, and its sub-folders. Folder
+    /// markers (zero-byte `<name>/` objects) are folders, not files; the API's own upload records
+    /// are left out.
     pub async fn list(
         &self,
         sub: Option<&FileName>,
         limit: u16,
         next: Option<String>,
+        one_level: bool,
     ) -> Result<FilePage, ApiError> {
         let prefix = name::list_prefix(&self.prefix, &self.identity, sub);
         let answer = self
@@ -218,6 +246,7 @@ impl UserBucket {
             .list_objects_v2()
             .bucket(&self.bucket)
             .prefix(&prefix)
+            .set_delimiter(one_level.then(|| "/".to_owned()))
             .encoding_type(EncodingType::Url)
             .max_keys(i32::from(limit))
             .set_continuation_token(next)
@@ -241,13 +270,29 @@ impl UserBucket {
                 // S3 only lists keys below the prefix; anything else is not shown.
                 let key = url_decoded(object.key()?);
                 let name = self.name_of(&key)?;
+                let size = object.size().unwrap_or_default().max(0) as u64;
+                if name::is_reserved(name) || is_folder_marker(name, size) {
+                    return None;
+                }
                 Some(FileInfo {
                     name: StoredName::new(name),
-                    size: object.size().unwrap_or_default().max(0) as u64,
+                    size,
                     last_modified: object.last_modified().and_then(rfc3339),
                     etag: object.e_tag().map(str::to_owned),
                     content_type: None,
                 })
+            })
+            .collect();
+        let folders = out
+            .common_prefixes()
+            .iter()
+            .filter_map(|common| {
+                let key = url_decoded(common.prefix()?);
+                let name = self.name_of(&key)?;
+                if name::is_reserved(name) {
+                    return None;
+                }
+                Some(StoredName::new(name.strip_suffix('/').unwrap_or(name)))
             })
             .collect();
         let next = out
@@ -255,7 +300,11 @@ impl UserBucket {
             .unwrap_or_default()
             .then(|| out.next_continuation_token().map(str::to_owned))
             .flatten();
-        Ok(FilePage { files, next })
+        Ok(FilePage {
+            files,
+            folders,
+            next,
+        })
     }
 
     /// Stores `body` under `key`; with `only_if_absent`, S3 refuses to replace an existing file.
@@ -414,6 +463,14 @@ impl UserBucket {
             },
         }
     }
+}
+
+/// A zero-byte `<folder>/` object whose folder is a name the API accepts: a folder's marker.
+fn is_folder_marker(name: &str, size: u64) -> bool {
+    size == 0
+        && name
+            .strip_suffix('/')
+            .is_some_and(|folder| FileName::parse(folder).is_ok())
 }
 
 /// A key of a listing asked with `encoding-type=url`. S3 answers keys in XML 1.0, which cannot

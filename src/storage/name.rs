@@ -120,6 +120,27 @@ impl ObjectKey {
         ObjectKey(format!("{}{}", folder(prefix, id), name.as_str()))
     }
 
+    /// The zero-byte marker of the folder `name` (`<prefix>/<IdentityId>/<name>/`, as the S3
+    /// console makes them), which lists the folder while it holds nothing else.
+    pub fn folder_marker(prefix: &str, id: &IdentityId, name: &FileName) -> Result<Self, ApiError> {
+        let key = format!("{}{name}/", folder(prefix, id));
+        if key.len() > MAX_KEY_BYTES {
+            return Err(ApiError::InvalidFileName(
+                "the name is too long for this user's folder (S3 keys are at most 1024 bytes)",
+            ));
+        }
+        Ok(ObjectKey(key))
+    }
+
+    /// The record of an unfinished upload of `size` bytes with S3's `upload_id`:
+    /// `<prefix>/<IdentityId>/` + [`UPLOAD_RECORDS`] + `<size>.<base64url(upload_id)>`, a zero-byte
+    /// object in a part of the folder no [`FileName`] reaches (its first segment is empty).
+    pub fn upload_record(prefix: &str, id: &IdentityId, size: u64, upload_id: &str) -> Self {
+        use base64::Engine;
+        let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(upload_id);
+        ObjectKey(format!("{}{size}.{encoded}", records_prefix(prefix, id)))
+    }
+
     /// The data file `GET /read-file` returns: `<prefix>/<IdentityId>/data.txt`.
     pub fn data_file(prefix: &str, id: &IdentityId) -> Self {
         ObjectKey(format!("{}data.txt", folder(prefix, id)))
@@ -129,6 +150,35 @@ impl ObjectKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Where the API records a user's unfinished uploads, relative to the user's folder. S3 cannot list
+/// in-progress multipart uploads by prefix under IAM (`s3:ListBucketMultipartUploads` takes no
+/// `s3:prefix` condition), so `GET /uploads` lists these records instead. The leading `/` makes an
+/// empty first segment, which [`FileName::parse`] refuses: no file, folder, copy or move of the
+/// API can reach them, and listings leave them out ([`is_reserved`]).
+pub const UPLOAD_RECORDS: &str = "/uploads/";
+
+/// `<prefix>/<IdentityId>//uploads/`, the prefix of `id`'s upload records.
+pub fn records_prefix(prefix: &str, id: &IdentityId) -> String {
+    format!("{}{UPLOAD_RECORDS}", folder(prefix, id))
+}
+
+/// The size and S3 upload id a record's name (relative to the records' prefix) carries.
+pub fn parse_record(name: &str) -> Option<(u64, String)> {
+    use base64::Engine;
+    let (size, encoded) = name.split_once('.')?;
+    let size = size.parse().ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded)
+        .ok()?;
+    Some((size, String::from_utf8(bytes).ok()?))
+}
+
+/// Whether a name relative to a user's folder is the API's own (an upload record, or the empty-named
+/// folder that holds them), which listings do not show.
+pub fn is_reserved(name: &str) -> bool {
+    name.starts_with(UPLOAD_RECORDS) || name == "/"
 }
 
 /// `<prefix>/<IdentityId>/`, the folder every key of `id` starts with.

@@ -4,6 +4,7 @@
 
 use serde_json::json;
 use std::process::Command;
+use support::curl::curl;
 use support::{TestApp, error_code, file_path, request_with_body, stack};
 
 /// A new user's ID token.
@@ -23,22 +24,6 @@ async fn names(app: &TestApp, token: &str, query: &str) -> Vec<String> {
         .iter()
         .map(|f| f["name"].as_str().expect("name").to_owned())
         .collect()
-}
-
-/// `curl` (not our code) on a signed URL: status and body bytes.
-fn curl(url: &str, args: &[&str]) -> (u16, Vec<u8>) {
-    let out = Command::new("curl")
-        .args(["-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "20"])
-        .args(args)
-        .arg(url)
-        .output()
-        .expect("curl runs");
-    let text = out.stdout;
-    let split = text.iter().rposition(|b| *b == b'\n').expect("status line");
-    let status = String::from_utf8_lossy(&text[split + 1..])
-        .parse()
-        .expect("status");
-    (status, text[..split].to_vec())
 }
 
 fn every_byte() -> Vec<u8> {

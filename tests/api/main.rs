@@ -8,9 +8,12 @@
 mod api_gateway_events;
 mod cache_isolation;
 mod files;
+mod folders;
 mod hostile_tokens;
 mod http_contract;
 mod many_per_environment;
 mod read_file;
 mod signer_path;
 mod token_verification;
+mod transfers;
+mod uploads;

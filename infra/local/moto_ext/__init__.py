@@ -39,6 +39,13 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
 - s3_fixes.py: S3Backend.list_objects_v2 (wrapped: an unknown continuation token is S3's 400
   InvalidArgument, not a 500); a WSGI middleware refuses chunked S3 uploads (501) before moto
   de-chunks them; S3Backend._pagination_tokens, moto.s3.exceptions.InvalidContinuationToken.
+- multipart.py (an upload id belongs to its key; ListPartsResult; CopyObject's If-None-Match):
+  S3Response.upload_part / upload_part_copy / list_parts / abort_multipart_upload /
+  _complete_multipart_body / copy_object (wrapped), S3Response.parse_key_name / _get_param,
+  S3Backend.get_bucket(...).multiparts (FakeMultipart.key_name), moto.s3.exceptions.NoSuchUpload /
+  PreconditionFailed. iam_eval.py for copies and DeleteObjects: S3Response
+  ._bucket_response_delete_keys and .setup_class (wrapped), FakeBucket.get_permission (wrapped: a
+  key IAM refused is denied where moto asks about each key), IAMRequestBase._method / _body.
 - auth_flows.py: CognitoIdpBackend.initiate_auth / admin_initiate_auth (wrapped: the client's
   ExplicitAuthFlows, read from CognitoIdpUserPoolClient.extended_config, are enforced),
   moto.cognitoidp.exceptions.InvalidParameterException.
@@ -68,6 +75,7 @@ from . import (
     iam_eval,
     identity,
     identity_admin,
+    multipart,
     presign,
     revocation,
     s3_fixes,
@@ -86,6 +94,7 @@ def apply() -> None:
     identity_admin.apply()  # after identity: it wraps identity's id derivation
     presign.apply()
     s3_fixes.apply()
+    multipart.apply()
 
 
 def wrap(app, extra=None, secret=None):

@@ -74,14 +74,21 @@ def _s3_operation(environ, path, query):
     if not bucket:
         return "ListBuckets"
     if key:
-        if "uploadId" in query or "uploads" in query:
-            return "MultipartUpload"
+        if "uploads" in query and method == "POST":
+            return "CreateMultipartUpload"
+        if "uploadId" in query:
+            if method == "PUT":
+                return "UploadPartCopy" if "HTTP_X_AMZ_COPY_SOURCE" in environ else "UploadPart"
+            return {"GET": "ListParts", "POST": "CompleteMultipartUpload",
+                    "DELETE": "AbortMultipartUpload"}.get(method, method)
         if method == "PUT" and "HTTP_X_AMZ_COPY_SOURCE" in environ:
             return "CopyObject"
         return {"GET": "GetObject", "HEAD": "HeadObject", "PUT": "PutObject", "DELETE": "DeleteObject"}.get(method, method)
     if method == "GET":
         if query.get("list-type") == ["2"]:
             return "ListObjectsV2"
+        if "uploads" in query:
+            return "ListMultipartUploads"
         return "GetBucket" + next(iter(query)).capitalize() if query else "ListObjects"
     if method == "POST" and "delete" in query:
         return "DeleteObjects"

@@ -30,7 +30,9 @@ policies and role trust policies (all we have), each from the IAM User Guide:
 import json
 import logging
 import re
-from urllib.parse import parse_qsl
+import threading
+from urllib.parse import parse_qsl, unquote, urlparse
+from xml.etree import ElementTree
 
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import JsonRESTError, _RESTError
@@ -455,13 +457,84 @@ def _key_is_missing(account_id, object_arn):
         return False
 
 
+# DeleteObjects: the keys of the request being handled on this thread that IAM refuses (object
+# ARNs), from its authorization to its handler (see `_is_delete_objects`).
+_deletes = threading.local()
+
+
+def _is_delete_objects(request, resource):
+    """POST /<bucket>?delete: authorized per key, not at the bucket."""
+    return (isinstance(request, S3IAMRequest) and request._action == "s3:DeleteObject"
+            and request._method == "POST" and "delete" in (request._data or {}) and "/" not in resource.split(":::", 1)[-1])
+
+
+def _objects_to_delete(body):
+    """(key, version id or None) of a DeleteObjects body; unparsable: none (moto answers it)."""
+    try:
+        root = ElementTree.fromstring(body or b"")
+    except ElementTree.ParseError:
+        return []
+    objects = []
+    for element in root.iter():
+        if element.tag.rsplit("}", 1)[-1] != "Object":
+            continue
+        fields = {child.tag.rsplit("}", 1)[-1]: child.text or "" for child in element}
+        if "Key" in fields:
+            objects.append((fields["Key"], fields.get("VersionId")))
+    return objects
+
+
+def refused_deletes():
+    """The object ARNs the current DeleteObjects request may not delete (None: not one)."""
+    return getattr(_deletes, "refused", None)
+
+
+def _copy_source(headers):
+    """The (object ARN, version id) an `x-amz-copy-source` names: `bucket/key[?versionId=v]`,
+    URL-encoded, with or without a leading `/`; None when malformed (S3 answers that itself)."""
+    source = headers.get("x-amz-copy-source")
+    if not source:
+        return None
+    parsed = urlparse(source)
+    bucket, _, key = unquote(parsed.path).lstrip("/").partition("/")
+    if not bucket or not key:
+        return None
+    version = dict(parse_qsl(parsed.query)).get("versionId")
+    return f"arn:aws:s3:::{bucket}/{key}", version
+
+
 def check_action_permitted(self, resource):
+    _deletes.refused = None
     if self._action == "sts:GetCallerIdentity":  # AWS allows it even under an explicit Deny
         return
     documents = _documents(self)
     context = _request_context(self)
+    # DeleteObjects needs no permission on the bucket: each key is authorized as its own
+    # s3:DeleteObject (s3:DeleteObjectVersion with a version id), and a refused key is reported
+    # in the answer's Errors while the others are deleted (DeleteObjects API reference).
+    if _is_delete_objects(self, resource):
+        _deletes.refused = {
+            f"{resource}/{key}"
+            for key, version in _objects_to_delete(self._body)
+            if evaluate(documents, "s3:DeleteObjectVersion" if version else "s3:DeleteObject",
+                        f"{resource}/{key}", context) != ALLOW
+        }
+        return
     if evaluate(documents, self._action, resource, context) != ALLOW:
         self._raise_access_denied()
+    # CopyObject and UploadPartCopy also read the source: s3:GetObject (s3:GetObjectVersion for a
+    # version) on it (CopyObject API reference, "Permissions"). A missing source is told apart only
+    # to a caller allowed to list it, as for GetObject (undocumented for copies: the stricter side).
+    if isinstance(self, S3IAMRequest) and self._action == "s3:PutObject":
+        source = _copy_source(s3_headers(self))
+        if source is not None:
+            arn, version = source
+            read = "s3:GetObjectVersion" if version else "s3:GetObject"
+            if evaluate(documents, read, arn, context) != ALLOW:
+                self._raise_access_denied()
+            if _key_is_missing(self.account_id, arn) and \
+                    evaluate(documents, "s3:ListBucket", arn.split("/", 1)[0], context) != ALLOW:
+                self._raise_access_denied()
     if self._is_assuming_role_operation(resource) and not self._check_role_trust_relationship(resource):
         self._raise_access_denied()
     # A PutObject that sets tags or an ACL needs s3:PutObjectTagging / s3:PutObjectAcl too.
@@ -564,8 +637,45 @@ def _create_role_validating(create_role):
     return create_role_checked
 
 
+def _per_key_deletes(get_permission):
+    """Moto's DeleteObjects handler asks the bucket's policy about each key; a key IAM refused
+    (`refused_deletes`) is denied there, and moto reports it as S3 does (AccessDenied)."""
+
+    def permission(self, action, resource):
+        from moto.iam.access_control import PermissionResult
+
+        refused = refused_deletes()
+        if refused is not None and action == "s3:DeleteObject" and resource in refused:
+            return PermissionResult.DENIED
+        return get_permission(self, action, resource)
+
+    return permission
+
+
+def _fresh_request(setup_class):
+    """Every S3 request starts with no refused deletes of an earlier request on the thread."""
+
+    def setup(self, *args, **kwargs):
+        _deletes.refused = None
+        return setup_class(self, *args, **kwargs)
+
+    return setup
+
+
+def _deletes_answered(handler):
+    def delete_keys(self, bucket_name, authenticated=True):
+        try:
+            return handler(self, bucket_name, authenticated)
+        finally:
+            _deletes.refused = None
+
+    return delete_keys
+
+
 def apply():
     from moto.cognitoidp.responses import CognitoIdpResponse
+    from moto.s3.models import FakeBucket
+    from moto.s3.responses import S3Response
     from moto.iam.models import IAMBackend
 
     IAMPolicyDocumentValidator.validate = _validating(IAMPolicyDocumentValidator.validate, "identity")
@@ -574,5 +684,8 @@ def apply():
 
     IAMRequestBase.__init__ = _iam_request_init_unsigned
     IAMRequestBase.check_action_permitted = check_action_permitted
+    FakeBucket.get_permission = _per_key_deletes(FakeBucket.get_permission)
+    S3Response._bucket_response_delete_keys = _deletes_answered(S3Response._bucket_response_delete_keys)
+    S3Response.setup_class = _fresh_request(S3Response.setup_class)
     ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _authorize_normal_action_json_errors
     CognitoIdpResponse._determine_resource = _cognito_idp_resource
