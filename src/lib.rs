@@ -10,6 +10,7 @@ pub mod identity;
 pub mod metrics;
 pub mod response;
 pub mod routes;
+pub mod session;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
