@@ -9,6 +9,7 @@ pub mod event;
 pub mod identity;
 pub mod metrics;
 pub mod response;
+pub mod revocation;
 pub mod routes;
 pub mod session;
 pub mod startup;
