@@ -50,7 +50,7 @@ creds: ## print shell `export` lines for USER (default admin): ID_TOKEN, the ide
 	@$(VENV)/bin/python infra/local/stack.py creds $(TOKEN_USER)
 
 canary: venv ## the local stack's own faithfulness suite (boto3), against a running stack
-	$(VENV)/bin/python -m pytest -q infra/local/tests infra/local/gateway/tests infra/local/canary
+	$(VENV)/bin/python -m pytest -q infra/local/moto_ext/tests infra/local/gateway/tests infra/local/canary
 
 infra-test: ## CDK app: synth offline, template assertions, cdk-nag, cfn-lint
 	$(MAKE) -C infra test

@@ -27,14 +27,11 @@ from botocore.awsrequest import AWSRequest  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
 
 import provision  # noqa: E402
+import stack_client  # noqa: E402
+from stack_client import FIXTURES_ENV, STACK_ENV, read_env  # noqa: E402
 from gateway import api_source, event  # noqa: E402
+from gateway.auth import Request  # noqa: E402
 from gateway.principals import Principal  # noqa: E402
-from gateway.sigv4 import Request  # noqa: E402
-
-
-def read_env(path):
-    lines = path.read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
 
 
 def timed(connection, method, path, body, headers):
@@ -52,10 +49,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("-n", type=int, default=200)
     args = parser.parse_args()
-    stack_env, fixtures = read_env(ROOT / ".local/stack.env"), read_env(ROOT / ".local/fixtures.env")
-    control = http.client.HTTPConnection("127.0.0.1", int(fixtures["LOCAL_STACK_PORT"]))
-    control.request("GET", "/moto-ext/gateway")
-    function_url = json.loads(control.getresponse().read())["function_url"]
+    try:
+        stack_client.settings()
+    except stack_client.NotRunning as error:
+        sys.exit(str(error))
+    stack_env, fixtures = read_env(STACK_ENV), read_env(FIXTURES_ENV)
+    function_url = stack_client.control("GET", "/moto-ext/gateway")[1]["function_url"]
     creds = provision.user_credentials(stack_env, fixtures, "admin")
 
     # Through the gateway: signed once by botocore (a signature stays valid 5 minutes).
@@ -87,9 +86,7 @@ def main():
         connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     samples = {"gateway": [], "direct": []}
     interval = 1.1 / api.rate_limit  # stay under the stage's throttle (api.json), or it answers 429
-    stack_control = http.client.HTTPConnection("127.0.0.1", int(fixtures["LOCAL_STACK_PORT"]))
-    stack_control.request("POST", "/moto-ext/gateway/reset", body=b"")  # a full throttle bucket
-    stack_control.getresponse().read()
+    stack_client.control("POST", "/moto-ext/gateway/reset")  # a full throttle bucket
     for i in range(args.n + 20):  # 20 warm-up rounds, interleaved so drift hits both alike
         # The same pause before each request, so that neither finds the function and the stack
         # warmer than the other (the second of a back-to-back pair is faster); the order alternates.

@@ -3,11 +3,8 @@
 # The local AWS stack is started for the run and stopped however the run ends: the server also
 # watches this script's pid, so even a SIGKILL leaves no orphan. A stack that was already running
 # (`make local-up`) is used as it is and left running.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$PWD/.local/venv/bin:$PATH"
+source "$(dirname "$0")/lib.sh"
 
-step() { printf '\n==> %s\n' "$*"; }
 # Each suite's output is also kept, to add up the counts at the end.
 mkdir -p .local
 log=.local/test-run.log
@@ -21,7 +18,7 @@ step "Rust: unit, contract, event-shape and integration tests"
 run cargo test --locked
 
 step "local stack: extension and API gateway unit tests + canary (boto3, independent of our Rust code)"
-run .local/venv/bin/python -m pytest -q infra/local/tests infra/local/gateway/tests infra/local/canary
+run .local/venv/bin/python -m pytest -q infra/local/moto_ext/tests infra/local/gateway/tests infra/local/canary
 
 step "end to end: cargo lambda watch + curl"
 run bash tests/e2e.sh

@@ -6,11 +6,7 @@
 # as it is and left running.
 #
 # BENCH_ARM64=0 skips the arm64 Lambda build (then the x86_64 size is reported, labelled so).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$PWD/.local/venv/bin:$PATH"
-
-step() { printf '\n==> %s\n' "$*"; }
+source "$(dirname "$0")/lib.sh"
 
 step "release build: the read-file binary and the benchmark (same profile, one build)"
 cargo bench --locked --bench read_file --no-run

@@ -9,11 +9,7 @@
 # default 1500), CAPACITY_ONLY (one scenario label, e.g. 10k/1000/20/N=1), CAPACITY_SEED (the
 # workload's seed, default 13), CAPACITY_USER_CHECK_TTL (the modelled USER_CHECK_TTL_SECONDS,
 # simulated seconds, a multiple of 60 up to 3600, default 60).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$PWD/.local/venv/bin:$PATH"
-
-step() { printf '\n==> %s\n' "$*"; }
+source "$(dirname "$0")/lib.sh"
 
 step "build (bench profile; shared with make bench)"
 cargo bench --locked --bench capacity --no-run

@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
 # End to end: the function under `cargo lambda watch` with the local stack's env file, called over
 # real HTTP, as `make dev` users do. Needs a running local stack (`make local-up`).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$PWD/.local/venv/bin:$PATH"
+source "$(dirname "$0")/lib.sh"
 port=${E2E_PORT:-9011}
 base="http://127.0.0.1:$port/lambda-url/read-file"
 log=.local/e2e-watch.log
@@ -11,24 +9,9 @@ log=.local/e2e-watch.log
 [ -f .local/stack.env ] || { echo "e2e: the local stack is not running (make local-up)" >&2; exit 1; }
 command -v cargo-lambda >/dev/null || { echo "e2e: cargo-lambda missing (make venv)" >&2; exit 1; }
 
-setsid cargo lambda watch --quiet --invoke-address 127.0.0.1 --invoke-port "$port" \
-  --env-file .local/stack.env >"$log" 2>&1 &
-watch_pid=$!
-trap 'kill -TERM -- "-$watch_pid" 2>/dev/null || true; wait "$watch_pid" 2>/dev/null || true' EXIT
-
-# The first request waits for the build; give a cold debug build time.
-ready=""
-for _ in $(seq 1 600); do
-  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 300 "$base/read-file" || true)
-  if [ "$code" = 401 ]; then ready=1; break; fi
-  kill -0 "$watch_pid" 2>/dev/null || break
-  sleep 0.5
-done
-if [ -z "$ready" ]; then
-  echo "e2e: cargo lambda watch did not serve the function; its log:" >&2
-  tail -n 40 "$log" >&2
-  exit 1
-fi
+# The first request waits for the build: the helper returns once the function answers.
+watch_pid=$(python3 infra/local/stack_client.py watch --port "$port" --log "$log")
+trap 'python3 infra/local/stack_client.py stop-watch "$watch_pid"' EXIT
 
 passed=0 failed=0
 expect() { # name, expected status, expected body fragment, curl args...
@@ -72,7 +55,7 @@ expect "unknown path" 404 '"code":"not_found"' -H "idToken: $admin" "$base/nope"
 expect "wrong method" 405 '"code":"method_not_allowed"' -X POST -H "idToken: $admin" "$base/read-file"
 
 # A bad configuration stops the function at init, naming the variable (and never its value).
-bin=target/debug/read-file
+bin=${CARGO_TARGET_DIR:-target}/debug/read-file  # where cargo lambda watch (cargo run) built it
 if [ -x "$bin" ]; then
   init_out=$(env -i PATH="$PATH" AWS_REGION=eu-west-1 ACCOUNT_ID=123456789012 \
     USER_POOL_ID=eu-west-1_Abc USER_POOL_CLIENT_ID=abc IDENTITY_POOL_ID=not-a-pool-id-SECRETISH \

@@ -39,7 +39,9 @@ fn clear_faults() {
         conn.set_read_timeout(Some(Duration::from_secs(5)))?;
         write!(
             conn,
-            "DELETE /moto-ext/faults HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            "DELETE /moto-ext/faults HTTP/1.1\r\nHost: {addr}\r\nX-Local-Stack-Secret: {}\r\n\
+             Content-Length: 0\r\nConnection: close\r\n\r\n",
+            stack().var("LOCAL_STACK_SECRET")
         )?;
         let mut answer = String::new();
         conn.read_to_string(&mut answer)?;

@@ -9,9 +9,7 @@
 #                      another port works: the browser still sees http://localhost:3000)
 #   WEB_E2E_PORT       this suite's `cargo lambda watch` port (default 9015)
 #   WEB_SCREENSHOT     if set, a screenshot of the signed-in page is saved there
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="$PWD/.local/venv/bin:$PATH"
+source "$(dirname "$0")/lib.sh"
 web_port=${WEB_TEST_PORT:-3000}
 fn_port=${WEB_E2E_PORT:-9015}
 fail() { echo "web: $*" >&2; exit 1; }
@@ -45,15 +43,15 @@ export CHROME_PATH
 (cd examples/web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error \
   && npx tsc --noEmit && node scripts/build.mjs && node scripts/config.mjs --local ../../.local/stack.env)
 
-pids=()
-control=$(sed -n 's/^LOCAL_STACK_PORT=//p' .local/fixtures.env)
-control="http://127.0.0.1:$control/moto-ext"
-previous=$(curl -sf "$control/gateway")
+client="$PWD/infra/local/stack_client.py"  # absolute: the cleanup runs after the cd below
+control() { python3 "$client" control "$@" >/dev/null; }
+previous=$(python3 "$client" control GET /moto-ext/gateway)
+server="" watch=""
 cleanup() {
   # Point the stack's gateway back where it was, then stop what this script started.
-  curl -sf -X POST -H 'content-type: application/json' -d "$previous" "$control/gateway/config" >/dev/null || true
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  control POST /moto-ext/gateway/config "$previous" || true
+  [ -z "$watch" ] || python3 "$client" stop-watch "$watch" || true
+  [ -z "$server" ] || { kill -TERM -- "-$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }
 }
 trap cleanup EXIT
 
@@ -63,23 +61,12 @@ for port in "$web_port" "$fn_port"; do
   fi
 done
 WEB_PORT=$web_port WEB_QUIET=1 setsid node examples/web/scripts/serve.mjs >.local/web-serve.log 2>&1 &
-pids+=($!)
-setsid cargo lambda watch --quiet --invoke-address 127.0.0.1 --invoke-port "$fn_port" \
-  --env-file .local/stack.env >.local/web-watch.log 2>&1 &
-pids+=($!)
-
-# The first request waits for the (debug) build; an unsigned call answers 401 once it is served.
-ready=""
-for _ in $(seq 1 1800); do
-  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 300 "http://127.0.0.1:$fn_port/lambda-url/read-file/read-file" || true)
-  if [ "$code" = 401 ]; then ready=1; break; fi
-  kill -0 "${pids[1]}" 2>/dev/null || break
-  sleep 0.5
-done
-[ -n "$ready" ] || { tail -n 30 .local/web-watch.log >&2; fail "cargo lambda watch did not serve the function"; }
-curl -sf -X POST -H 'content-type: application/json' \
-  -d "{\"function_url\": \"http://127.0.0.1:$fn_port\", \"timeout\": 29}" "$control/gateway/config" >/dev/null
-curl -sf -X POST "$control/gateway/reset" >/dev/null
+server=$!
+# The first request waits for the (debug) build: the helper returns once the function answers.
+watch=$(python3 "$client" watch --port "$fn_port" --log .local/web-watch.log) \
+  || fail "cargo lambda watch did not serve the function"
+control POST /moto-ext/gateway/config "{\"function_url\": \"http://127.0.0.1:$fn_port\", \"timeout\": 29}"
+control POST /moto-ext/gateway/reset
 curl -sf -o /dev/null "http://localhost:$web_port/" || fail "the page is not served on port $web_port"
 
 cd examples/web

@@ -12,6 +12,7 @@ from pathlib import Path
 import boto3
 import botocore
 import moto
+import stack_client
 from botocore.config import Config
 from gateway import api_source
 
@@ -96,8 +97,9 @@ def bucket_cors_rule(origin):
     }
 
 
-def provision(endpoint, state_dir, gateway_port):
-    """Create everything, switch IAM enforcement on; returns (stack_env, fixtures_env) dicts."""
+def provision(endpoint, state_dir, gateway_port, secret):
+    """Create everything, switch IAM enforcement on (a control request: `secret` is the stack's);
+    returns (stack_env, fixtures_env) dicts."""
     api = api_source.load()
     iam = client("iam", endpoint)
     fixture_key = _iam_user_with_policy(
@@ -117,6 +119,7 @@ def provision(endpoint, state_dir, gateway_port):
         # The flows the CDK app's client allows: SRP (the web page's sign-in; moto_ext/srp.py checks
         # the proof), ADMIN_USER_PASSWORD_AUTH (tests mint tokens with it), refresh tokens.
         ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        EnableTokenRevocation=True,  # as the CDK app's client: the page's sign-out revokes (RevokeToken)
     )["UserPoolClient"]["ClientId"]
     for user, password in PASSWORDS.items():
         idp.admin_create_user(UserPoolId=pool_id, Username=user, MessageAction="SUPPRESS")
@@ -171,9 +174,8 @@ def provision(endpoint, state_dir, gateway_port):
 
     # IAM enforcement on, for every request from now on.
     # (text/plain: with urllib's default form content type Flask would swallow the body)
-    request = urllib.request.Request(
-        f"{endpoint}/moto-api/reset-auth", data=b"0", method="POST", headers={"Content-Type": "text/plain"}
-    )
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset-auth", data=b"0", method="POST",
+                                     headers={"Content-Type": "text/plain", stack_client.SECRET_HEADER: secret})
     with urllib.request.urlopen(request, timeout=5) as response:
         response.read()
 

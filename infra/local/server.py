@@ -1,7 +1,8 @@
 """The local stack's server process: moto with our extension, on 127.0.0.1.
 
 Started by `stack.py up` with the venv's python, in its own session; not meant to be run by hand:
-  server.py --port N --gateway-port N --function-url URL [--owner-pid PID] [--pid-file PATH]
+  LOCAL_STACK_SECRET=... server.py --port N --gateway-port N --function-url URL [--owner-pid PID] [--pid-file PATH]
+(the control endpoints' secret comes through the environment, never the command line)
 The local API Gateway (gateway/) runs in the same process on its own port, so that it reads the
 stack's STS and IAM state directly. Exits 3 when a port is taken. With --owner-pid it exits by itself once that process is gone,
 so an interrupted test run leaves nothing behind.
@@ -19,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "1"
 
 import moto_ext  # noqa: E402  (after the path tweak)
-from gateway import control as gateway_control  # noqa: E402
+from gateway import wiring as gateway_wiring  # noqa: E402
 from moto.moto_server.werkzeug_app import (  # noqa: E402
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -64,13 +65,17 @@ def main():
     parser.add_argument("--gateway-port", type=int, required=True)
     parser.add_argument("--function-url", required=True)
     args = parser.parse_args()
+    secret = os.environ.pop("LOCAL_STACK_SECRET", "")
+    if len(secret) < 32:
+        sys.exit("server.py: LOCAL_STACK_SECRET (the control endpoints' secret, 32+ characters) is not set: "
+                 "start the stack with stack.py up")
 
     moto_ext.apply()
-    gateway = gateway_control.build(args.function_url)
-    app = moto_ext.wrap(DomainDispatcherApplication(create_backend_app), gateway_control.endpoints(gateway))
+    gateway = gateway_wiring.build(args.function_url)
+    app = moto_ext.wrap(DomainDispatcherApplication(create_backend_app), gateway_wiring.endpoints(gateway), secret)
     try:
         server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=RequestHandler)
-        gateway_server = gateway_control.serve(gateway, "127.0.0.1", args.gateway_port)
+        gateway_server = gateway_wiring.serve(gateway, "127.0.0.1", args.gateway_port)
     except OSError as error:
         print(f"cannot listen on 127.0.0.1:{args.port} or :{args.gateway_port}: {error.strerror}",
               file=sys.stderr, flush=True)

@@ -18,23 +18,21 @@ $LOCAL_FUNCTION_URL, else http://127.0.0.1:9000 (`cargo lambda watch`, as `make 
 import argparse
 import contextlib
 import fcntl
-import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-STATE = ROOT / ".local"
+import stack_client
+from stack_client import FIXTURES_ENV, ROOT, STACK_ENV, STATE, read_env
+
 VENV_PYTHON = STATE / "venv" / "bin" / "python"
 PID_FILE = STATE / "stack.pid"
 LOG_FILE = STATE / "stack.log"
-STACK_ENV = STATE / "stack.env"
-FIXTURES_ENV = STATE / "fixtures.env"
 LOCK_FILE = STATE / "stack.lock"
 SERVER = Path(__file__).resolve().parent / "server.py"
 READY_TIMEOUT = 20  # seconds; it takes ~1 s
@@ -77,25 +75,17 @@ def is_our_server(pid):
     return str(SERVER).encode() in cmdline
 
 
-def read_env(path):
-    try:
-        lines = path.read_text().splitlines()
-    except OSError:
-        return {}
-    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
-
-
-def _control_get(port, path):
+def _control_get(port, path, secret=None):
     """The stack's JSON answer at `path`, or None when it does not answer."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
-            return json.load(response)
-    except (OSError, ValueError):
+        status, answer = stack_client.control("GET", path, port=port, secret=secret, timeout=2)
+    except (OSError, ValueError, stack_client.NotRunning):
         return None
+    return answer if status == 200 else None
 
 
-def health(port):
-    return _control_get(port, "/moto-ext/health")
+def health(port, secret=None):
+    return _control_get(port, "/moto-ext/health", secret)
 
 
 def gateway_report(port):
@@ -217,20 +207,23 @@ def cmd_up(args):
                "--gateway-port", str(gateway_port), "--function-url", function_url]
     if args.owner_pid:
         command += ["--owner-pid", str(args.owner_pid)]
+    # The control endpoints' secret: to the server through its environment (never its command
+    # line, which any local user can read), to the tools through fixtures.env (mode 0600).
+    secret = secrets.token_urlsafe(32)
     with open(LOG_FILE, "wb") as log:  # one log per start
         server = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,  # own session and process group: `down` signals the group
-            cwd=ROOT,
+            cwd=ROOT, env={**os.environ, stack_client.SECRET_VAR: secret},
         )
     PID_FILE.write_text(f"{server.pid}\n")
 
     try:
-        wait_until_ready(server, port)
+        wait_until_ready(server, port, secret)
         import provision  # boto3: the venv's python runs this (see main)
 
         endpoint = f"http://127.0.0.1:{port}"
-        stack_env, fixtures_env = provision.provision(endpoint, STATE, gateway_port)
+        stack_env, fixtures_env = provision.provision(endpoint, STATE, gateway_port, secret)
     except BaseException as error:
         stop(server.pid)
         PID_FILE.unlink(missing_ok=True)
@@ -238,7 +231,8 @@ def cmd_up(args):
             raise
         fail(f"provisioning failed: {error!r} (server log: {LOG_FILE})")
 
-    write_env(FIXTURES_ENV, {"LOCAL_STACK_PORT": str(port), "LOCAL_GATEWAY_PORT": str(gateway_port), **fixtures_env},
+    write_env(FIXTURES_ENV, {"LOCAL_STACK_PORT": str(port), "LOCAL_GATEWAY_PORT": str(gateway_port),
+                             stack_client.SECRET_VAR: secret, **fixtures_env},
               "Test-only settings of the local stack. SIGNING_KEY_FILE is a PKCS#8 PEM.")
     write_env(STACK_ENV, stack_env, "Settings for the Lambda (cargo lambda watch --env-file) and tests.")
     print(f"local stack: up on {endpoint} (pid {server.pid}) in {time.monotonic() - started:.1f} s")
@@ -251,14 +245,14 @@ def cmd_up(args):
         print(f"  stops by itself when process {args.owner_pid} exits")
 
 
-def wait_until_ready(server, port):
+def wait_until_ready(server, port, secret):
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if server.poll() is not None:
             tail = LOG_FILE.read_text(errors="replace").splitlines()[-5:]
             code = 2 if server.returncode == 3 else 1  # 3: the server could not bind the port
             fail(f"server exited with status {server.returncode}:\n  " + "\n  ".join(tail), code)
-        report = health(port)
+        report = health(port, secret)
         if report and report.get("pid") == server.pid:
             return
         time.sleep(0.05)

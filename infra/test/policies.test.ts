@@ -55,15 +55,33 @@ describe('the policy source', () => {
   it('user-files.json scopes every resource and the list prefix to the caller\'s own folder', () => {
     const doc = renderPolicy('user-files', { PARTITION: 'aws', BUCKET: 'bkt', PREFIX: 'cognito-test' });
     const own = 'cognito-test/${cognito-identity.amazonaws.com:sub}';
-    const objects = doc.Statement.find((s) => s.Sid === 'OwnObjects')!;
-    assert.deepEqual(objects.Resource, [`arn:aws:s3:::bkt/${own}`, `arn:aws:s3:::bkt/${own}/*`]);
+    // Objects only inside the folder: the bare key cognito-test/<id> is nobody's.
+    for (const sid of ['ReadAndDeleteOwnObjects', 'WriteOwnObjectsPlainly']) {
+      assert.equal(doc.Statement.find((s) => s.Sid === sid)!.Resource, `arn:aws:s3:::bkt/${own}/*`);
+    }
     const list = doc.Statement.find((s) => s.Sid === 'ListOwnPrefix')!;
     assert.equal(list.Resource, 'arn:aws:s3:::bkt');
     // Exactly what the routes use: read (GET /read-file, GET /files/{name+} and its signed URL),
     // write (PUT, signed upload URLs), delete, and the own-prefix listing (GET /files, 404 vs 403).
     assert.deepEqual(doc.Statement.map((s) => [s.Effect, s.Action]),
-      [['Allow', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']], ['Allow', 's3:ListBucket']]);
+      [['Allow', ['s3:GetObject', 's3:DeleteObject']], ['Allow', 's3:PutObject'], ['Allow', 's3:ListBucket']]);
     assert.deepEqual(list.Condition, { StringLike: { 's3:prefix': [`${own}/`, `${own}/*`] } });
+  });
+
+  it('user-files.json lets the browser\'s keys write only plain objects: STANDARD, no SSE-C, no tags, no ACL', () => {
+    const doc = renderPolicy('user-files', { PARTITION: 'aws', BUCKET: 'bkt', PREFIX: 'cognito-test' });
+    const write = doc.Statement.find((s) => s.Sid === 'WriteOwnObjectsPlainly')!;
+    // A request naming no storage class is STANDARD, hence IfExists; Null "true": the header is absent.
+    // The role grants neither s3:PutObjectTagging nor s3:PutObjectAcl, which S3 requires too for a
+    // PutObject with tags or an ACL.
+    assert.deepEqual(write.Condition, {
+      StringEqualsIfExists: { 's3:x-amz-storage-class': 'STANDARD' },
+      Null: Object.fromEntries([
+        's3:x-amz-server-side-encryption-customer-algorithm', 's3:RequestObjectTagKeys', 's3:x-amz-acl',
+        's3:x-amz-grant-full-control', 's3:x-amz-grant-read', 's3:x-amz-grant-read-acp', 's3:x-amz-grant-write',
+        's3:x-amz-grant-write-acp',
+      ].map((key) => [key, 'true'])),
+    });
   });
 });
 

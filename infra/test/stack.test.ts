@@ -89,7 +89,8 @@ describe('identity pool and its authenticated role', () => {
     const sub = '${cognito-identity.amazonaws.com:sub}';
     const s3Statements = doc.Statement.filter((s: any) => asArray<string>(s.Action).some((a) => a.startsWith('s3:')));
     const objectResources = s3Statements.filter((s: any) => !asArray(s.Action).includes('s3:ListBucket')).flatMap((s: any) => asArray(s.Resource));
-    assert.deepEqual(objectResources.sort(), [`arn:aws:s3:::B/cognito-test/${sub}`, `arn:aws:s3:::B/cognito-test/${sub}/*`]);
+    // Objects only inside the caller's folder (read/delete, and plain writes): never the bare key cognito-test/<id>.
+    assert.deepEqual(objectResources, [`arn:aws:s3:::B/cognito-test/${sub}/*`, `arn:aws:s3:::B/cognito-test/${sub}/*`]);
     const list = s3Statements.filter((s: any) => asArray(s.Action).includes('s3:ListBucket'));
     assert.equal(list.length, 1);
     assert.deepEqual(asArray(list[0].Action), ['s3:ListBucket']);
@@ -367,11 +368,12 @@ describe('the user pool', () => {
     });
   });
 
-  it('app client: SRP and ADMIN_USER_PASSWORD_AUTH, no secret, no OAuth', () => {
+  it('app client: SRP and ADMIN_USER_PASSWORD_AUTH, no secret, no OAuth, token revocation on', () => {
     const c = res(ids.client).Properties!;
     assert.deepEqual([...c.ExplicitAuthFlows].sort(), ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH']);
     assert.equal(c.GenerateSecret, false);
     assert.equal(c.AllowedOAuthFlowsUserPoolClient, false);
+    assert.equal(c.EnableTokenRevocation, true, "the web page's sign-out revokes its refresh token (RevokeToken)");
   });
 });
 
@@ -386,7 +388,8 @@ describe('least privilege across the whole template', () => {
     {
       what: "authenticated role: objects below the caller's own folder",
       why: "the object keys are the user's to choose; ${cognito-identity.amazonaws.com:sub} pins the folder to the caller",
-      matches: (st, where) => where === `${ids.authRole}.Policies.UserFiles` && st.Sid === 'OwnObjects',
+      matches: (st, where) => where === `${ids.authRole}.Policies.UserFiles`
+        && ['ReadAndDeleteOwnObjects', 'WriteOwnObjectsPlainly'].includes(st.Sid),
     },
     {
       what: 'authenticated role: invoking the {name+} routes of this API stage',

@@ -4,15 +4,9 @@ SigV4 signers we did not write (curl --aws-sigv4, awscurl, botocore). Needs the 
 
 GATEWAY_E2E_PORT: the port of this suite's `cargo lambda watch` (default 9013)."""
 
-import json
 import os
-import signal
 import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,21 +14,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "infra" / "local"))
 sys.path.insert(0, str(ROOT / "infra" / "local" / "gateway" / "tests"))
-STATE = ROOT / ".local"
+import stack_client  # noqa: E402
 
-
-def read_env(path):
-    if not path.exists():
-        pytest.fail(f"the local stack is not running ({path} is missing): run `make local-up` first", pytrace=False)
-    lines = path.read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+STATE = stack_client.STATE
 
 
 class Stack:
     def __init__(self):
-        self.env = read_env(STATE / "stack.env")
-        self.fixtures = read_env(STATE / "fixtures.env")
-        self.control = f"http://127.0.0.1:{self.fixtures['LOCAL_STACK_PORT']}/moto-ext"
+        try:
+            stack_client.settings()
+        except stack_client.NotRunning as error:
+            pytest.fail(str(error), pytrace=False)
+        self.env = stack_client.read_env(stack_client.STACK_ENV)
+        self.fixtures = stack_client.read_env(stack_client.FIXTURES_ENV)
         self.api_url = self.env["API_URL"]
         try:
             self.gateway()
@@ -42,11 +34,9 @@ class Stack:
             pytest.fail(f"the local stack does not answer ({error}): run `make local-up`", pytrace=False)
 
     def _call(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
-        request = urllib.request.Request(f"{self.control}{path}", data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.load(response)
+        status, answer = stack_client.control(method, f"/moto-ext{path}", body)
+        assert 200 <= status < 300, f"{method} /moto-ext{path}: {status} {answer}"
+        return answer
 
     def gateway(self):
         return self._call("GET", "/gateway")
@@ -95,50 +85,28 @@ def stack():
     return Stack()
 
 
+@pytest.fixture(scope="module")
+def users(stack, function):
+    """Each user's ID token and keys (fresh for each test module), with the function served."""
+    return {user: stack.credentials(user) for user in ("admin", "user")}
+
+
 @pytest.fixture(scope="session")
 def function(stack):
     """The real function under `cargo lambda watch`, and the gateway pointed at it for the session."""
     port = int(os.environ.get("GATEWAY_E2E_PORT") or 9013)
-    url = f"http://127.0.0.1:{port}"
     with socket.socket() as probe:  # another process there would be served instead of ours
         if probe.connect_ex(("127.0.0.1", port)) == 0:
             pytest.fail(f"port {port} is in use: set GATEWAY_E2E_PORT to a free port", pytrace=False)
-    log = open(STATE / "gateway-e2e-watch.log", "wb")
-    env = {**os.environ, "PATH": f"{STATE / 'venv' / 'bin'}:{os.environ['PATH']}"}
-    watch = subprocess.Popen(
-        ["cargo", "lambda", "watch", "--quiet", "--invoke-address", "127.0.0.1", "--invoke-port", str(port),
-         "--env-file", str(STATE / "stack.env")],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
     previous = stack.gateway()
     try:
-        _wait_until_served(url, watch)
-        stack.configure(function_url=url, timeout=29)
+        watch = stack_client.start_watch(port, STATE / "gateway-e2e-watch.log")
+    except RuntimeError as error:
+        pytest.fail(str(error), pytrace=False)
+    try:
+        stack.configure(function_url=f"http://127.0.0.1:{port}", timeout=29)
         stack.reset_gateway()
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
         stack.configure(function_url=previous["function_url"], timeout=previous["timeout"])
-        os.killpg(watch.pid, signal.SIGTERM)
-        try:
-            watch.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(watch.pid, signal.SIGKILL)
-            watch.wait()
-        log.close()
-
-
-def _wait_until_served(url, watch):
-    # The first request waits for the debug build (minutes when cold); an unsigned call answers 401.
-    deadline = time.monotonic() + 900
-    while time.monotonic() < deadline:
-        if watch.poll() is not None:
-            pytest.fail(f"cargo lambda watch exited ({watch.returncode}); see .local/gateway-e2e-watch.log", pytrace=False)
-        try:
-            urllib.request.urlopen(f"{url}/lambda-url/read-file/read-file", timeout=300)
-        except urllib.error.HTTPError as error:
-            if error.code == 401:
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    pytest.fail("cargo lambda watch did not serve the function in 15 minutes", pytrace=False)
+        stack_client.stop_watch(watch)

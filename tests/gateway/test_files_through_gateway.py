@@ -55,11 +55,6 @@ def plain_get(url):
         return error.code, error.read()
 
 
-@pytest.fixture(scope="module")
-def users(stack, function):
-    return {user: stack.credentials(user) for user in ("admin", "user")}
-
-
 @pytest.fixture
 def files(stack):
     return f"{stack.api_url}/files"

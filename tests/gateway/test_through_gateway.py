@@ -88,11 +88,6 @@ SIGNERS = {
 }
 
 
-@pytest.fixture(scope="module")
-def users(stack, function):
-    return {user: stack.credentials(user) for user in ("admin", "user")}
-
-
 @pytest.fixture
 def read_file(stack):
     return f"{stack.api_url}/read-file"

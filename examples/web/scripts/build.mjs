@@ -1,5 +1,7 @@
 // Bundle the page into dist/: app.js (esbuild, minified, with a source map), index.html, style.css.
-// config.json is not part of the build: scripts/config.mjs writes it for the stack in use.
+// config.json is not part of the build: scripts/config.mjs writes it for the stack in use, and
+// index.html again with that stack's Content-Security-Policy (the one copied here lets the page
+// reach its own origin only).
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -15,9 +15,10 @@ const TYPES = {
   '.json': 'application/json',
   '.map': 'application/json',
 };
-// What a static host should send for this page: no framing, no inline script, no referrer.
+// What a static host should send with this page. Its Content-Security-Policy is in index.html
+// itself (scripts/csp.mjs); a header must add what a <meta> policy cannot carry: no framing.
 const SECURITY = {
-  'Content-Security-Policy': "default-src 'self'; connect-src 'self' http: https:; img-src 'self' blob: data:; frame-ancestors 'none'",
+  'Content-Security-Policy': "frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'Cache-Control': 'no-store',

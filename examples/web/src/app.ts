@@ -1,7 +1,7 @@
 // The page: wires the DOM to Session (sign-in, keys) and FilesApi (signed calls).
 import { FilesApi, type FileInfo } from './api';
 import { loadConfig, type Config } from './config';
-import { describe, UserError } from './errors';
+import { describe, MESSAGES, UserError } from './errors';
 import { Session } from './session';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -43,14 +43,19 @@ function render(): void {
   $('who').textContent = session ? `Signed in as ${session.username}` : '';
 }
 
+/** Sign out at once; the refresh token is revoked meanwhile. `clear`: a sign-out the user asked for
+ *  (a failed revocation is then reported; after an error, the error stays on the page). */
 function signOut(clear = true): void {
-  session?.close();
+  const ending = session;
   session = undefined;
   api = undefined;
   $('result').textContent = '';
   $('file-list').replaceChildren();
   if (clear) clearError();
   render();
+  void ending?.signOut().then((revoked) => {
+    if (!revoked && clear && !session) showError(new UserError(MESSAGES.signedOutLocally));
+  });
 }
 
 function formatSize(bytes: number): string {

@@ -20,6 +20,7 @@ export const MESSAGES = {
   badName: 'That file name is not allowed (no empty, "." or ".." folder, no control characters or "\\").',
   denied: 'You are not allowed to do that.',
   needsReset: 'This account needs a new password before it can sign in.',
+  signedOutLocally: 'You are signed out on this page, but your session could not be ended at the sign-in service (it ends by itself when it expires).',
   unknown: 'Something went wrong. Please try again.',
 } as const;
 

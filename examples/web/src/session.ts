@@ -5,11 +5,13 @@
 //                                                                   -> the user's own temporary AWS keys
 //   3. sign each API call with those keys (SigV4, api.ts) and send the ID token in `idToken`.
 // Everything lives in this object's fields only: nothing is written to localStorage, cookies or
-// the console. Keys and tokens are renewed `refreshMarginSeconds` before they expire.
+// the console. Keys and tokens are renewed `refreshMarginSeconds` before they expire. Sign-out
+// forgets them all and revokes the refresh token at the user pool (RevokeToken).
 import {
   CognitoIdentityProviderClient,
   InitiateAuthCommand,
   RespondToAuthChallengeCommand,
+  RevokeTokenCommand,
   type AuthenticationResultType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import {
@@ -34,6 +36,9 @@ export interface Credentials {
   readonly idToken: string;
   readonly keys: Keys;
 }
+
+/** How long sign-out waits for RevokeToken before it reports that the revocation failed. */
+const REVOKE_TIMEOUT_MS = 10_000;
 
 export class Session {
   private idToken: string;
@@ -99,8 +104,23 @@ export class Session {
     return { idToken: this.idToken, keys: this.keys! };
   }
 
-  /** Forget everything (sign-out): the object holds nothing usable afterwards. */
-  close(): void {
+  /** Sign out: forget everything at once (the object holds nothing usable afterwards), then revoke
+   *  the refresh token it held, so that no copy of it can renew the session. Resolves to whether
+   *  the user pool confirmed the revocation (false: network down, or refused). */
+  async signOut(): Promise<boolean> {
+    const token = this.refreshToken;
+    this.close();
+    if (!token) return true;
+    try {
+      await this.idp.send(new RevokeTokenCommand({ ClientId: this.config.userPoolClientId, Token: token }),
+        { abortSignal: AbortSignal.timeout(REVOKE_TIMEOUT_MS) });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private close(): void {
     this.closed = true;
     clearTimeout(this.timer);
     this.keys = undefined;

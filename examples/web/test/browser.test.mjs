@@ -7,12 +7,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import {
   AdminDisableUserCommand,
   AdminEnableUserCommand,
   CognitoIdentityProviderClient,
+  InitiateAuthCommand,
+  RevokeTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 
 const env = (name) => {
@@ -37,9 +40,21 @@ const admin = new CognitoIdentityProviderClient({
   credentials: { accessKeyId: fixtures.FIXTURE_AWS_ACCESS_KEY_ID, secretAccessKey: fixtures.FIXTURE_AWS_SECRET_ACCESS_KEY },
 });
 
+/** Cognito as the page calls it (no keys: InitiateAuth and RevokeToken are public operations). */
+const publicIdp = new CognitoIdentityProviderClient({ region: CONFIG.region, endpoint: CONFIG.cognitoEndpoint, maxAttempts: 1 });
+const refreshWith = (token) => publicIdp.send(new InitiateAuthCommand({
+  ClientId: CONFIG.userPoolClientId, AuthFlow: 'REFRESH_TOKEN_AUTH', AuthParameters: { REFRESH_TOKEN: token },
+}));
+/** The operation of a request to Cognito ("InitiateAuth", "RevokeToken", ...), or undefined. */
+const cognitoTarget = (request) => request.headers()['x-amz-target']?.split('.').pop();
+
 let browser;
 const secretsSeen = new Set(); // every token and key the page received, to check nothing leaks
 const allLogs = []; // every console line and page error of every test
+// Every Content-Security-Policy violation the pages reported (securitypolicyviolation events and
+// the console's "Refused to ..." lines), with whether its page was the one that provokes one.
+const cspReports = [];
+let pagesWatched = 0;
 
 before(async () => {
   browser = await chromium.launch({
@@ -52,8 +67,9 @@ after(async () => {
   await browser?.close();
 });
 
-/** A fresh browser context (its own memory, no shared state) with the page open at ORIGIN. */
-async function openPage() {
+/** A fresh browser context (its own memory, no shared state) with the page open at ORIGIN.
+ *  `provokes`: this page is made to break its policy (its violations are expected). */
+async function openPage({ provokes = false } = {}) {
   const proxied = SERVED_AT !== ORIGIN;
   // Served at another port, the page reaches the browser through this route: Chromium then does
   // not know the document came from a loopback address and asks the "local network access"
@@ -68,11 +84,21 @@ async function openPage() {
       await route.fulfill({ response });
     });
   }
+  const violations = [];
+  await context.exposeBinding('reportCspViolation', (_source, v) => {
+    violations.push(v);
+    cspReports.push({ provokes, what: `${v.effectiveDirective} ${v.blockedURI}` });
+  });
+  await context.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => window.reportCspViolation({
+    effectiveDirective: e.effectiveDirective, blockedURI: e.blockedURI, originalPolicy: e.originalPolicy, disposition: e.disposition,
+  })));
+  pagesWatched += 1;
   const page = await context.newPage();
   const log = [];
   const keep = (line) => {
     log.push(line);
     allLogs.push(line);
+    if (/Content Security Policy|Trusted Type/i.test(line)) cspReports.push({ provokes, what: line.slice(0, 200) });
   };
   page.on('console', (m) => keep(m.text()));
   page.on('pageerror', (e) => keep(String(e)));
@@ -86,9 +112,9 @@ async function openPage() {
       for (const s of [r.IdToken, r.AccessToken, r.RefreshToken, c.SecretKey, c.SessionToken]) if (s) secretsSeen.add(s);
     } catch { /* not JSON */ }
   });
-  await page.goto(`${ORIGIN}/`);
+  const response = await page.goto(`${ORIGIN}/`);
   await page.getByTestId('sign-in').waitFor();
-  return { context, page, log };
+  return { context, page, log, violations, headers: response.headers() };
 }
 
 async function signIn(page, user, password = PASSWORDS[user]) {
@@ -128,7 +154,8 @@ async function fileNames(page) {
 }
 
 async function control(method, path, body) {
-  const response = await fetch(`${CONTROL}${path}`, { method, body: body && JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const headers = { 'content-type': 'application/json', 'x-local-stack-secret': fixtures.LOCAL_STACK_SECRET };
+  const response = await fetch(`${CONTROL}${path}`, { method, body: body && JSON.stringify(body), headers });
   assert.equal(response.status, 200, `${method} ${path}`);
   return response.json();
 }
@@ -346,6 +373,116 @@ describe('the My files page in Chromium', () => {
     } finally {
       await context.close();
     }
+  });
+
+  it('sign-out revokes the refresh token: replayed afterwards, it is refused', async () => {
+    const { context, page } = await openPage();
+    try {
+      // The refresh token, captured from the page's own traffic (never printed).
+      let refreshToken;
+      page.on('response', async (r) => {
+        if (cognitoTarget(r.request()) !== 'RespondToAuthChallenge') return;
+        refreshToken = (await r.json().catch(() => ({}))).AuthenticationResult?.RefreshToken ?? refreshToken;
+      });
+      await signIn(page, 'admin');
+      await page.getByTestId('sign-out').waitFor();
+      assert.ok(refreshToken, 'the page received a refresh token at sign-in');
+      assert.ok((await refreshWith(refreshToken)).AuthenticationResult?.IdToken, 'it renews the session before sign-out');
+
+      const revocation = page.waitForResponse((r) => cognitoTarget(r.request()) === 'RevokeToken');
+      await page.getByTestId('sign-out').click();
+      await page.getByTestId('sign-in').waitFor();
+      const answer = await revocation;
+      assert.equal(answer.status(), 200, 'RevokeToken answered 200');
+      assert.ok(JSON.parse(answer.request().postData()).Token === refreshToken, 'the page revoked the token it held');
+      assert.equal(answer.request().headers().authorization, undefined, 'sent unsigned, as the SDK sends public operations');
+
+      await assert.rejects(refreshWith(refreshToken), (e) => e.name === 'NotAuthorizedException' && e.message === 'Refresh Token has been revoked',
+        'the refresh token no longer works');
+      await page.waitForTimeout(200);
+      assert.ok(!(await page.getByTestId('error').isVisible()), 'nothing to report');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('sign-out without the network still signs out, and says the session could not be ended', async () => {
+    const { context, page } = await openPage();
+    let refreshToken;
+    try {
+      page.on('response', async (r) => {
+        if (cognitoTarget(r.request()) !== 'RespondToAuthChallenge') return;
+        refreshToken = (await r.json().catch(() => ({}))).AuthenticationResult?.RefreshToken ?? refreshToken;
+      });
+      let attempts = 0;
+      await context.route(`${CONFIG.cognitoEndpoint}/**`, (route) => {
+        if (cognitoTarget(route.request()) !== 'RevokeToken') return route.continue();
+        attempts += 1;
+        return route.abort('internetdisconnected');
+      });
+      await signIn(page, 'admin');
+      await page.getByTestId('sign-out').click();
+      await page.getByTestId('sign-in').waitFor();
+      assert.equal(await page.getByTestId('result').textContent(), '', 'the page is signed out at once');
+      await page.getByTestId('error').waitFor({ state: 'visible' });
+      assert.equal(await page.getByTestId('error').textContent(),
+        'You are signed out on this page, but your session could not be ended at the sign-in service (it ends by itself when it expires).');
+      assert.ok(attempts >= 1, 'the page tried to revoke');
+      assert.ok((await refreshWith(refreshToken)).AuthenticationResult?.IdToken, 'as the page says, the session was not ended');
+    } finally {
+      if (refreshToken) await publicIdp.send(new RevokeTokenCommand({ ClientId: CONFIG.userPoolClientId, Token: refreshToken }));
+      await context.close();
+    }
+  });
+
+  it('index.html carries its Content-Security-Policy, and the browser enforces it', async () => {
+    // Somewhere the policy does not list, listening, to see whether anything arrives.
+    let arrived = 0;
+    const outside = createServer((req, res) => {
+      arrived += 1;
+      res.writeHead(200, { 'access-control-allow-origin': '*' }).end('reached');
+    });
+    await new Promise((resolve) => outside.listen(0, '127.0.0.1', resolve));
+    const outsideOrigin = `http://127.0.0.1:${outside.address().port}`;
+    const { context, page, violations, headers } = await openPage({ provokes: true });
+    try {
+      const meta = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+      assert.ok(meta, 'a <meta http-equiv="Content-Security-Policy"> in index.html');
+      const directives = Object.fromEntries(meta.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+      assert.deepEqual(directives['default-src'], ["'none'"]);
+      assert.deepEqual(directives['script-src'], ["'self'"]);
+      assert.ok(!/unsafe-inline|unsafe-eval|\*/.test(meta), 'no unsafe-inline, unsafe-eval or wildcard');
+      // Exactly the page itself (config.json), the API and the local stack's Cognito and S3 endpoint,
+      // as .local/stack.env names them (not as the page's config says).
+      const expected = ["'self'", new URL(stack.API_URL).origin, new URL(stack.AWS_ENDPOINT_URL).origin];
+      assert.deepEqual([...directives['connect-src']].sort(), expected.sort());
+      assert.equal(headers['content-security-policy'], "frame-ancestors 'none'", 'the server adds only what a <meta> cannot carry');
+
+      const outcome = await page.evaluate((url) => fetch(url).then(() => 'fetched', (e) => e.name), `${outsideOrigin}/probe`);
+      assert.equal(outcome, 'TypeError', 'the fetch was refused');
+      await page.waitForTimeout(300);
+      assert.equal(arrived, 0, 'nothing reached the outside origin');
+      const report = violations.find((v) => v.blockedURI.startsWith(outsideOrigin));
+      assert.ok(report, 'the browser reported the violation (securitypolicyviolation)');
+      assert.equal(report.effectiveDirective, 'connect-src');
+      assert.equal(report.disposition, 'enforce');
+      assert.equal(report.originalPolicy, meta, 'the policy in index.html refused it');
+
+      // An origin it lists is let through (no-cors: only the policy can refuse it): it is not just closed.
+      const listed = await page.evaluate((url) => fetch(url, { mode: 'no-cors' }).then(() => 'fetched', (e) => e.name), `${CONFIG.cognitoEndpoint}/`);
+      assert.equal(listed, 'fetched');
+    } finally {
+      await context.close();
+      outside.close();
+    }
+  });
+
+  it('the page did everything above under its policy: no violation reported', () => {
+    assert.ok(pagesWatched >= 10, 'the tests above opened their pages with the watch on');
+    const provoked = cspReports.filter((r) => r.provokes);
+    const unexpected = cspReports.filter((r) => !r.provokes).map((r) => r.what);
+    assert.ok(provoked.length >= 1, 'the watch sees violations (the provoked one)');
+    assert.deepEqual(unexpected, [], 'no violation on any other page');
   });
 
   it('no token or key appeared in any console line or page error of the tests above', () => {

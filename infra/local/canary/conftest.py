@@ -4,25 +4,24 @@ It drives a running stack (`make local-up`) as an independent client (never the 
 .local/stack.env and .local/fixtures.env, and stops the run, loudly, when the stack is not up.
 """
 
-import json
-import urllib.request
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from support import ENV, auth_result, control, jwt_parts, make_client, read_env, sign_rs256, unique
+from support import (ENV, NotRunning, auth_result, control, jwt_parts, make_client, presigner, settings, sign_rs256,
+                     unique)
 
 
 def pytest_sessionstart(session):
-    ENV.update(read_env("stack.env"))
-    ENV.update(read_env("fixtures.env"))
     try:
-        with urllib.request.urlopen(f"{ENV['AWS_ENDPOINT_URL']}/moto-ext/health", timeout=2) as response:
-            health = json.load(response)
+        ENV.update(settings())
+        status, health = control("GET", "/moto-ext/health", timeout=2)
+    except NotRunning as error:
+        pytest.exit(f"canary: {error}", returncode=1)
     except OSError as error:
         pytest.exit(f"canary: the local stack at {ENV['AWS_ENDPOINT_URL']} does not answer ({error}): "
                     "run `make local-up`", returncode=1)
-    if not health.get("auth_enforced"):
+    if status != 200 or not health.get("auth_enforced"):
         pytest.exit("canary: the local stack runs without IAM enforcement: it is not provisioned", returncode=1)
 
 
@@ -83,17 +82,22 @@ def identity_ids(fresh_token, get_id):
 
 
 @pytest.fixture(scope="session")
-def user_s3(fresh_token, identity, identity_ids, provider):
+def user_keys(identity, identity_ids, provider, fresh_token):
+    """Each user's own identity-pool credentials (GetCredentialsForIdentity), as the browser holds them."""
+    return {user: identity.get_credentials_for_identity(IdentityId=identity_id, Logins={provider: fresh_token(user)})[
+        "Credentials"] for user, identity_id in identity_ids.items()}
+
+
+@pytest.fixture(scope="session")
+def user_s3(user_keys):
     """An S3 client per user, built from that user's own identity-pool credentials."""
-    clients = {}
-    for user, identity_id in identity_ids.items():
-        credentials = identity.get_credentials_for_identity(
-            IdentityId=identity_id, Logins={provider: fresh_token(user)}
-        )["Credentials"]
-        clients[user] = make_client(
-            "s3", credentials["AccessKeyId"], credentials["SecretKey"], credentials["SessionToken"]
-        )
-    return clients
+    return {user: make_client("s3", k["AccessKeyId"], k["SecretKey"], k["SessionToken"]) for user, k in user_keys.items()}
+
+
+@pytest.fixture(scope="session")
+def signer(user_keys):
+    """signer[user]: presigns with that user's own identity-pool keys."""
+    return {user: presigner(k["AccessKeyId"], k["SecretKey"], k["SessionToken"]) for user, k in user_keys.items()}
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,9 @@
 
 import base64
 import json
-import urllib.error
-import urllib.request
+import re
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -15,17 +16,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "infra" / "local"))
+from stack_client import NotRunning, control, settings, with_param  # noqa: E402,F401  (the one client of the stack)
+
 POLICIES = ROOT / "infra" / "policies"
 PREFIX = "cognito-test"
 ENV = {}  # stack.env + fixtures.env, loaded by conftest.pytest_sessionstart
-
-
-def read_env(name):
-    path = ROOT / ".local" / name
-    if not path.exists():
-        pytest.exit(f"canary: {path} is missing: the local stack is not up (run `make local-up`)", returncode=1)
-    lines = path.read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
 
 
 def make_client(service, access_key=None, secret_key=None, session_token=None):
@@ -40,6 +36,41 @@ def make_client(service, access_key=None, secret_key=None, session_token=None):
         aws_session_token=session_token,
         config=Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1, "mode": "standard"}),
     )
+
+
+def presigner(access_key, secret_key, session_token=None):
+    """An S3 client that presigns with SigV4 (botocore's default presigning for a custom
+    endpoint is the legacy SigV2 query form, which the stack refuses)."""
+    return boto3.client(
+        "s3", region_name=ENV["AWS_REGION"], endpoint_url=ENV["AWS_ENDPOINT_URL"],
+        aws_access_key_id=access_key, aws_secret_access_key=secret_key, aws_session_token=session_token,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+
+
+def curl(url, method="GET", data=None, headers=()):
+    """(HTTP status, body) of a plain curl request."""
+    command = ["curl", "-sS", "-X", method, "-o", "-", "-w", "\n%{http_code}", url]
+    for header in headers:
+        command += ["-H", header]
+    if data is not None:
+        command += ["--data-binary", data]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=10, check=True).stdout
+    body, _, status = out.rpartition("\n")
+    return int(status), body
+
+
+def error(url, **kwargs):
+    """(status, S3 error code) of a refused request; the body must be S3's XML error."""
+    status, body = curl(url, **kwargs)
+    match = re.search(r"<Error><Code>([^<]+)</Code>", body)
+    assert match, f"not an S3 XML error ({status}): {body[:200]}"
+    return status, match[1]
+
+
+def element(body, name):
+    match = re.search(f"<{name}>([^<]*)</{name}>", body)
+    return match[1] if match else None
 
 
 def error_of(call, **kwargs):
@@ -89,22 +120,7 @@ def sign_rs256(header, claims, private_key):
     return f"{signing_input}.{b64url(signature)}"
 
 
-# ---------------------------------------------------------------- control endpoints, policies
-
-
-def control(method, path, body=None):
-    """(status, JSON body) of a /moto-ext control endpoint."""
-    request = urllib.request.Request(
-        f"{ENV['AWS_ENDPOINT_URL']}{path}",
-        data=None if body is None else json.dumps(body).encode(),
-        method=method,
-        headers={"Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
+# ---------------------------------------------------------------- policies
 
 
 def render_policy(file_name, **values):

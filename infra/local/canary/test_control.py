@@ -1,8 +1,75 @@
-"""The test-only control endpoints: call counters and fault injection."""
+"""The test-only control endpoints: call counters and fault injection, and who may call them."""
 
+import json
 import time
+import urllib.error
+import urllib.request
 
-from support import control, error_of
+import pytest
+from support import ENV, control, error_of
+
+
+def raw(method, path, headers, body=None):
+    """(status, JSON answer) of a control request with exactly these headers (the secret not added)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{ENV['AWS_ENDPOINT_URL']}{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+@pytest.fixture
+def secret(env):
+    return env["LOCAL_STACK_SECRET"]
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("GET", "/moto-ext/health", None),
+    ("GET", "/moto-ext/calls", None),
+    ("POST", "/moto-ext/faults", {"target": "s3:*", "kind": "throttle"}),
+    ("POST", "/moto-ext/gateway/config", {"function_url": "http://127.0.0.1:9/elsewhere"}),
+    ("POST", "/moto-ext/credentials/expire", {"AccessKeyId": "ASIAANYTHING"}),
+    ("GET", "/moto-api/data.json", None),
+    ("POST", "/moto-api/reset-auth", 99),
+    ("POST", "/moto-api/reset", None),
+])
+def test_a_control_request_without_the_secret_or_from_a_browser_is_refused(method, path, body, secret):
+    """A web page the developer visits can reach 127.0.0.1 but sends an Origin and knows no secret:
+    it must not re-point the gateway, read the calls, inject faults or switch IAM off."""
+    for headers in ({}, {"X-Local-Stack-Secret": "not-the-secret"},
+                    {"X-Local-Stack-Secret": secret, "Origin": "http://localhost:3000"},
+                    {"X-Local-Stack-Secret": secret, "Origin": "null"}):
+        status, answer = raw(method, path, headers, body)
+        assert status == 403 and "error" in answer, (path, sorted(headers))
+        assert secret not in json.dumps(answer)
+    # nothing changed
+    assert control("GET", "/moto-ext/faults") == (200, [])
+    assert control("GET", "/moto-ext/health")[1]["auth_enforced"] is True
+    assert control("GET", "/moto-ext/gateway")[1]["function_url"] != "http://127.0.0.1:9/elsewhere"
+
+
+def test_a_preflight_to_a_control_endpoint_gets_no_cors_answer(secret):
+    request = urllib.request.Request(f"{ENV['AWS_ENDPOINT_URL']}/moto-ext/gateway/config", method="OPTIONS",
+                                     headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST",
+                                              "Access-Control-Request-Headers": "x-local-stack-secret,content-type"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 403
+    assert not [h for h in refused.value.headers if h.lower().startswith("access-control-")]
+
+
+def test_the_secret_is_in_fixtures_env_only(env):
+    """Written where the test tools read it (owner-only), never where the function reads its settings
+    (cargo lambda watch --env-file .local/stack.env) and never in the stack's log."""
+    from stack_client import FIXTURES_ENV, STACK_ENV, STATE
+
+    secret = env["LOCAL_STACK_SECRET"]
+    assert len(secret) >= 32 and FIXTURES_ENV.stat().st_mode & 0o077 == 0
+    assert secret not in STACK_ENV.read_text() and "LOCAL_STACK_SECRET" not in STACK_ENV.read_text()
+    assert secret not in (STATE / "stack.log").read_text(errors="replace")
 
 
 def test_calls_are_counted(get_id, fresh_token, user_s3, identity_ids, env):

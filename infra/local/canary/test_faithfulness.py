@@ -3,7 +3,7 @@
 Each case names the AWS documentation it follows; where AWS does not document the behaviour, the
 choice is written down in infra/local/README.md ("Faithfulness choices"). The evaluator's finer
 rules (policy Version, literal variable values, NotAction/NotResource) are pinned in
-infra/local/tests/test_iam_eval.py.
+infra/local/moto_ext/tests/test_iam_eval.py.
 """
 
 import json

@@ -6,7 +6,6 @@ another); every request is sent by curl, with no SDK in between."""
 
 import json
 import re
-import subprocess
 import time
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, quote
@@ -14,73 +13,15 @@ from urllib.parse import parse_qs, quote
 import boto3
 import pytest
 from botocore.config import Config
-from support import ENV, data_key
+from support import ENV, curl, data_key, element, error, presigner, with_param
 
 OTHER = {"admin": "user", "user": "admin"}
 SIGNATURE = (403, "SignatureDoesNotMatch")
 
 
-def presigner(access_key, secret_key, session_token=None):
-    """An S3 client that presigns with SigV4 (botocore's default presigning for a custom
-    endpoint is the legacy SigV2 query form, which the stack refuses)."""
-    return boto3.client(
-        "s3", region_name=ENV["AWS_REGION"], endpoint_url=ENV["AWS_ENDPOINT_URL"],
-        aws_access_key_id=access_key, aws_secret_access_key=secret_key, aws_session_token=session_token,
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )
-
-
-@pytest.fixture(scope="session")
-def user_keys(identity, identity_ids, provider, fresh_token):
-    keys = {}
-    for user, identity_id in identity_ids.items():
-        keys[user] = identity.get_credentials_for_identity(
-            IdentityId=identity_id, Logins={provider: fresh_token(user)})["Credentials"]
-    return keys
-
-
-@pytest.fixture(scope="session")
-def signer(user_keys):
-    """signer[user]: presigns with that user's own identity-pool keys."""
-    return {user: presigner(k["AccessKeyId"], k["SecretKey"], k["SessionToken"]) for user, k in user_keys.items()}
-
-
-def curl(url, method="GET", data=None, headers=()):
-    """(HTTP status, body) of a plain curl request."""
-    command = ["curl", "-sS", "-X", method, "-o", "-", "-w", "\n%{http_code}", url]
-    for header in headers:
-        command += ["-H", header]
-    if data is not None:
-        command += ["--data-binary", data]
-    out = subprocess.run(command, capture_output=True, text=True, timeout=10, check=True).stdout
-    body, _, status = out.rpartition("\n")
-    return int(status), body
-
-
-def error(url, **kwargs):
-    """(status, S3 error code) of a refused request; the body must be S3's XML error."""
-    status, body = curl(url, **kwargs)
-    match = re.search(r"<Error><Code>([^<]+)</Code>", body)
-    assert match, f"not an S3 XML error ({status}): {body[:200]}"
-    return status, match[1]
-
-
-def element(body, name):
-    match = re.search(f"<{name}>([^<]*)</{name}>", body)
-    return match[1] if match else None
-
-
 def get_url(client, key, expires=900):
     return client.generate_presigned_url("get_object", Params={"Bucket": ENV["S3_BUCKET"], "Key": key},
                                          ExpiresIn=expires)
-
-
-def with_param(url, name, value):
-    base, _, query = url.partition("?")
-    pairs = [p for p in query.split("&") if p.split("=", 1)[0] != name]
-    if value is not None:
-        pairs.append(f"{name}={quote(value, safe='')}")
-    return f"{base}?{'&'.join(pairs)}"
 
 
 # ---------------------------------------------------------------- GET
@@ -215,6 +156,19 @@ def test_presigned_put_signs_length_and_type(signer, identity_ids, admin):
     url = put_url(signer["user"], other, 5)
     assert error(url, method="PUT", data="hello", headers=["Content-Type: text/plain"]) == (403, "AccessDenied")
     assert admin["s3"].list_objects_v2(Bucket=ENV["S3_BUCKET"], Prefix=other).get("KeyCount") == 0
+
+
+def test_presigned_put_cannot_send_another_size_than_the_signed_one(signer, identity_ids, admin):
+    """The signed Content-Length is the size: a body sent chunked (beside that very header, or
+    without one) is S3's 501 NotImplemented for Transfer-Encoding, and nothing is stored."""
+    key = data_key(identity_ids["user"], "chunked.txt")
+    url = put_url(signer["user"], key, 5)
+    chunked = ["Content-Type: text/plain", "Transfer-Encoding: chunked"]
+    for headers in (chunked + ["Content-Length: 5"], chunked):
+        status, body = curl(url, method="PUT", data="hello!", headers=headers)
+        assert (status, element(body, "Code"), element(body, "Header")) == (501, "NotImplemented", "Transfer-Encoding")
+        assert element(body, "Message") == "A header you provided implies functionality that is not implemented"
+    assert admin["s3"].list_objects_v2(Bucket=ENV["S3_BUCKET"], Prefix=key).get("KeyCount") == 0
 
 
 def test_presigned_put_goes_through_when_iam_allows_it(admin, identity_ids, env):

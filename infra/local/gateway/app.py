@@ -14,8 +14,10 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
-from . import event, sigv4
-from .sigv4 import AuthError, Request
+from botocore.utils import normalize_url_path
+
+from . import auth, event
+from .auth import AuthError, Request
 
 INTEGRATION_TIMEOUT = 29.0  # seconds: API Gateway's maximum integration timeout (REST, default)
 FUNCTION_NAME = "read-file"  # cargo lambda watch names the function after the binary
@@ -94,6 +96,9 @@ class Gateway:
             return self._gateway_response(500, "InternalServerErrorException", "Internal server error", request_id)
 
     def _handle(self, request, source_ip, request_id):
+        if not is_normal(request.path):
+            missing = auth.missing_token()
+            raise _Answer(403, missing.error_type, missing.message)
         stage_prefix = f"/{self.api.stage}"
         if request.path != stage_prefix and not request.path.startswith(stage_prefix + "/"):
             raise _Answer(403, "ForbiddenException", "Forbidden")
@@ -104,7 +109,7 @@ class Gateway:
             return self._preflight(request_id)
         route, params = self.api.route(request.method, resource)
         if route is None:
-            missing = sigv4.missing_token()
+            missing = auth.missing_token()
             raise _Answer(403, missing.error_type, missing.message)
         if not self.bucket.take():
             raise _Answer(429, "TooManyRequestsException", "Too Many Requests")
@@ -129,10 +134,10 @@ class Gateway:
 
     def _authenticate(self, request):
         try:
-            signature = sigv4.parse(request)
-            sigv4.check_scope(signature, self.region, self.clock())
+            signature = auth.parse(request)
+            auth.check_scope(signature, self.region, self.clock())
             principal = self.resolve(signature.access_key, signature.security_token)
-            sigv4.verify(request, signature, principal.secret_key)
+            auth.verify(request, signature, principal.secret_key)
             return principal
         except AuthError as error:
             raise _Answer(403, error.error_type, error.message) from None
@@ -227,6 +232,15 @@ class Gateway:
     @staticmethod
     def _standard_headers(request_id):
         return [("x-amzn-RequestId", request_id), ("x-amz-apigw-id", request_id.replace("-", "")[:16])]
+
+
+def is_normal(raw_path):
+    """True when normalising (dot segments, repeated slashes) changes neither the path as received
+    nor the path decoded once: then the signature (SigV4 normalises), the route, IAM's resource and
+    the event all name the same path. Encoded dots and slashes count once decoded (`%2e%2e`, `a%2F..`).
+    API Gateway's answer to other paths is undocumented: the gateway refuses them."""
+    decoded = unquote(raw_path)
+    return all(normalize_url_path(path) == path for path in (raw_path, decoded))
 
 
 def shape(value):

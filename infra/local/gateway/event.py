@@ -10,9 +10,7 @@ import fnmatch
 import json
 import uuid
 
-from moto_ext.presign import query_pairs
-
-from .sigv4 import Request
+from .auth import Request
 
 
 def _media_matches(content_type, patterns):
@@ -41,7 +39,7 @@ def build(request: Request, *, api, route, api_id, account_id, principal, source
     for name, value in forwarded.items():
         headers[name] = value
         multi_headers[name] = [value]
-    query = query_pairs(request.query)  # API Gateway decodes only %XX; '+' stays '+'
+    query = request.query_pairs()  # API Gateway decodes only %XX; '+' stays '+'
     single_query, multi_query = {}, {}
     for key, value in query:
         single_query[key] = value

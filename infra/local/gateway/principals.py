@@ -15,7 +15,7 @@ from moto.sts.models import sts_backends
 
 from moto_ext.iam_eval import credential_owners
 
-from .sigv4 import expired_token, invalid_token
+from .auth import expired_token, invalid_token
 
 
 @dataclass

@@ -35,7 +35,8 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
   CreateAccessKeyFailure, sts_backends[account]["aws"].assumed_roles[].expiration, the WSGI
   environ behind request.headers (RAW_URI, QUERY_STRING).
 - s3_fixes.py: S3Backend.list_objects_v2 (wrapped: an unknown continuation token is S3's 400
-  InvalidArgument, not a 500), S3Backend._pagination_tokens, moto.s3.exceptions.InvalidContinuationToken.
+  InvalidArgument, not a 500); a WSGI middleware refuses chunked S3 uploads (501) before moto
+  de-chunks them; S3Backend._pagination_tokens, moto.s3.exceptions.InvalidContinuationToken.
 - auth_flows.py: CognitoIdpBackend.initiate_auth / admin_initiate_auth (wrapped: the client's
   ExplicitAuthFlows, read from CognitoIdpUserPoolClient.extended_config, are enforced),
   moto.cognitoidp.exceptions.InvalidParameterException.
@@ -44,25 +45,34 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
   admin_get_user, CognitoIdpUser.username / .password, the PASSWORD_VERIFIER branch of
   respond_to_auth_challenge (keyed by PASSWORD_CLAIM_SECRET_BLOCK), NotAuthorizedError;
   ActionAuthenticatorMixin.PUBLIC_OPERATIONS (RespondToAuthChallenge arrives unsigned).
+- revocation.py (RevokeToken; refresh flows refuse revoked, unknown and other clients' refresh
+  tokens): CognitoIdpResponse (revoke_token added, backend, _get_param), CognitoIdpBackend
+  .initiate_auth / admin_initiate_auth (wrapped), CognitoIdpUserPool.refresh_tokens (token ->
+  (client id, username, origin_jti), None once revoked), .access_tokens, .id_tokens, .clients,
+  CognitoIdpUserPoolClient.generate_secret / .secret / .extended_config["EnableTokenRevocation"],
+  moto.core.exceptions.JsonRESTError, moto.core.responses.EmptyResult,
+  ActionAuthenticatorMixin.PUBLIC_OPERATIONS (RevokeToken arrives unsigned).
 - cors.py (CORS as AWS answers it; flask_cors is switched off by server.py through
   MOTO_DISABLE_GLOBAL_CORS): s3_backends[account]["aws"].buckets[name].cors (CorsRule:
   allowed_origins, allowed_methods, allowed_headers, exposed_headers, max_age_seconds).
 """
 
-from . import auth_flows, control, iam_eval, identity, presign, s3_fixes, srp
+from . import auth_flows, calls_and_faults, iam_eval, identity, presign, revocation, s3_fixes, srp
 
 
 def apply() -> None:
     srp.apply()
-    auth_flows.apply()  # after srp: its check runs first
+    revocation.apply()  # after srp: a refused refresh token never reaches moto's refresh code
+    auth_flows.apply()  # after srp and revocation: its check runs first
     iam_eval.apply()
     identity.apply()
     presign.apply()
     s3_fixes.apply()
 
 
-def wrap(app, extra=None):
-    """`extra`: more control endpoints, {(method, path): handler(body) -> (status, value)}."""
+def wrap(app, extra=None, secret=None):
+    """`extra`: more control endpoints, {(method, path): handler(body) -> (status, value)}; `secret`:
+    what every request to a control endpoint (/moto-ext/..., /moto-api/...) must carry."""
     from .cors import CorsMiddleware
 
-    return CorsMiddleware(control.ControlMiddleware(app, extra))
+    return CorsMiddleware(calls_and_faults.ControlMiddleware(s3_fixes.ChunkedUploads(app), extra, secret))

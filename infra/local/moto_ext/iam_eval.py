@@ -30,6 +30,7 @@ policies and role trust policies (all we have), each from the IAM User Guide:
 import json
 import logging
 import re
+from urllib.parse import parse_qsl
 
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import JsonRESTError, _RESTError
@@ -388,6 +389,46 @@ def credential_owners(account_id):
     return backend.moto_ext_owners
 
 
+# S3 condition keys that are a request header's value ("Actions, resources, and condition keys
+# for Amazon S3", Service Authorization Reference): `s3:<header>`.
+_S3_HEADER_KEYS = (
+    "x-amz-acl", "x-amz-grant-full-control", "x-amz-grant-read", "x-amz-grant-read-acp", "x-amz-grant-write",
+    "x-amz-grant-write-acp", "x-amz-storage-class", "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id", "x-amz-server-side-encryption-customer-algorithm",
+    "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-website-redirect-location", "x-amz-content-sha256",
+)
+# Headers that set an object's ACL or tags on PutObject; S3 then also requires s3:PutObjectAcl or
+# s3:PutObjectTagging (PutObject API reference, "Permissions").
+ACL_HEADERS = ("x-amz-acl", "x-amz-grant-full-control", "x-amz-grant-read", "x-amz-grant-read-acp",
+               "x-amz-grant-write-acp")
+TAGGING_HEADER = "x-amz-tagging"
+# The query parameters of SigV4 query authentication, which are not request headers.
+_QUERY_AUTH = {"x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-expires", "x-amz-signedheaders",
+               "x-amz-signature", "x-amz-security-token"}
+
+
+def s3_headers(request):
+    """{lower-case name: value} of an S3 request's x-amz-* headers, with the x-amz-* parameters of its
+    query string (presigned URLs) counted as headers too: whether S3 honours those is undocumented,
+    so a condition sees them (the stricter side)."""
+    headers = {}
+    for name, value in (request._data or {}).items():
+        if name.lower().startswith("x-amz-") and name.lower() not in _QUERY_AUTH:
+            headers[name.lower()] = value[0] if isinstance(value, list) else value
+    for name, value in request._headers.items():
+        if name.lower().startswith("x-amz-"):
+            headers[name.lower()] = value
+    return headers
+
+
+def s3_condition_keys(headers):
+    """The S3 condition keys a request's headers set (keys in lower case, values as lists)."""
+    context = {f"s3:{name}": [headers[name]] for name in _S3_HEADER_KEYS if name in headers}
+    if TAGGING_HEADER in headers:  # "k1=v1&k2=v2", URL-encoded (PutObject API reference)
+        context["s3:requestobjecttagkeys"] = [key for key, _ in parse_qsl(headers[TAGGING_HEADER], keep_blank_values=True)]
+    return context
+
+
 def _request_context(request):
     context = {}
     key = request._access_key
@@ -398,6 +439,7 @@ def _request_context(request):
             value = request._data.get(name)
             if value is not None:
                 context[f"s3:{name}"] = [value[0] if isinstance(value, list) else value]
+        context.update(s3_condition_keys(s3_headers(request)))
     return context
 
 
@@ -422,6 +464,13 @@ def check_action_permitted(self, resource):
         self._raise_access_denied()
     if self._is_assuming_role_operation(resource) and not self._check_role_trust_relationship(resource):
         self._raise_access_denied()
+    # A PutObject that sets tags or an ACL needs s3:PutObjectTagging / s3:PutObjectAcl too.
+    if isinstance(self, S3IAMRequest) and self._action == "s3:PutObject":
+        headers = s3_headers(self)
+        also = (["s3:PutObjectTagging"] if TAGGING_HEADER in headers else []) + \
+            (["s3:PutObjectAcl"] if any(name in headers for name in ACL_HEADERS) else [])
+        if any(evaluate(documents, action, resource, context) != ALLOW for action in also):
+            self._raise_access_denied()
     # S3 tells a missing key apart (404 NoSuchKey) only to callers allowed to list it; others get
     # 403 AccessDenied. The ListBucket check runs with this request's context, which has no
     # s3:prefix, so a role whose ListBucket is conditioned on s3:prefix gets 403, as on AWS.

@@ -2,12 +2,11 @@
 Authorization header, so without this every presigned URL is refused once IAM is enforced.
 
 Two parts:
-- `verify_sigv4_query(...)`: a small, service-agnostic verifier of a SigV4 presigned request
-  (the X-Amz-* query parameters). It needs no moto: keys come from a `lookup` callable. The
-  signing key and HMAC are botocore's (`SigV4Auth.signature`); the canonical request is built
-  here from the request *as received*, per the SigV4 query-string rules. Errors are
-  `QueryAuthError`s carrying a service-neutral `reason` plus S3's status, code and message
-  (other services, e.g. an API Gateway emulation, map `reason` to their own answers).
+- `verify_sigv4_query(...)`: S3's checks of a SigV4 presigned request (the X-Amz-* query
+  parameters), in S3's order and with S3's answers. It needs no moto: keys come from a `lookup`
+  callable. What is signed (canonical request, string to sign, signature) comes from `sigv4.py`,
+  the SigV4 module the local API gateway uses too. Errors are `QueryAuthError`s carrying a
+  service-neutral `reason` plus S3's status, code and message.
 - `apply()`: the moto hook. S3 requests that carry `X-Amz-Algorithm` or `X-Amz-Signature` in the
   query string are authenticated by `S3PresignedRequest` (a moto `S3IAMRequest` that reads the
   query instead of the Authorization header); authorization is then the same IAM evaluation as
@@ -37,23 +36,20 @@ its _data, _raise_access_denied), moto.iam.access_control.create_access_key and
 CreateAccessKeyFailure (key lookup), sts_backends[account]["aws"].assumed_roles (.expiration).
 """
 
-import hmac
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Mapping, Optional, Sequence
-from urllib.parse import quote, unquote, urlparse
+from urllib.parse import urlparse
 from xml.sax.saxutils import escape
 
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-ALGORITHM = "AWS4-HMAC-SHA256"
-UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+from . import sigv4
+from .sigv4 import ALGORITHM, UNSIGNED_PAYLOAD
+
 MAX_EXPIRES = 604800  # seven days
 MAX_SKEW = timedelta(minutes=15)
 _REQUIRED = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date",
@@ -120,42 +116,9 @@ class Verified:
     keys: Keys
 
 
-def query_pairs(raw_query: str):
-    """[(name, value)] of a raw query string, percent-decoded; `+` stays a literal plus (SigV4
-    canonicalization encodes a space as %20, never `+`)."""
-    pairs = []
-    for part in raw_query.split("&") if raw_query else []:
-        if not part:  # "a=1&&b=2"
-            continue
-        name, _, value = part.partition("=")
-        pairs.append((unquote(name), unquote(value)))
-    return pairs
-
-
-def is_presigned(pairs) -> bool:
-    names = {name for name, _ in pairs}
+def is_presigned(raw_query) -> bool:
+    names = {name for name, _ in sigv4.text_pairs(raw_query)}
     return "X-Amz-Algorithm" in names or "X-Amz-Signature" in names
-
-
-def _uri_encode(text, keep_slash=False):
-    return quote(text, safe="/~" if keep_slash else "~")
-
-
-def canonical_query(pairs) -> str:
-    """Every parameter but X-Amz-Signature, URI-encoded, sorted by name then value."""
-    encoded = sorted((_uri_encode(n), _uri_encode(v)) for n, v in pairs if n != "X-Amz-Signature")
-    return "&".join(f"{n}={v}" for n, v in encoded)
-
-
-def canonical_request(method, canonical_uri, pairs, headers, signed_headers, payload_hash):
-    """SigV4 canonical request. `headers`: name -> list of values as received; a signed header
-    that is absent contributes an empty value (so the signature cannot match)."""
-    lines = []
-    for name in signed_headers:
-        values = headers.get(name, [])
-        lines.append(f"{name}:{','.join(' '.join(v.split()) for v in values)}\n")
-    return "\n".join([method.upper(), canonical_uri, canonical_query(pairs), "".join(lines),
-                      ";".join(signed_headers), payload_hash])
 
 
 def _single(pairs, name):
@@ -166,33 +129,26 @@ def _single(pairs, name):
 def verify_sigv4_query(
     method: str,
     path: str,
-    pairs: Sequence,
+    raw_query: str,
     headers: Mapping[str, Sequence[str]],
     *,
-    service: str,
     region: str,
     lookup: Callable[[str, Optional[str]], Keys],
     now: Optional[datetime] = None,
-    payload_hash: str = UNSIGNED_PAYLOAD,
     has_authorization_header: bool = False,
-    double_encode_path: bool = False,
 ) -> Verified:
-    """Verify a SigV4 presigned (query-string) request; return what was verified or raise
+    """Verify an S3 presigned (query-string) request; return what was verified or raise
     `QueryAuthError`.
 
-    method, path: as received (path percent-encoded or not: it is decoded, then URI-encoded once
-      per SigV4, `/` kept, which is S3's canonical URI; services that normalize paths should pass
-      the normalized path). pairs: `query_pairs(raw_query)`. headers: lower-case name -> values.
-    service, region: what this endpoint is; the credential scope must name them.
+    method, path, raw_query: as received (path and query still percent-encoded).
+    headers: lower-case name -> values. region: this endpoint's; the credential scope must name it.
     lookup(access_key_id, security_token_or_None) -> Keys, or raise QueryAuthError
       ("unknown-key" / "invalid-token").
-    payload_hash: S3 presigned requests use UNSIGNED-PAYLOAD; other services pass the hex
-      SHA-256 of the body.
     has_authorization_header: the request also has an Authorization header (S3 refuses both).
-    double_encode_path: False for S3 (the decoded path is URI-encoded once); True for the other
-      services (API Gateway...), whose canonical URI is the received encoded path encoded again.
     """
     now = now or datetime.now(timezone.utc)
+    service = "s3"
+    pairs = sigv4.text_pairs(raw_query)
     if has_authorization_header:
         raise QueryAuthError("both-mechanisms", 400, "InvalidArgument", MSG_BOTH,
                              ArgumentName="Authorization", ArgumentValue="")
@@ -253,22 +209,17 @@ def verify_sigv4_query(
         raise QueryAuthError("unsigned-header", 403, "AccessDenied", MSG_NOT_SIGNED,
                              HeadersNotSigned=", ".join(unsigned))
 
-    if double_encode_path:
-        canonical_uri = _uri_encode(_uri_encode(unquote(path), keep_slash=True), keep_slash=True) or "/"
-    else:
-        canonical_uri = _uri_encode(unquote(path), keep_slash=True) or "/"
-    request_text = canonical_request(method, canonical_uri, pairs, headers, signed_headers, payload_hash)
-    auth = SigV4Auth(Credentials(access_key_id, keys.secret_key), service, region)
-    signing_request = AWSRequest(method=method, url="http://unused/")
-    signing_request.context["timestamp"] = amz_date
-    string_to_sign = auth.string_to_sign(signing_request, request_text)
-    # string_to_sign derives the credential scope from the timestamp, region and service
-    expected = auth.signature(string_to_sign, signing_request)
-    if not hmac.compare_digest(expected, _single(pairs, "X-Amz-Signature")):
+    query = sigv4.canonical_query(sigv4.query_pairs(raw_query), leave_out=["X-Amz-Signature"])
+    canonical = sigv4.canonical_request(method, sigv4.canonical_uri(path, s3=True), query,
+                                        sigv4.canonical_headers(headers, signed_headers), signed_headers,
+                                        UNSIGNED_PAYLOAD)
+    string_to_sign = sigv4.string_to_sign(amz_date, sigv4.scope(date, region, service), canonical)
+    expected = sigv4.signature(access_key_id, keys.secret_key, region, service, amz_date, string_to_sign)
+    if not sigv4.matches(expected, _single(pairs, "X-Amz-Signature")):
         raise QueryAuthError("signature", 403, "SignatureDoesNotMatch", MSG_SIGNATURE,
                              AWSAccessKeyId=access_key_id, StringToSign=string_to_sign,
                              SignatureProvided=_single(pairs, "X-Amz-Signature"),
-                             CanonicalRequest=request_text)
+                             CanonicalRequest=canonical)
 
     if keys.expires_at is not None and now >= keys.expires_at:
         raise QueryAuthError("expired-token", 400, "ExpiredToken", MSG_EXPIRED_TOKEN,
@@ -327,13 +278,6 @@ def _moto_lookup(account_id, partition):
     return lookup
 
 
-def _header_lists(headers):
-    lists = {}
-    for name, value in headers.items():
-        lists.setdefault(name.lower(), []).append(value)
-    return lists
-
-
 def _make_request_class():
     from moto.iam.access_control import S3IAMRequest
 
@@ -354,7 +298,7 @@ def _make_request_class():
             self._region = STACK_REGION
             try:
                 verified = verify_sigv4_query(
-                    method, raw_path, query_pairs(raw_query), _header_lists(headers), service="s3",
+                    method, raw_path, raw_query, sigv4.header_lists(headers.items()),
                     region=STACK_REGION, lookup=_moto_lookup(account_id, "aws"),
                     has_authorization_header="Authorization" in headers,
                 )
@@ -377,7 +321,7 @@ def apply():
 
     def authenticate_and_authorize_action(self, iam_request_cls, resource="*"):
         if iam_request_cls is S3IAMRequest:
-            if is_presigned(query_pairs(urlparse(self.uri).query)):
+            if is_presigned(urlparse(self.uri).query):
                 iam_request_cls = presigned_class
         return authorize(self, iam_request_cls, resource)
 

@@ -353,8 +353,9 @@ impl Stack {
     }
 }
 
-/// A plain HTTP/1.0 call to the local stack's own endpoints (`/moto-api/...`, `/moto-ext/...`):
-/// status and body. HTTP/1.0 so the answer is never chunked; enough for a local test server.
+/// A plain HTTP/1.0 call to the local stack's own endpoints (`/moto-api/...`, `/moto-ext/...`),
+/// with the stack's control secret: status and body. HTTP/1.0 so the answer is never chunked;
+/// enough for a local test server.
 pub async fn plain_http(method: &str, url: &str, body: &str) -> (u16, Vec<u8>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url
@@ -367,7 +368,8 @@ pub async fn plain_http(method: &str, url: &str, body: &str) -> (u16, Vec<u8>) {
         .unwrap_or_else(|e| panic!("{url}: {e}"));
     let request = format!(
         "{method} {path} HTTP/1.0\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n{body}",
+         X-Local-Stack-Secret: {}\r\nContent-Length: {}\r\n\r\n{body}",
+        stack().var("LOCAL_STACK_SECRET"),
         body.len()
     );
     conn.write_all(request.as_bytes())

@@ -7,7 +7,7 @@ from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from gateway.sigv4 import Request
+from gateway.auth import Request
 
 ACCESS_KEY, SECRET_KEY, SESSION_TOKEN = "ASIATESTTESTTESTTEST", "secret/key+value", "session-token-value"
 REGION = "us-east-1"

@@ -6,14 +6,14 @@ import datetime
 import pytest
 from signing import ACCESS_KEY, SECRET_KEY, SESSION_TOKEN, now, signed
 
-from gateway import sigv4
-from gateway.sigv4 import AuthError, Request
+from gateway import auth
+from gateway.auth import AuthError, Request
 
 
 def check(request, secret=SECRET_KEY, region="us-east-1", when=None):
-    signature = sigv4.parse(request)
-    sigv4.check_scope(signature, region, when or now())
-    sigv4.verify(request, signature, secret)
+    signature = auth.parse(request)
+    auth.check_scope(signature, region, when or now())
+    auth.verify(request, signature, secret)
     return signature
 
 
@@ -51,27 +51,27 @@ def test_a_wrong_secret_is_a_signature_mismatch_that_shows_the_canonical_request
 def test_path_segments_are_double_encoded_as_for_every_service_but_s3():
     request = signed(url="http://h/v1/a%20b/c%2Fd")  # botocore encodes the encoded path again
     signature = check(request)
-    assert sigv4.canonical_request(request, signature).split("\n")[1] == "/v1/a%2520b/c%252Fd"
+    assert auth.canonical_request(request, signature).split("\n")[1] == "/v1/a%2520b/c%252Fd"
     # the same request with its path decoded once is another request: refused
     assert refused(with_path(request, "/v1/a b/c/d")).error_type == "InvalidSignatureException"
 
 
 def test_dot_segments_and_repeated_slashes_are_normalized_before_signing():
     request = signed(url="http://h/v1/./x/../read-file")
-    assert sigv4.canonical_request(request, check(request)).split("\n")[1] == "/v1/read-file"
+    assert auth.canonical_request(request, check(request)).split("\n")[1] == "/v1/read-file"
 
 
 def test_query_parameters_are_sorted_by_key_then_value_whatever_order_they_arrive_in():
     request = signed(url="http://h/v1/read-file?b=2&a=1&a=0&c")
     signature = check(request)
-    assert sigv4.canonical_request(request, signature).split("\n")[2] == "a=0&a=1&b=2&c="
+    assert auth.canonical_request(request, signature).split("\n")[2] == "a=0&a=1&b=2&c="
     assert check(dataclasses.replace(request, query="c&a=0&b=2&a=1"))  # another order, same request
 
 
 def test_query_values_are_decoded_and_re_encoded_strictly():
     request = signed(url="http://h/v1/read-file?q=a%20b%2Fc%3D")
     signature = check(request)
-    assert sigv4.canonical_request(request, signature).split("\n")[2] == "q=a%20b%2Fc%3D"
+    assert auth.canonical_request(request, signature).split("\n")[2] == "q=a%20b%2Fc%3D"
     # sent with the reserved characters unencoded, it is the same request to API Gateway
     check(dataclasses.replace(request, query="q=a%20b/c="))
 
@@ -84,7 +84,7 @@ def test_a_changed_query_value_is_refused():
 def test_repeated_headers_are_joined_in_order_and_signed_together():
     request = signed(headers=[("X-Custom", "one"), ("X-Custom", "two")])
     signature = check(request)
-    assert "x-custom:one,two\n" in sigv4.canonical_request(request, signature)
+    assert "x-custom:one,two\n" in auth.canonical_request(request, signature)
     swapped = [(k, {"one": "two", "two": "one"}.get(v, v)) if k == "X-Custom" else (k, v) for k, v in request.headers]
     assert refused(dataclasses.replace(request, headers=swapped)).error_type == "InvalidSignatureException"
 
@@ -93,7 +93,22 @@ def test_header_names_are_case_insensitive_and_values_trimmed():
     request = signed(headers=[("X-Mixed-CASE", "  a   b  ")])
     shouted = [(k.upper(), v) for k, v in request.headers]
     signature = check(dataclasses.replace(request, headers=shouted))
-    assert "x-mixed-case:a b\n" in sigv4.canonical_request(request, signature)
+    assert "x-mixed-case:a b\n" in auth.canonical_request(request, signature)
+
+
+def test_only_runs_of_spaces_collapse_in_a_signed_header_value():
+    request = signed(headers=[("X-Note", "a b")])
+    check(dataclasses.replace(request, headers=[(k, "a   b" if k == "X-Note" else v) for k, v in request.headers]))
+    for other_white_space in ("a\tb", "a\xa0b", "a\x85b"):  # received as Latin-1 text: one byte each
+        sent = [(k, other_white_space if k == "X-Note" else v) for k, v in request.headers]
+        assert refused(dataclasses.replace(request, headers=sent)).error_type == "InvalidSignatureException"
+
+
+def test_query_values_are_signed_as_their_bytes():
+    """%FE and %FF are two different bytes (neither is UTF-8): one does not verify for the other."""
+    request = signed(url="http://h/v1/read-file?q=%FE")  # botocore signs the query as it stands
+    assert auth.canonical_request(request, check(request)).split("\n")[2] == "q=%FE"
+    assert refused(dataclasses.replace(request, query="q=%FF")).error_type == "InvalidSignatureException"
 
 
 def test_unsigned_headers_may_change_but_signed_ones_may_not():

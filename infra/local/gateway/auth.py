@@ -1,25 +1,23 @@
-"""SigV4 verification of a request, as API Gateway (service `execute-api`) checks it.
+"""A signed request as API Gateway (service `execute-api`) checks it: the signature's parts from
+the Authorization header or the query string, the scope and time checks, the key, and API
+Gateway's answers for each refusal.
 
-The canonical request is rebuilt from the request *as received*: the raw (still percent-encoded)
-path, normalized and encoded once more (non-S3 services double-encode), the raw query decoded and
-re-encoded, the headers the client listed in SignedHeaders (repeated headers joined with ",",
-whitespace trimmed and collapsed), and the SHA-256 of the body. Key derivation and the HMAC come
-from botocore's SigV4Auth. Secrets are never part of a message: the session token's and the idToken's
-values are redacted in the canonical string echoed on a mismatch.
+What is signed (canonical request, string to sign, signature) comes from `moto_ext/sigv4.py`,
+the SigV4 module the stack's S3 presigned URLs use too: the raw (still percent-encoded) path
+encoded once more (non-S3 services double-encode), the query decoded to bytes and re-encoded, the
+headers the client listed in SignedHeaders, and the SHA-256 of the body. Secrets are never part of
+a message: the session token's and the idToken's values are redacted in the canonical string
+echoed on a mismatch.
 """
 
 import datetime
 import hashlib
-import hmac
 from dataclasses import dataclass
-from urllib.parse import quote, unquote
 
-from botocore.auth import SigV4Auth
-from botocore.credentials import Credentials
-from botocore.utils import normalize_url_path
+from moto_ext import sigv4
+from moto_ext.sigv4 import ALGORITHM
 
 SERVICE = "execute-api"
-ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = datetime.timedelta(minutes=5)
 MAX_QUERY_EXPIRES = 604800  # seconds, 7 days
 # Header values never echoed back in a signature-mismatch message.
@@ -66,12 +64,9 @@ class Request:
         return ",".join(values) if values else None
 
     def query_pairs(self):
-        """[(key, value)] decoded, in the order sent; a key without "=" has the value ""."""
-        pairs = []
-        for part in self.query.split("&") if self.query else []:
-            key, _, value = part.partition("=")
-            pairs.append((unquote(key), unquote(value)))
-        return pairs
+        """[(key, value)] decoded as text, in the order sent; a key without "=" has the value "".
+        For lookups and the event; what is signed decodes the query to bytes (`moto_ext.sigv4`)."""
+        return sigv4.text_pairs(self.query)
 
 
 @dataclass
@@ -88,11 +83,6 @@ class Signature:
     security_token: str | None
     in_query: bool
     expires: int | None = None
-
-
-def _encode(text):
-    """RFC 3986 encoding as SigV4 wants it: only A-Z a-z 0-9 - _ . ~ stay as they are."""
-    return quote(text, safe="-_.~")
 
 
 def parse(request):
@@ -209,40 +199,33 @@ def canonical_request(request, signature, redact=False):
     With `redact`, for an error message: the values of secrets (the session token, the ID token,
     the signature header) are replaced, wherever they stand, in a header or in the query string."""
     def shown(name, value):
-        return "<redacted>" if redact and value and name.lower() in _REDACTED else value
+        return b"<redacted>" if redact and value and name.decode("latin-1").lower() in _REDACTED else value
 
-    path = quote(normalize_url_path(request.path or "/"), safe="/~")
-    pairs = [(k, shown(k, v)) for k, v in request.query_pairs()
-             if not (signature.in_query and k == "X-Amz-Signature")]
-    query = "&".join(f"{k}={v}" for k, v in sorted((_encode(k), _encode(v)) for k, v in pairs))
-    lines = []
-    for name in signature.signed_headers:
-        values = request.header_values(name)
-        value = ",".join(" ".join(v.split()) for v in values)
-        lines.append(f"{name}:{shown(name, value)}\n")
-    payload = hashlib.sha256(request.body).hexdigest()
-    return "\n".join([request.method.upper(), path, query, "".join(lines), ";".join(signature.signed_headers), payload])
+    pairs = [(k, shown(k, v)) for k, v in sigv4.query_pairs(request.query)]
+    query = sigv4.canonical_query(pairs, leave_out=["X-Amz-Signature"] if signature.in_query else [])
+    headers = sigv4.header_lists(request.headers)
+    if redact:
+        headers = {k: ["<redacted>"] if k in _REDACTED and any(v) else v for k, v in headers.items()}
+    return sigv4.canonical_request(
+        request.method, sigv4.canonical_uri(request.path, s3=False), query,
+        sigv4.canonical_headers(headers, signature.signed_headers), signature.signed_headers,
+        hashlib.sha256(request.body).hexdigest())
 
 
 def string_to_sign(signature, canonical):
-    scope = f"{signature.date}/{signature.region}/{signature.service}/aws4_request"
-    return "\n".join([ALGORITHM, signature.amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
-
-
-class _Context:
-    def __init__(self, amz_date):
-        self.context = {"timestamp": amz_date}
+    return sigv4.string_to_sign(signature.amz_date, sigv4.scope(signature.date, signature.region, signature.service),
+                                canonical)
 
 
 def expected_signature(signature, secret_key, canonical):
-    signer = SigV4Auth(Credentials(signature.access_key, secret_key), signature.service, signature.region)
-    return signer.signature(string_to_sign(signature, canonical), _Context(signature.amz_date))
+    return sigv4.signature(signature.access_key, secret_key, signature.region, signature.service,
+                           signature.amz_date, string_to_sign(signature, canonical))
 
 
 def verify(request, signature, secret_key):
     """Raise InvalidSignatureException unless the client's signature matches ours."""
     canonical = canonical_request(request, signature)
-    if hmac.compare_digest(expected_signature(signature, secret_key, canonical), signature.signature):
+    if sigv4.matches(expected_signature(signature, secret_key, canonical), signature.signature):
         return
     shown = canonical_request(request, signature, redact=True)
     raise AuthError(

@@ -1,4 +1,5 @@
-"""Test-only control endpoints, as WSGI middleware around moto's server app.
+"""Counts every call to moto and injects faults into it; the test-only control endpoints that read
+and steer both, as WSGI middleware around moto's server app.
 
   GET    /moto-ext/health        {"status": "ok", "pid": n, "auth_enforced": bool}
   GET    /moto-ext/calls         {"cognito-identity:GetId": n, "s3:GetObject": n, ...}
@@ -9,11 +10,15 @@
                                   "count": 2}   (count absent: until cleared)
   DELETE /moto-ext/faults        clear every fault
 
+Every control request (these, the gateway's, moto's own /moto-api/...) is refused (403) when it
+carries an `Origin` header or lacks the per-stack secret (`X-Local-Stack-Secret`).
+
 Every request to moto is counted under "<service>:<Operation>"; the user pools' JWKS documents
 count as "cognito-idp:JWKS". Bodies are read only for the query protocol (IAM, STS), whose
 Action may sit in a form body; nothing is logged.
 """
 
+import hmac
 import io
 import json
 import os
@@ -23,6 +28,7 @@ from collections import Counter
 from urllib.parse import parse_qs
 
 from moto import settings
+from stack_client import SECRET_HEADER
 
 _TARGET_PREFIXES = {
     "AWSCognitoIdentityService": "cognito-identity",
@@ -135,9 +141,28 @@ def _parse_fault(raw):
             "code": code, "message": message}
 
 
+# Paths of the control endpoints: ours, and moto's own (/moto-api/reset-auth switches IAM off,
+# /moto-api/data.json shows every key).
+CONTROL_PATHS = ("/moto-ext/", "/moto-api")
+_SECRET_KEY = "HTTP_" + SECRET_HEADER.upper().replace("-", "_")  # its WSGI environ key
+
+
+def control_refusal(environ, secret):
+    """Why a request to a control endpoint is refused, or None. A web page the developer visits can
+    send requests to 127.0.0.1 (and read answers after DNS rebinding): it cannot leave out the
+    `Origin` header a browser adds, nor know the per-stack secret."""
+    if "HTTP_ORIGIN" in environ:
+        return "control endpoints refuse requests with an Origin header (a browser's)"
+    sent = environ.get(_SECRET_KEY, "")
+    if not secret or not hmac.compare_digest(sent.encode(), secret.encode()):
+        return "control endpoints need the stack's secret (X-Local-Stack-Secret, from .local/fixtures.env)"
+    return None
+
+
 class ControlMiddleware:
-    def __init__(self, app, extra=None):
+    def __init__(self, app, extra=None, secret=None):
         self.app = app
+        self.secret = secret
         self.lock = threading.Lock()
         self.calls = Counter()
         self.faults = []
@@ -146,6 +171,10 @@ class ControlMiddleware:
         self.extra = dict(extra or {})
 
     def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO", "").startswith(CONTROL_PATHS):
+            refusal = control_refusal(environ, self.secret)
+            if refusal:
+                return _json(start_response, 403, {"error": refusal})
         if environ.get("PATH_INFO", "").startswith("/moto-ext/"):
             return self._control(environ, start_response)
         operation = operation_of(environ)
@@ -214,7 +243,8 @@ def _json(start_response, status, value):
 
 def _respond(start_response, status, body, content_type):
     data = body.encode("utf-8")
-    reasons = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests", 503: "Slow Down"}
+    reasons = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests",
+               503: "Slow Down"}
     start_response(
         f"{status} {reasons.get(status, 'Error')}",
         [("Content-Type", content_type), ("Content-Length", str(len(data)))],

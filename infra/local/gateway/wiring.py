@@ -1,4 +1,4 @@
-"""The gateway inside the stack's server process: built with the stack's STS/IAM, and its
+"""The gateway wired into the stack's server process: built with the stack's STS/IAM, and its
 test-only control endpoints (served on the stack's port under /moto-ext/, like the others):
 
   GET  /moto-ext/gateway                 {"requests": n, "invocations": n, "function_url": ..., "timeout": s}

@@ -1,13 +1,9 @@
 """S3's CORS rule evaluation (moto_ext/cors.py matching_rule): the cases the canary's HTTP requests
 do not reach (wildcards, case, rule order), after "How Amazon S3 evaluates the CORS configuration"."""
 
-import sys
-from pathlib import Path
-
 from moto.s3.models import CorsRule
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from moto_ext.cors import matching_rule  # noqa: E402
+from moto_ext.cors import matching_rule
 
 
 def rule(origins, methods, headers=None):
