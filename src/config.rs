@@ -81,6 +81,9 @@ pub struct SessionTier {
     /// Budget of one table call, retries included (`SESSION_TABLE_TIMEOUT_MS`, default 300):
     /// a slower table is a miss, never a wait for the whole `UPSTREAM_TIMEOUT_MS`.
     pub timeout: Duration,
+    /// How long an environment that finds another one asking AdminGetUser for the same user waits
+    /// for its answer before asking itself (`SHARED_USER_CHECK_WAIT_MS`, default 250).
+    pub lease_wait: Duration,
     /// Endpoint override for DynamoDB alone (`AWS_ENDPOINT_URL_DYNAMODB`), else `AWS_ENDPOINT_URL`.
     pub endpoint_url: Option<String>,
 }
@@ -138,6 +141,7 @@ impl Config {
                 table,
                 verdict_ttl: env.seconds("SHARED_USER_CHECK_TTL_SECONDS", 900, 1..=86_400)?,
                 timeout: env.millis("SESSION_TABLE_TIMEOUT_MS", 300, 1..=10_000)?,
+                lease_wait: env.millis("SHARED_USER_CHECK_WAIT_MS", 250, 0..=10_000)?,
                 endpoint_url: endpoint_for("AWS_ENDPOINT_URL_DYNAMODB")?,
             }),
             None => None,

@@ -21,6 +21,7 @@ os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "1"
 
 import moto_ext  # noqa: E402  (after the path tweak)
 from gateway import wiring as gateway_wiring  # noqa: E402
+from moto_ext import user_events  # noqa: E402
 from moto.moto_server.werkzeug_app import (  # noqa: E402
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -72,7 +73,12 @@ def main():
 
     moto_ext.apply()
     gateway = gateway_wiring.build(args.function_url)
-    app = moto_ext.wrap(DomainDispatcherApplication(create_backend_app), gateway_wiring.endpoints(gateway), secret)
+    # The user pool's revoking calls go to the `revocations` function where the gateway sends
+    # requests to `read-file` (`cargo lambda watch` serves both).
+    events = user_events.Emitter(args.function_url)
+    user_events.install(events)
+    endpoints = {**gateway_wiring.endpoints(gateway), **user_events.endpoints(events)}
+    app = moto_ext.wrap(DomainDispatcherApplication(create_backend_app), endpoints, secret)
     try:
         server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=RequestHandler)
         gateway_server = gateway_wiring.serve(gateway, "127.0.0.1", args.gateway_port)

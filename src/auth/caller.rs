@@ -57,7 +57,12 @@ impl Authenticator {
             .map(|tier| (tier, Arc::new(SessionTable::new(tier, sdk, counter))));
         let shared_verdicts = table.as_ref().map(|(tier, table)| {
             // A lease lasts as long as the AdminGetUser it covers may.
-            SharedVerdicts::new(Arc::clone(table), tier.verdict_ttl, config.upstream_timeout)
+            SharedVerdicts::new(
+                Arc::clone(table),
+                tier.verdict_ttl,
+                config.upstream_timeout,
+                tier.lease_wait,
+            )
         });
         let shared_keys = table
             .as_ref()

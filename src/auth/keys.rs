@@ -141,7 +141,7 @@ impl Keys {
     /// the shared tier, one for the account).
     pub async fn identity(&self, token: &VerifiedIdToken) -> Result<IdentityId, ApiError> {
         self.identities
-            .try_get_with_by_ref(token.sub(), self.lookup_identity(token))
+            .try_get_with_by_ref(token.sub(), Box::pin(self.lookup_identity(token)))
             .await
             .map_err(Arc::unwrap_or_clone)
     }

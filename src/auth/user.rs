@@ -147,10 +147,10 @@ impl UserCheck {
     pub async fn check(&self, token: &VerifiedIdToken) -> Result<(), ApiError> {
         let known = match &self.verdicts {
             Some(cache) => cache
-                .try_get_with_by_ref(token.sub(), self.fetch(token))
+                .try_get_with_by_ref(token.sub(), Box::pin(self.fetch(token)))
                 .await
                 .map_err(Arc::unwrap_or_clone)?,
-            None => self.fetch(token).await?,
+            None => Box::pin(self.fetch(token)).await?,
         };
         known.outcome(token)
     }

@@ -284,6 +284,7 @@ fn the_shared_tier_is_off_unless_a_table_is_named_and_then_shortens_the_local_tt
     assert_eq!(tier.table, "read-file-sessions");
     assert_eq!(tier.verdict_ttl, Duration::from_secs(900));
     assert_eq!(tier.timeout, Duration::from_millis(300));
+    assert_eq!(tier.lease_wait, Duration::from_millis(250));
     assert_eq!(tier.endpoint_url, None);
     assert_eq!(shared.user_check_ttl, Duration::from_secs(30));
 
@@ -317,6 +318,7 @@ fn the_shared_tier_is_off_unless_a_table_is_named_and_then_shortens_the_local_tt
         ("SHARED_USER_CHECK_TTL_SECONDS", "86401"),
         ("SESSION_TABLE_TIMEOUT_MS", "0"),
         ("SESSION_TABLE_TIMEOUT_MS", "10001"),
+        ("SHARED_USER_CHECK_WAIT_MS", "10001"),
     ] {
         let mut vars = valid();
         vars.insert("SESSION_TABLE", "sessions".to_owned());

@@ -146,8 +146,10 @@ impl SharedKeys {
 
     /// The IdentityId in `item`, if it is bound to `sub` and not expired.
     fn identity(&self, sub: &str, item: &Item) -> Option<IdentityId> {
-        let expired = number(item, TTL_ATTRIBUTE).is_none_or(|at| at * 1000 <= now_ms());
-        if string(item, "sub") != Some(sub) || expired {
+        if number(item, TTL_ATTRIBUTE).is_none_or(|at| at * 1000 <= now_ms()) {
+            return None;
+        }
+        if string(item, "sub") != Some(sub) {
             self.table.unusable("an IdentityId not bound to its user");
             return None;
         }
@@ -155,7 +157,7 @@ impl SharedKeys {
     }
 }
 
-/// The associated data of a slot: its full key.
-fn slot_key(sub: &str, slot: &str) -> Vec<u8> {
+/// The associated data of the slot `slot` of the user `sub`: the slot's full key.
+pub fn slot_key(sub: &str, slot: &str) -> Vec<u8> {
     format!("{}\n{slot}", super::user_key(sub)).into_bytes()
 }

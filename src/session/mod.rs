@@ -36,6 +36,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -54,6 +55,10 @@ const TABLE_ATTEMPTS: u32 = 2;
 
 /// One item of the table, as DynamoDB returns it.
 pub type Item = HashMap<String, AttributeValue>;
+
+/// A table call under way: its answer, DynamoDB's refusal of a condition, or [`Unavailable`].
+pub type TableCall<'a, T, E> =
+    Pin<Box<dyn Future<Output = Result<Result<T, E>, Unavailable>> + Send + 'a>>;
 
 /// The table did not answer usably; already logged and counted. The caller treats it as a miss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,29 +126,35 @@ impl SessionTable {
     /// Runs one table call unless the table is paused after a fault. `Ok(Err(e))`: DynamoDB
     /// refused a condition (`ConditionalCheckFailedException`), an answer, not a fault. Any other
     /// failure is logged, counted, pauses the table, and answers [`Unavailable`].
-    pub async fn call<T, E>(
-        &self,
+    ///
+    /// Boxed: the SDK's futures are large, and the request path awaits several of them deep
+    /// inside its own (a debug build would otherwise overflow a test thread's stack).
+    pub fn call<'a, T, E>(
+        &'a self,
         operation: &'static str,
-        call: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
-    ) -> Result<Result<T, E>, Unavailable>
+        call: impl Future<Output = Result<T, SdkError<E, HttpResponse>>> + Send + 'a,
+    ) -> TableCall<'a, T, E>
     where
+        T: Send + 'a,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        if self.paused() {
-            return Err(Unavailable);
-        }
-        match call.await {
-            Ok(out) => Ok(Ok(out)),
-            Err(SdkError::ServiceError(err))
-                if err.err().code() == Some("ConditionalCheckFailedException") =>
-            {
-                Ok(Err(err.into_err()))
+        Box::pin(async move {
+            if self.paused() {
+                return Err(Unavailable);
             }
-            Err(err) => {
-                self.fault(operation, &err);
-                Err(Unavailable)
+            match call.await {
+                Ok(out) => Ok(Ok(out)),
+                Err(SdkError::ServiceError(err))
+                    if err.err().code() == Some("ConditionalCheckFailedException") =>
+                {
+                    Ok(Err(err.into_err()))
+                }
+                Err(err) => {
+                    self.fault(operation, &err);
+                    Err(Unavailable)
+                }
             }
-        }
+        })
     }
 
     /// Logs and counts a fault (or an entry that does not decode), and pauses the table.

@@ -10,7 +10,7 @@
 //! **Single flight across environments.** An environment that finds the verdict stale or
 //! missing takes a lease with a conditional write (no live lease, verdict still stale); the
 //! winner asks AdminGetUser and writes the answer back. A loser reads the item again every
-//! [`LEASE_POLL`] for at most [`LEASE_WAIT`]; if the winner has not answered by then, it asks
+//! [`LEASE_POLL`] for at most `SHARED_USER_CHECK_WAIT_MS` (250 ms by default); if the winner has not answered by then, it asks
 //! Cognito itself (a slow or crashed winner delays the others by that much, never longer).
 //!
 //! **Revocations win.** An answer is written back only if no revocation was applied since the
@@ -27,9 +27,7 @@ use std::time::{Duration, Instant};
 
 /// The sort key of a user's verdict.
 pub const VERDICT: &str = "verdict";
-/// How long a loser of the lease waits for the winner's answer before asking Cognito itself.
-pub const LEASE_WAIT: Duration = Duration::from_millis(250);
-/// How often a loser reads the verdict again while it waits.
+/// How often a loser of the lease reads the verdict again while it waits for the winner's answer.
 pub const LEASE_POLL: Duration = Duration::from_millis(50);
 /// Verdict items outlive their freshness by this much: a sign-out's `revoked_since` must be kept
 /// as long as a token issued before it can be valid (an ID token lives at most a day).
@@ -86,12 +84,19 @@ pub struct SharedVerdicts {
     table: Arc<SessionTable>,
     ttl: Duration,
     lease: Duration,
+    wait: Duration,
 }
 
 impl SharedVerdicts {
-    /// Verdicts in `table`, fresh for `ttl`; a lease lasts `lease` (about one AdminGetUser's budget).
-    pub fn new(table: Arc<SessionTable>, ttl: Duration, lease: Duration) -> Self {
-        SharedVerdicts { table, ttl, lease }
+    /// Verdicts in `table`, fresh for `ttl`; a lease lasts `lease` (about one AdminGetUser's
+    /// budget); a loser waits up to `wait` for the winner's answer.
+    pub fn new(table: Arc<SessionTable>, ttl: Duration, lease: Duration, wait: Duration) -> Self {
+        SharedVerdicts {
+            table,
+            ttl,
+            lease,
+            wait,
+        }
     }
 
     /// How long a verdict stays fresh.
@@ -188,11 +193,11 @@ impl SharedVerdicts {
     }
 
     /// Reads the item again while another environment holds the lease; [`Lookup::Due`] once
-    /// [`LEASE_WAIT`] is over.
+    /// the wait is over.
     async fn wait(&self, token: &VerifiedIdToken, seen: Option<&Item>) -> Lookup {
         let started = Instant::now();
         let mut last = due(seen);
-        while started.elapsed() + LEASE_POLL <= LEASE_WAIT {
+        while started.elapsed() + LEASE_POLL <= self.wait {
             tokio::time::sleep(LEASE_POLL).await;
             match self.read(token, true).await {
                 Err(Unavailable) => return Lookup::Unavailable,

@@ -1,9 +1,12 @@
 //! Test support, the one helper library of every test binary and benchmark: the running local
 //! AWS stack ([`stack`]), requests and events ([`requests`]), the app under test ([`TestApp`]),
 //! signed test tokens ([`jwt`]), and the harness pieces: a stoppable, optionally slow TCP proxy
-//! ([`proxy`]) and a fake Lambda Runtime API ([`runtime`]).
+//! ([`proxy`]), a fake Lambda Runtime API ([`runtime`]) and the `revocations` function behind an
+//! Invoke API ([`invoke`]).
 
 pub mod app;
+pub mod faults;
+pub mod invoke;
 pub mod jwt;
 pub mod proxy;
 pub mod requests;
