@@ -208,6 +208,9 @@ async fn environments_that_lose_the_lease_ask_themselves_once_the_wait_is_over()
     // may find that one's answer while they still wait): never one, never more than one each.
     let asked = count(&calls, op::USER_CHECK);
     assert!((2..=N as u64).contains(&asked), "{calls:?}");
+    // Every environment went for the lease, and the losers read the verdict again while waiting.
+    assert!(count(&calls, op::TABLE_UPDATE) >= N as u64, "{calls:?}");
+    assert!(count(&calls, op::TABLE_GET) > N as u64, "{calls:?}");
 }
 
 // ------------------------------------------------------------------ revocation
