@@ -24,7 +24,9 @@ export interface BuiltApp {
  * Build the app. Settings (all optional), as `cdk synth -c name=value` or in cdk.json's context:
  * stackName, lambdaAsset (or env READ_FILE_LAMBDA_ASSET), s3Prefix, stageName, frontendOrigin,
  * selfSignUp (true|false), mfa (off|optional|required), removalPolicy (retain|destroy),
- * xray (true|false), throttleRate and throttleBurst (numbers).
+ * xray (true|false), throttleRate and throttleBurst (numbers), sessionTier (true|false, default
+ * true: the shared session tier), trail (true|false, default false: a CloudTrail trail for the
+ * revocation events, where the account has none).
  */
 export function buildApp(props: AppProps = {}, env: NodeJS.ProcessEnv = process.env): BuiltApp {
   const app = new App(props);
@@ -46,6 +48,8 @@ export function buildApp(props: AppProps = {}, env: NodeJS.ProcessEnv = process.
     xrayTracing: bool(ctx('xray'), 'xray'),
     throttlingRateLimit: num(ctx('throttleRate'), 'throttleRate'),
     throttlingBurstLimit: num(ctx('throttleBurst'), 'throttleBurst'),
+    sessionTier: bool(ctx('sessionTier'), 'sessionTier'),
+    trail: bool(ctx('trail'), 'trail'),
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

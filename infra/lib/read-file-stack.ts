@@ -26,6 +26,7 @@ import type { Construct, IConstruct } from 'constructs';
 import { invokePathPattern, loadApiSource, loadBucketCors } from './api';
 import { localBundlerFor, type LambdaAsset } from './lambda-asset';
 import { renderPolicy, type PolicyJson } from './policies';
+import { SessionTier } from './session-tier';
 
 export type MfaSetting = 'off' | 'optional' | 'required';
 
@@ -62,6 +63,18 @@ export interface ReadFileStackProps extends StackProps {
   readonly logRetention?: logs.RetentionDays;
   /** Days to keep S3 server access logs. @default 90 */
   readonly accessLogExpirationDays?: number;
+  /**
+   * The shared session tier (issue 19): a DynamoDB table behind every Lambda environment's own
+   * caches, and revocations pushed into it by a second function on an EventBridge rule.
+   * @default true
+   */
+  readonly sessionTier?: boolean;
+  /**
+   * Create a CloudTrail trail of the account's management (write) events, which EventBridge needs
+   * to deliver the user pool's revoking calls; leave off when the account already has one.
+   * @default false
+   */
+  readonly trail?: boolean;
   /**
    * Record the cdk-nag acknowledgements on the constructs. Tests turn this off to see the raw
    * findings and check that each acknowledgement answers a real one. @default true
@@ -108,6 +121,7 @@ export class ReadFileStack extends Stack {
   readonly function: lambda.Function;
   readonly functionRole: iam.Role;
   readonly api: apigw.RestApi;
+  readonly sessionTier?: SessionTier;
   readonly s3Prefix: string;
   readonly acknowledgements: NagAcknowledgement[] = [];
   private readonly acknowledgeNagFindings: boolean;
@@ -256,6 +270,22 @@ export class ReadFileStack extends Stack {
       throw new Error('IdentityPool construct changed: no UnauthenticatedRole child to remove');
     }
 
+    // ---------------------------------------------------------------- the shared session tier
+    if (props.sessionTier ?? true) {
+      this.sessionTier = new SessionTier(this, 'SessionTier', {
+        userPool: this.userPool,
+        lambdaAsset: props.lambdaAsset ?? { kind: 'build' },
+        cargoManifest: CARGO_MANIFEST,
+        logRetention,
+        removalPolicy,
+        trail: props.trail ?? false,
+        accessLogsBucket: this.accessLogsBucket,
+        ack: (scope, id, reason) => this.ack(scope, id, reason),
+      });
+    } else if (props.trail) {
+      throw new Error('trail: the trail serves the shared session tier; it needs sessionTier');
+    }
+
     // ---------------------------------------------------------------- the Lambda
     const functionLogGroup = new logs.LogGroup(this, 'ReadFileFunctionLogs', {
       retention: logRetention,
@@ -263,10 +293,18 @@ export class ReadFileStack extends Stack {
     });
     const userCheck = renderPolicy('lambda-user-check', { USER_POOL_ARN: this.userPool.userPoolArn });
     this.functionRole = new iam.Role(this, 'ReadFileFunctionRole', {
-      description: 'read-file Lambda: AdminGetUser on its own user pool, and its own logs',
+      description: 'read-file Lambda: AdminGetUser on its own user pool, the session table, and its own logs',
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       inlinePolicies: {
         UserCheck: policyDocumentFrom(userCheck),
+        // Exactly GetItem, BatchGetItem, PutItem and UpdateItem on the session table.
+        ...(this.sessionTier
+          ? {
+            SessionTable: policyDocumentFrom(renderPolicy('lambda-session-table', {
+              TABLE_ARN: this.sessionTier.table.tableArn,
+            })),
+          }
+          : {}),
         Logs: new iam.PolicyDocument({
           statements: [
             new iam.PolicyStatement({
@@ -316,6 +354,9 @@ export class ReadFileStack extends Stack {
         // Every request reaches the function through the AWS_IAM API, signed with the caller's
         // identity-pool keys: one signed by any other principal of the account is refused.
         REQUIRE_SIGNER: 'true',
+        // The shared tier on: USER_CHECK_TTL_SECONDS 30 and SHARED_USER_CHECK_TTL_SECONDS 900
+        // by default (docs/configuration.md).
+        ...(this.sessionTier ? { SESSION_TABLE: this.sessionTier.table.tableName } : {}),
       },
       bundling: bundler ? { dockerOptions: { local: bundler } } : undefined,
     });

@@ -10,6 +10,8 @@ const VARIANTS: [string, ReadFileStackProps][] = [
   ['X-Ray on', { xrayTracing: true }],
   ['MFA required, self sign-up on', { mfa: 'required', selfSignUpEnabled: true }],
   ['another prefix and stage', { s3Prefix: 'users/files', stageName: 'prod' }],
+  ['the shared tier with a trail', { trail: true }],
+  ['without the shared tier', { sessionTier: false }],
 ];
 
 describe('cdk-nag AwsSolutionsChecks', () => {

@@ -33,6 +33,7 @@ const ids = {
   client: logicalId(stack, stack.userPoolClient),
   identityPool: logicalId(stack, stack.identityPool),
   api: logicalId(stack, stack.api),
+  table: logicalId(stack, stack.sessionTier!.table),
   stage: logicalId(stack, stack.api.deploymentStage),
 };
 const res = (id: string) => {
@@ -159,20 +160,24 @@ describe('the Lambda', () => {
       // the function's request budget stays 2 s under its 10 s timeout
       REQUEST_TIMEOUT_MS: '8000',
       REQUIRE_SIGNER: 'true',
+      SESSION_TABLE: { Ref: ids.table },
     });
   });
 
-  it('role: exactly cognito-idp:AdminGetUser on this pool (policy source) plus writing its own logs', () => {
+  it('role: exactly cognito-idp:AdminGetUser on this pool and the session table\'s four item calls (policy source) plus writing its own logs', () => {
     const role = res(ids.fnRole).Properties!;
     assert.deepEqual(role.AssumeRolePolicyDocument.Statement, [
       { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
     ]);
     assert.equal(role.ManagedPolicyArns, undefined, 'no managed policies');
     assert.deepEqual(policiesAttachedTo(t, ids.fnRole), [], 'no other policies attached');
-    assert.deepEqual(role.Policies.map((p: any) => p.PolicyName).sort(), ['Logs', 'UserCheck']);
+    assert.deepEqual(role.Policies.map((p: any) => p.PolicyName).sort(), ['Logs', 'SessionTable', 'UserCheck']);
     const userPoolArn = 'arn:aws:cognito-idp:R:A:userpool/R_x';
     assert.deepEqual(evaluate(rolePolicy(ids.fnRole, 'UserCheck'), { [`${ids.userPool}.Arn`]: userPoolArn }),
       renderPolicy('lambda-user-check', { USER_POOL_ARN: userPoolArn }));
+    const tableArn = 'arn:aws:dynamodb:R:A:table/sessions';
+    assert.deepEqual(evaluate(rolePolicy(ids.fnRole, 'SessionTable'), { [`${ids.table}.Arn`]: tableArn }),
+      renderPolicy('lambda-session-table', { TABLE_ARN: tableArn }));
     const logGroupId = res(ids.fn).Properties!.LoggingConfig.LogGroup.Ref;
     assert.deepEqual(rolePolicy(ids.fnRole, 'Logs').Statement, [{
       Sid: 'OwnLogs',
@@ -183,7 +188,8 @@ describe('the Lambda', () => {
   });
 
   it('may be invoked by API Gateway for this stage\'s routes only, one permission per route', () => {
-    const perms = resourcesOfType(t, 'AWS::Lambda::Permission').map(([, r]) => r.Properties!);
+    const perms = resourcesOfType(t, 'AWS::Lambda::Permission').map(([, r]) => r.Properties!)
+      .filter((p) => JSON.stringify(p.FunctionName).includes(ids.fn));
     for (const p of perms) assert.equal(p.Principal, 'apigateway.amazonaws.com');
     const names = { 'AWS::Partition': 'aws', 'AWS::Region': 'R', 'AWS::AccountId': 'A', [ids.api]: 'API', [ids.stage]: 'v1' };
     assert.deepEqual(perms.map((p) => evaluate(p.SourceArn, names)).sort(), [
