@@ -55,7 +55,7 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
 - dynamodb.py (the session table authorized against its ARN): moto.dynamodb.responses.DynamoHandler
   (_determine_resource added; reads body, region, current_account).
 - user_events.py (revoking user-pool calls delivered to the `revocations` function):
-  CognitoIdpBackend.admin_disable_user / admin_enable_user / admin_delete_user /
+  ActionAuthenticatorMixin.PUBLIC_OPERATIONS (GlobalSignOut, public in Cognito), CognitoIdpBackend.admin_disable_user / admin_enable_user / admin_delete_user /
   admin_user_global_sign_out / global_sign_out (wrapped), admin_get_user, account_id, region_name,
   user_pools[...].access_tokens, CognitoIdpUser.id; installed by server.py with its Emitter.
 - cors.py (CORS as AWS answers it; flask_cors is switched off by server.py through

@@ -19,7 +19,8 @@ pattern excludes).
   POST /moto-ext/user-events/config   {"delay_ms": 0..600000, "lost": bool, "function_url": "http://..."}
   POST /moto-ext/user-events/reset    zero the counters, forget `recent`
 
-Moto internals touched: moto.cognitoidp.models.CognitoIdpBackend.admin_disable_user,
+Moto internals touched: ActionAuthenticatorMixin.PUBLIC_OPERATIONS (GlobalSignOut added: public
+in Cognito, sent unsigned), moto.cognitoidp.models.CognitoIdpBackend.admin_disable_user,
 admin_enable_user, admin_delete_user, admin_user_global_sign_out, global_sign_out (wrapped: the
 user's `sub` is read before the call, the event emitted after it succeeded), admin_get_user,
 account_id, region_name, user_pools[...].access_tokens, CognitoIdpUser.id (the `sub`).
@@ -180,6 +181,13 @@ def _token_call(name, original, emitter):
 
 def install(emitter):
     from moto.cognitoidp.models import CognitoIdpBackend
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    # Public in Cognito (no IAM, sent unsigned by the SDKs: the model's auth is none): the access
+    # token is the authorization. Moto's list misses it, so it answered MissingAuthenticationToken.
+    public = "AWSCognitoIdentityProviderService.GlobalSignOut"
+    if public not in ActionAuthenticatorMixin.PUBLIC_OPERATIONS:
+        ActionAuthenticatorMixin.PUBLIC_OPERATIONS.append(public)
 
     for method, name in (("admin_disable_user", "AdminDisableUser"), ("admin_enable_user", "AdminEnableUser"),
                          ("admin_delete_user", "AdminDeleteUser"),
