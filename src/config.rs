@@ -68,7 +68,35 @@ pub struct Config {
     /// Refuse requests that API Gateway did not attribute to an identity-pool identity
     /// (`REQUIRE_SIGNER`, default false; our CDK app sets it to true).
     pub require_signer: bool,
+    /// The shared session tier (`SESSION_TABLE`), if any: environments share verdicts, IdentityIds
+    /// and sealed keys through one DynamoDB table.
+    pub session: Option<SessionTier>,
 }
+
+/// The shared session tier's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionTier {
+    /// The DynamoDB table (`SESSION_TABLE`).
+    pub table: String,
+    /// How long a verdict in the table is trusted (`SHARED_USER_CHECK_TTL_SECONDS`, default 900):
+    /// the safety net when a revocation event is lost.
+    pub verdict_ttl: Duration,
+    /// Budget of one table call, retries included (`SESSION_TABLE_TIMEOUT_MS`, default 300):
+    /// a slower table is a miss, never a wait for the whole `UPSTREAM_TIMEOUT_MS`.
+    pub timeout: Duration,
+    /// How long an environment that finds another one asking AdminGetUser for the same user waits
+    /// for its answer before asking itself (`SHARED_USER_CHECK_WAIT_MS`, default 250).
+    pub lease_wait: Duration,
+    /// Endpoint override for DynamoDB alone (`AWS_ENDPOINT_URL_DYNAMODB`), else `AWS_ENDPOINT_URL`.
+    pub endpoint_url: Option<String>,
+}
+
+/// `USER_CHECK_TTL_SECONDS`' default: an environment's own verdicts live this long without a
+/// shared tier...
+const USER_CHECK_TTL_ALONE: u64 = 60;
+/// ...and this long in front of one, where revocations are pushed into the table: a revocation
+/// then reaches every environment within its delivery plus this.
+const USER_CHECK_TTL_SHARED: u64 = 30;
 
 /// Limits on request input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +124,7 @@ pub struct ConfigError {
 }
 
 /// Why a value was refused, phrased to follow the variable's name; never the value itself.
-type Refusal = &'static str;
+pub(crate) type Refusal = &'static str;
 
 impl Config {
     /// Reads the process environment.
@@ -115,6 +143,20 @@ impl Config {
         let idp_endpoint: Option<String> =
             endpoint_for("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")?;
         let s3_endpoint: Option<String> = endpoint_for("AWS_ENDPOINT_URL_S3")?;
+        let session = match env.optional("SESSION_TABLE", table_name)? {
+            Some(table) => Some(SessionTier {
+                table,
+                verdict_ttl: env.seconds("SHARED_USER_CHECK_TTL_SECONDS", 900, 1..=86_400)?,
+                timeout: env.millis("SESSION_TABLE_TIMEOUT_MS", 300, 1..=10_000)?,
+                lease_wait: env.millis("SHARED_USER_CHECK_WAIT_MS", 250, 0..=10_000)?,
+                endpoint_url: endpoint_for("AWS_ENDPOINT_URL_DYNAMODB")?,
+            }),
+            None => None,
+        };
+        let user_check_default = match session {
+            Some(_) => USER_CHECK_TTL_SHARED,
+            None => USER_CHECK_TTL_ALONE,
+        };
         let jwks_url = match &idp_endpoint {
             // Cognito serves the keys under the issuer; an emulator serves them under its endpoint.
             Some(base) => format!("{}/{user_pool_id}", base.trim_end_matches('/')),
@@ -133,7 +175,7 @@ impl Config {
             jwks_url,
             s3_path_style: s3_endpoint.is_some(),
             endpoint_url,
-            user_check_ttl: env.seconds("USER_CHECK_TTL_SECONDS", 60, 0..=3600)?,
+            user_check_ttl: env.seconds("USER_CHECK_TTL_SECONDS", user_check_default, 0..=3600)?,
             credentials_margin: env.seconds("CREDENTIALS_REFRESH_MARGIN_SECONDS", 300, 0..=3000)?,
             upstream_timeout: env.millis("UPSTREAM_TIMEOUT_MS", 3000, 1..=60_000)?,
             connect_timeout: env.millis("CONNECT_TIMEOUT_MS", 1000, 1..=60_000)?,
@@ -159,6 +201,7 @@ impl Config {
             },
             allowed_origin: env.get("ALLOWED_ORIGIN"),
             require_signer: env.flag("REQUIRE_SIGNER")?,
+            session,
             region,
             user_pool_id,
             identity_pool_id,
@@ -192,16 +235,16 @@ impl Config {
 
 /// The environment through a lookup function; blanks around a value are dropped and an empty
 /// value counts as unset.
-struct Env<F>(F);
+pub(crate) struct Env<F>(pub(crate) F);
 
 impl<F: Fn(&str) -> Option<String>> Env<F> {
-    fn get(&self, name: &str) -> Option<String> {
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
         (self.0)(name)
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
     }
 
-    fn optional<T>(
+    pub(crate) fn optional<T>(
         &self,
         name: &'static str,
         parse: impl FnOnce(&str) -> Result<T, Refusal>,
@@ -211,7 +254,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             .transpose()
     }
 
-    fn required<T>(
+    pub(crate) fn required<T>(
         &self,
         name: &'static str,
         parse: impl FnOnce(&str) -> Result<T, Refusal>,
@@ -222,7 +265,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 
     /// A whole number in `range`, `default` when unset.
-    fn number(
+    pub(crate) fn number(
         &self,
         name: &'static str,
         default: u64,
@@ -237,7 +280,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         Ok(self.optional(name, parse)?.unwrap_or(default))
     }
 
-    fn seconds(
+    pub(crate) fn seconds(
         &self,
         name: &'static str,
         default: u64,
@@ -246,7 +289,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         self.number(name, default, range).map(Duration::from_secs)
     }
 
-    fn millis(
+    pub(crate) fn millis(
         &self,
         name: &'static str,
         default: u64,
@@ -256,7 +299,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 
     /// `true`/`1` or `false`/`0` in any case; false when unset.
-    fn flag(&self, name: &'static str) -> Result<bool, ConfigError> {
+    pub(crate) fn flag(&self, name: &'static str) -> Result<bool, ConfigError> {
         let parse = |v: &str| match v.to_ascii_lowercase().as_str() {
             "true" | "1" => Ok(true),
             "false" | "0" => Ok(false),
@@ -266,9 +309,19 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 }
 
+/// A DynamoDB table name: 3-255 letters, digits, `_`, `-` and `.`.
+pub(crate) fn table_name(s: &str) -> Result<String, Refusal> {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
+    if (3..=255).contains(&s.len()) && s.bytes().all(allowed) {
+        Ok(s.to_owned())
+    } else {
+        Err("must be a DynamoDB table name: 3-255 letters, digits, '_', '-' and '.'")
+    }
+}
+
 /// A Region name such as `eu-west-1` or `us-gov-west-1`: lowercase dash-separated words, at least
 /// three, the last one a number. It goes into the issuer, ARNs and the `Logins` key.
-fn region(s: &str) -> Result<String, Refusal> {
+pub(crate) fn region(s: &str) -> Result<String, Refusal> {
     let parts: Vec<&str> = s.split('-').collect();
     let word = |p: &&str| {
         !p.is_empty()
@@ -304,7 +357,7 @@ fn account_id(s: &str) -> Result<String, Refusal> {
 
 /// `<region><sep><id>` in `region`: a user pool (`_`, alphanumeric id) or an identity pool (`:`,
 /// a UUID).
-fn pool_id(s: &str, region: &str, sep: char) -> Result<String, Refusal> {
+pub(crate) fn pool_id(s: &str, region: &str, sep: char) -> Result<String, Refusal> {
     let (pool_region, id) = s.split_once(sep).unwrap_or_default();
     let well_formed = if sep == ':' {
         let groups: Vec<&str> = id.split('-').collect();
@@ -372,7 +425,7 @@ fn prefix(s: &str) -> Result<String, Refusal> {
 }
 
 /// An endpoint override as the SDK reads it: an http(s) URL with something after the scheme.
-fn endpoint(s: &str) -> Result<String, Refusal> {
+pub(crate) fn endpoint(s: &str) -> Result<String, Refusal> {
     match s
         .strip_prefix("https://")
         .or_else(|| s.strip_prefix("http://"))

@@ -44,6 +44,13 @@ impl IdentityId {
         well_formed(id).then(|| IdentityId(id.to_owned()))
     }
 
+    /// An IdentityId read back from the session table, which holds only ids Cognito answered (the
+    /// sealed ones authenticated by the token's key, the plain ones bound to their user's `sub`);
+    /// `None` if malformed.
+    pub(crate) fn from_table(id: &str) -> Option<Self> {
+        well_formed(id).then(|| IdentityId(id.to_owned()))
+    }
+
     /// An id for unit tests, checked like Cognito's answers.
     #[cfg(test)]
     pub(crate) fn for_tests(id: &str) -> Self {

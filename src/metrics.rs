@@ -1,7 +1,7 @@
 //! Counts of the upstream calls really sent, per operation, read by tests and the benchmark.
 //!
 //! Operations are named `<service>:<Operation>` with the service as AWS's endpoint prefix names
-//! it (`cognito-idp`, `cognito-identity`, `s3`), the way the local stack's own call counter names
+//! it (`cognito-idp`, `cognito-identity`, `s3`, `dynamodb`), the way the local stack's own call counter names
 //! them, so one name ([`op`]) serves both counts.
 
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -49,6 +49,21 @@ pub mod op {
     pub const ABORT_UPLOAD: &str = "s3:AbortMultipartUpload";
     /// The user pool's JWKS (not an SDK operation).
     pub const JWKS: &str = "jwks:GetSigningKeys";
+    /// `dynamodb:GetItem` (the shared tier: a verdict or a session slot)
+    pub const TABLE_GET: &str = "dynamodb:GetItem";
+    /// `dynamodb:BatchGetItem` (the shared tier: a session slot and the IdentityId at once)
+    pub const TABLE_BATCH_GET: &str = "dynamodb:BatchGetItem";
+    /// `dynamodb:PutItem` (the shared tier: sealed keys, an IdentityId)
+    pub const TABLE_PUT: &str = "dynamodb:PutItem";
+    /// `dynamodb:UpdateItem` (the shared tier: a verdict, its lease; revocations)
+    pub const TABLE_UPDATE: &str = "dynamodb:UpdateItem";
+    /// `dynamodb:Query` (revocations: a user's sealed keys)
+    pub const TABLE_QUERY: &str = "dynamodb:Query";
+    /// `dynamodb:DeleteItem` (revocations: a user's sealed keys)
+    pub const TABLE_DELETE: &str = "dynamodb:DeleteItem";
+    /// A table call that failed (throttled, slow, unreachable, refused) and counted as a miss;
+    /// not an SDK operation.
+    pub const TABLE_FAULT: &str = "session-table:Fault";
 }
 
 /// An SDK interceptor that counts every attempt put on the wire, by `service:Operation`.
@@ -126,6 +141,7 @@ mod tests {
             "cognito-identity"
         );
         assert_eq!(super::endpoint_prefix("S3"), "s3");
+        assert_eq!(super::endpoint_prefix("DynamoDB"), "dynamodb");
         assert_eq!(super::endpoint_prefix("jwks"), "jwks");
     }
 }

@@ -12,19 +12,45 @@ const RETRY_INITIAL_BACKOFF: Duration = Duration::from_millis(100);
 /// The SDK configuration the function uses: region, timeouts, retries, endpoint override, one
 /// HTTP client. Credentials and anything else come from the SDK's usual sources.
 pub fn sdk_loader(config: &Config) -> aws_config::ConfigLoader {
+    loader(&Upstreams {
+        region: config.region.clone(),
+        endpoint_url: config.endpoint_url.clone(),
+        operation_timeout: config.upstream_timeout,
+        connect_timeout: config.connect_timeout,
+        max_attempts: config.max_attempts,
+    })
+}
+
+/// Where the AWS services are and how long a call to them may take.
+#[derive(Debug, Clone)]
+pub struct Upstreams {
+    /// `AWS_REGION`.
+    pub region: String,
+    /// `AWS_ENDPOINT_URL`, if set.
+    pub endpoint_url: Option<String>,
+    /// Budget for one operation, retries included.
+    pub operation_timeout: Duration,
+    /// Budget for opening a connection.
+    pub connect_timeout: Duration,
+    /// Attempts per operation, the first one included.
+    pub max_attempts: u32,
+}
+
+/// The SDK configuration for `upstreams`: timeouts, retries, endpoint override, one HTTP client.
+pub fn loader(upstreams: &Upstreams) -> aws_config::ConfigLoader {
     let timeouts = TimeoutConfig::builder()
-        .operation_timeout(config.upstream_timeout)
-        .connect_timeout(config.connect_timeout)
+        .operation_timeout(upstreams.operation_timeout)
+        .connect_timeout(upstreams.connect_timeout)
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(config.region.clone()))
+        .region(Region::new(upstreams.region.clone()))
         .timeout_config(timeouts)
         .retry_config(
             RetryConfig::standard()
-                .with_max_attempts(config.max_attempts)
+                .with_max_attempts(upstreams.max_attempts)
                 .with_initial_backoff(RETRY_INITIAL_BACKOFF),
         );
-    if let Some(url) = &config.endpoint_url {
+    if let Some(url) = &upstreams.endpoint_url {
         loader = loader.endpoint_url(url);
     }
     loader.http_client(shared_http_client())

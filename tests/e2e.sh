@@ -54,6 +54,55 @@ expect "forged signature" 401 '"code":"invalid_token"' -H "idToken: $forged" "$b
 expect "unknown path" 404 '"code":"not_found"' -H "idToken: $admin" "$base/nope"
 expect "wrong method" 405 '"code":"method_not_allowed"' -X POST -H "idToken: $admin" "$base/read-file"
 
+# A revocation pushed through `cargo lambda watch`: the stack delivers the user pool's revoking call
+# to the `revocations` binary (the same watch serves it by name, with its own principal's keys),
+# which writes the verdict into the shared table; the read-file function then refuses the user
+# from that verdict, without asking the user pool.
+control() { python3 infra/local/stack_client.py control "$@"; }
+control POST /moto-ext/user-events/config "{\"function_url\": \"http://127.0.0.1:$port\", \"delay_ms\": 200, \"lost\": false}" >/dev/null
+delivered=$(control GET /moto-ext/user-events | python3 -c 'import json,sys; print(json.load(sys.stdin)["delivered"])')
+# A user of its own (the fixture principal creates and disables it), never seen by the function.
+read -r victim victim_token < <(.local/venv/bin/python - <<'PY'
+import secrets, sys
+sys.path.insert(0, "infra/local")
+import provision, stack_client
+s = stack_client.settings()
+idp = provision.client("cognito-idp", s["AWS_ENDPOINT_URL"], aws_access_key_id=s["FIXTURE_AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=s["FIXTURE_AWS_SECRET_ACCESS_KEY"])
+name, password = f"e2e-revoked-{secrets.token_hex(4)}", "E2e-Revoked-Passw0rd!"
+idp.admin_create_user(UserPoolId=s["USER_POOL_ID"], Username=name, MessageAction="SUPPRESS")
+idp.admin_set_user_password(UserPoolId=s["USER_POOL_ID"], Username=name, Password=password, Permanent=True)
+token = provision.id_token(idp, s["USER_POOL_ID"], s["USER_POOL_CLIENT_ID"], name, password)
+idp.admin_disable_user(UserPoolId=s["USER_POOL_ID"], Username=name)
+print(name, token)
+PY
+)
+# The first event builds the revocations binary (a debug build): allow for it.
+applied=""
+for _ in $(seq 1 600); do
+  applied=$(control GET /moto-ext/user-events | python3 -c "
+import json, sys
+report = json.load(sys.stdin)
+if report['delivered'] > $delivered:
+    print(report['recent'][-1].get('answer', {}).get('applied', ''))")
+  [ -n "$applied" ] && break
+  sleep 1
+done
+if [ "$applied" = disabled ]; then
+  passed=$((passed + 1)); echo "ok   the revocations function applied the AdminDisableUser event"
+else
+  failed=$((failed + 1)); echo "FAIL the revocations function did not apply the event: $(control GET /moto-ext/user-events)"
+fi
+control POST /moto-ext/calls/reset >/dev/null
+expect "a revoked user is refused from the pushed verdict" 403 '"code":"user_disabled"' -H "idToken: $victim_token" "$base/read-file"
+asked=$(control GET /moto-ext/calls | python3 -c 'import json,sys; print(json.load(sys.stdin).get("cognito-idp:AdminGetUser", 0))')
+if [ "$asked" = 0 ]; then
+  passed=$((passed + 1)); echo "ok   no AdminGetUser for $victim: the table said it"
+else
+  failed=$((failed + 1)); echo "FAIL the function asked AdminGetUser $asked times for $victim"
+fi
+control POST /moto-ext/user-events/config '{"delay_ms": 2000}' >/dev/null
+
 # A bad configuration stops the function at init, naming the variable (and never its value).
 bin=${CARGO_TARGET_DIR:-target}/debug/read-file  # where cargo lambda watch (cargo run) built it
 if [ -x "$bin" ]; then

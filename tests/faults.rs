@@ -12,73 +12,14 @@
 
 use lambda_http::{Body, Request, Response};
 use read_file::metrics::op;
-use serde_json::{Value, json};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use serde_json::json;
 use std::time::{Duration, Instant};
+use support::faults::{FaultGuard, stack_addr};
 use support::proxy::Proxy;
 use support::{TestApp, error_code, get, parts, rest_event, stack};
 
 /// A liveness guard: no request may hang, whatever the upstream does.
 const HANG_GUARD: Duration = Duration::from_secs(30);
-
-fn stack_addr() -> SocketAddr {
-    stack()
-        .var("AWS_ENDPOINT_URL")
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .parse()
-        .expect("host:port")
-}
-
-/// Clears every fault of the stack, synchronously (usable from `Drop`).
-fn clear_faults() {
-    let addr = stack_addr();
-    let attempt = || -> std::io::Result<String> {
-        let mut conn = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
-        conn.set_read_timeout(Some(Duration::from_secs(5)))?;
-        write!(
-            conn,
-            "DELETE /moto-ext/faults HTTP/1.1\r\nHost: {addr}\r\nX-Local-Stack-Secret: {}\r\n\
-             Content-Length: 0\r\nConnection: close\r\n\r\n",
-            stack().var("LOCAL_STACK_SECRET")
-        )?;
-        let mut answer = String::new();
-        conn.read_to_string(&mut answer)?;
-        Ok(answer)
-    };
-    match attempt() {
-        Ok(answer) if answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200") => {}
-        other => eprintln!("could not clear the stack's faults: {other:?}"),
-    }
-}
-
-/// Clears the faults when dropped, so a failing scenario leaves the stack clean.
-struct FaultGuard;
-
-impl FaultGuard {
-    fn new() -> Self {
-        clear_faults();
-        FaultGuard
-    }
-
-    /// Adds one fault (see infra/local/README.md).
-    async fn inject(&self, fault: Value) {
-        let url = format!("{}/moto-ext/faults", stack().var("AWS_ENDPOINT_URL"));
-        let (status, _) = support::plain_http("POST", &url, &fault.to_string()).await;
-        assert!((200..300).contains(&status), "fault refused: {fault}");
-    }
-
-    fn clear(&self) {
-        clear_faults();
-    }
-}
-
-impl Drop for FaultGuard {
-    fn drop(&mut self) {
-        clear_faults();
-    }
-}
 
 /// A user with a data file, and a fresh token.
 async fn user_with_file(label: &str) -> String {

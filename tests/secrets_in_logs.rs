@@ -330,10 +330,63 @@ async fn no_token_or_key_reaches_a_log_line_or_a_response() {
     );
     tokens.extend([bob_token, carol_token]);
 
+    // The shared session tier: keys sealed in one environment and opened in another, a revocation
+    // pushed into the table, and the table gone (its fault logged) while Cognito answers.
+    let mut table = Proxy::start(upstream).await;
+    let table_url = table.url();
+    let shared = [("AWS_ENDPOINT_URL_DYNAMODB", table_url.as_str())];
+    let (first, second) = (
+        TestApp::spawn_shared(&shared).await,
+        TestApp::spawn_shared(&shared).await,
+    );
+    let dave = stack.new_user("secrets-shared").await;
+    let dave_token = stack.token(&dave.username, &dave.password).await;
+    let dave_identity = stack.identity(&dave_token).await;
+    stack.put_data(&dave_identity, "dave\n").await;
+    for app in [&first, &second, &first] {
+        seen(
+            app.handle(rest_event(&dave_token, dave_identity.as_str()))
+                .await,
+            (200, "ok"),
+        );
+    }
+    let revocations = stack.revocations().await;
+    let sub = stack.verified(&dave_token).await.sub().to_owned();
+    let event = json!({
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.cognito-idp",
+        "detail": {
+            "eventSource": "cognito-idp.amazonaws.com",
+            "eventName": "AdminUserGlobalSignOut",
+            "eventTime": "2030-01-01T00:00:00Z",
+            "requestParameters": {"userPoolId": stack.var("USER_POOL_ID"), "username": "HIDDEN_FOR_SECURITY_REASONS"},
+            "additionalEventData": {"sub": sub},
+        }
+    });
+    revocations
+        .handle(event)
+        .await
+        .expect("the revocation applied");
+    table.stop().await;
+    let erin = stack.new_user("secrets-shared-outage").await;
+    let erin_token = stack.token(&erin.username, &erin.password).await;
+    let erin_identity = stack.identity(&erin_token).await;
+    stack.put_data(&erin_identity, "erin\n").await;
+    seen(
+        second
+            .handle(rest_event(&erin_token, erin_identity.as_str()))
+            .await,
+        (200, "ok"),
+    );
+    tokens.extend([dave_token, erin_token]);
+
     // The capture works and reaches below info: the app's debug lines are there.
     let text = logs.text();
     assert!(
-        text.contains("request refused") && text.contains("upstream failure"),
+        text.contains("request refused")
+            && text.contains("upstream failure")
+            && text.contains("session table fault")
+            && text.contains("revocation event"),
         "the capture misses the app's own debug and warn lines:\n{text}"
     );
     let mut all = secrets(&tokens).await;

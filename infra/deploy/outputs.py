@@ -29,6 +29,7 @@ OUTPUT_KEYS = {
     "ApiUrl": "API_URL",
     "AllowedOrigin": "ALLOWED_ORIGIN",
     "UserCheckTtlSeconds": "USER_CHECK_TTL_SECONDS",
+    "SessionTable": "SESSION_TABLE",
     # The managed login and the server-side frontend's app client (infra/lib/managed-login.ts); its
     # secret is never an output (examples/nextjs/README.md says how to read it).
     "OidcDiscoveryUrl": "OIDC_DISCOVERY_URL",

@@ -17,6 +17,7 @@ own (the default AWS credential chain); the local stack's are its fixture princi
 """
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,11 @@ LOCAL_FIXTURES_ENV = LOCAL_DIR / "fixtures.env"
 REQUIRED = ("AWS_REGION", "ACCOUNT_ID", "USER_POOL_ID", "USER_POOL_CLIENT_ID", "IDENTITY_POOL_ID", "S3_BUCKET", "API_URL")
 # The function's defaults (src/config), for a local stack.env that does not set them.
 FUNCTION_DEFAULTS = {"S3_PREFIX": "cognito-test", "USER_CHECK_TTL_SECONDS": "60"}
+# With the shared session tier (SESSION_TABLE set) the function's own verdicts live 30 s by default.
+SHARED_USER_CHECK_TTL_DEFAULT = "30"
+# How long a revoking user-pool call may take to reach the shared tier (CloudTrail through
+# EventBridge, best effort, a published P99 of about 90 s); SMOKE_EVENT_DELIVERY_SECONDS overrides.
+EVENT_DELIVERY_SECONDS = 120
 
 
 class SettingsError(Exception):
@@ -74,7 +80,20 @@ class Target:
 
     @property
     def user_check_ttl(self):
-        return int(self.settings.get("USER_CHECK_TTL_SECONDS") or FUNCTION_DEFAULTS["USER_CHECK_TTL_SECONDS"])
+        default = SHARED_USER_CHECK_TTL_DEFAULT if self.shared_tier else FUNCTION_DEFAULTS["USER_CHECK_TTL_SECONDS"]
+        return int(self.settings.get("USER_CHECK_TTL_SECONDS") or default)
+
+    @property
+    def shared_tier(self):
+        """Whether the function runs the shared session tier (revocations pushed into its table)."""
+        return bool(self.settings.get("SESSION_TABLE"))
+
+    @property
+    def event_delivery(self):
+        """Seconds a revocation event may take to reach the table (0 without the shared tier)."""
+        if not self.shared_tier:
+            return 0
+        return int(os.environ.get("SMOKE_EVENT_DELIVERY_SECONDS") or EVENT_DELIVERY_SECONDS)
 
     @property
     def client_id(self):

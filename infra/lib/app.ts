@@ -28,7 +28,9 @@ export interface BuiltApp {
  * noncurrentVersionDays, accessLogDays, logReaders (comma-separated principal ARNs),
  * waf (true|false), wafRateLimit, wafWindowSeconds, and for a GitHub Actions deploy role
  * githubRepo (owner/name), githubEnvironment, githubOidcProvider (an existing provider's ARN),
- * cdkQualifier. infra/README.md describes each.
+ * cdkQualifier, sessionTier (true|false, default true: the shared session tier), trail (true|false,
+ * default false: a CloudTrail trail for the revocation events, where the account has none).
+ * infra/README.md describes each.
  */
 export function buildApp(props: AppProps = {}, env: NodeJS.ProcessEnv = process.env): BuiltApp {
   const app = new App(props);
@@ -61,6 +63,8 @@ export function buildApp(props: AppProps = {}, env: NodeJS.ProcessEnv = process.
       windowSeconds: int(ctx('wafWindowSeconds'), 'wafWindowSeconds', 60),
     },
     githubDeploy: githubDeploy(ctx),
+    sessionTier: bool(ctx('sessionTier'), 'sessionTier'),
+    trail: bool(ctx('trail'), 'trail'),
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

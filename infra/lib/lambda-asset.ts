@@ -5,7 +5,9 @@
 // - `placeholder`: a tiny `bootstrap` shell script that fails every invocation with a clear message.
 //   Tests and offline checks use it, so synth needs neither cargo-lambda nor a cross-compile.
 // - a path: a prebuilt function, either the `bootstrap` binary itself or a folder that contains it
-//   (what `cargo lambda build --release --arm64` leaves in `target/lambda/read-file/`).
+//   (what `cargo lambda build --release --arm64` leaves in `target/lambda/read-file/`). The
+//   crate's other binary, `revocations`, is then taken from the sibling folder
+//   (`target/lambda/revocations/`, built by the same command).
 //
 // Selected by the environment variable READ_FILE_LAMBDA_ASSET, or the context value
 // `lambdaAsset` (`cdk synth -c lambdaAsset=placeholder`); the context value wins.
@@ -52,10 +54,22 @@ export function prebuiltBootstrap(p: string): string {
 }
 
 /**
- * A local bundler that writes the placeholder, or copies a prebuilt bootstrap, instead of
- * running cargo lambda. Returns undefined for `build` (keep cargo-lambda-cdk's own bundling).
+ * The prebuilt bootstrap of `binary`: the given one for read-file, the one in the sibling folder
+ * named after the binary for the crate's other binaries (`.../read-file/bootstrap` ->
+ * `.../revocations/bootstrap`).
  */
-export function localBundlerFor(asset: LambdaAsset): ILocalBundling | undefined {
+export function prebuiltPathFor(p: string, binary: string): string {
+  if (binary === 'read-file') return p;
+  const dir = existsSync(p) && statSync(p).isDirectory() ? p : path.dirname(p);
+  return path.join(path.dirname(dir), binary);
+}
+
+/**
+ * A local bundler that writes the placeholder, or copies a prebuilt bootstrap, instead of
+ * running cargo lambda, for the crate's binary `binary`. Returns undefined for `build` (keep
+ * cargo-lambda-cdk's own bundling).
+ */
+export function localBundlerFor(asset: LambdaAsset, binary = 'read-file'): ILocalBundling | undefined {
   switch (asset.kind) {
     case 'build':
       return undefined;
@@ -69,7 +83,7 @@ export function localBundlerFor(asset: LambdaAsset): ILocalBundling | undefined 
         },
       };
     case 'prebuilt': {
-      const source = prebuiltBootstrap(asset.path);
+      const source = prebuiltBootstrap(prebuiltPathFor(asset.path, binary));
       return {
         tryBundle(outputDir: string): boolean {
           const file = path.join(outputDir, 'bootstrap');

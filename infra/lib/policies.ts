@@ -12,13 +12,21 @@ import * as path from 'node:path';
 export const POLICIES_DIR = path.join(__dirname, '..', 'policies');
 
 /** The policy documents of the system, by file name without `.json`. */
-export type PolicyName = 'user-files' | 'authenticated-trust' | 'lambda-user-check' | 'invoke-api';
+export type PolicyName =
+  | 'user-files'
+  | 'authenticated-trust'
+  | 'lambda-user-check'
+  | 'lambda-session-table'
+  | 'revocations-session-table'
+  | 'invoke-api';
 
 /** Placeholders each document must be given (and may use: anything else is an error). */
 export const POLICY_PLACEHOLDERS: Record<PolicyName, readonly string[]> = {
   'user-files': ['PARTITION', 'BUCKET', 'PREFIX'],
   'authenticated-trust': ['IDENTITY_POOL_ID'],
   'lambda-user-check': ['USER_POOL_ARN'],
+  'lambda-session-table': ['TABLE_ARN'],
+  'revocations-session-table': ['TABLE_ARN'],
   'invoke-api': ['PARTITION', 'REGION', 'ACCOUNT_ID', 'API_ID', 'STAGE'],
 };
 

@@ -29,6 +29,7 @@ import { invokePathPattern, loadApiSource, loadBucketCors } from './api';
 import { localBundlerFor, type LambdaAsset } from './lambda-asset';
 import { ManagedLogin } from './managed-login';
 import { renderPolicy, type PolicyJson } from './policies';
+import { SessionTier } from './session-tier';
 
 export type MfaSetting = 'off' | 'optional' | 'required';
 
@@ -81,13 +82,26 @@ export interface ReadFileStackProps extends StackProps {
   readonly noncurrentVersionDays?: number;
   /**
    * How long the function trusts a user's AdminGetUser answer (its USER_CHECK_TTL_SECONDS): a
-   * disabled user is refused on the API at the latest this long after being disabled. @default 60
+   * disabled user is refused on the API at the latest this long after being disabled (with the shared
+   * tier: after the revocation event reaches the table). @default 30 with the shared tier, else 60
    */
   readonly userCheckTtlSeconds?: number;
   /** Per-caller rate limit on the stage (AWS WAF). @default on, 100 requests per 60 s */
   readonly waf?: WafSettings;
   /** A GitHub Actions deploy role (and its OIDC provider). @default none */
   readonly githubDeploy?: GithubDeploySettings;
+  /**
+   * The shared session tier: a DynamoDB table behind every Lambda environment's own
+   * caches, and revocations pushed into it by a second function on an EventBridge rule.
+   * @default true
+   */
+  readonly sessionTier?: boolean;
+  /**
+   * Create a CloudTrail trail of the account's management (write) events, which EventBridge needs
+   * to deliver the user pool's revoking calls; leave off when the account already has one.
+   * @default false
+   */
+  readonly trail?: boolean;
   /**
    * Record the cdk-nag acknowledgements on the constructs. Tests turn this off to see the raw
    * findings and check that each acknowledgement answers a real one. @default true
@@ -137,6 +151,8 @@ export const DEFAULTS = {
   accessLogExpirationDays: 90,
   noncurrentVersionDays: 30,
   userCheckTtlSeconds: 60,
+  /** With the shared tier on: an environment's own copy is short, the table's verdict lives long. */
+  userCheckTtlSecondsShared: 30,
   wafRateLimit: 100,
   wafWindowSeconds: 60,
   githubEnvironment: 'production',
@@ -171,6 +187,7 @@ export class ReadFileStack extends Stack {
   readonly webAcl?: wafv2.CfnWebACL;
   /** The GitHub Actions deploy role, when `githubDeploy` is given. */
   readonly deployRole?: iam.Role;
+  readonly sessionTier?: SessionTier;
   readonly s3Prefix: string;
   readonly acknowledgements: NagAcknowledgement[] = [];
   private readonly acknowledgeNagFindings: boolean;
@@ -190,7 +207,10 @@ export class ReadFileStack extends Stack {
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const mfa = props.mfa ?? DEFAULTS.mfa;
     const xray = props.xrayTracing ?? false;
-    const userCheckTtl = validTtl(props.userCheckTtlSeconds ?? DEFAULTS.userCheckTtlSeconds);
+    const userCheckTtl = validTtl(
+      props.userCheckTtlSeconds ??
+        ((props.sessionTier ?? true) ? DEFAULTS.userCheckTtlSecondsShared : DEFAULTS.userCheckTtlSeconds),
+    );
 
     // ---------------------------------------------------------------- Cognito user pool
     this.userPool = new cognito.UserPool(this, 'UserPool', {
@@ -362,6 +382,22 @@ export class ReadFileStack extends Stack {
       throw new Error('IdentityPool construct changed: no UnauthenticatedRole child to remove');
     }
 
+    // ---------------------------------------------------------------- the shared session tier
+    if (props.sessionTier ?? true) {
+      this.sessionTier = new SessionTier(this, 'SessionTier', {
+        userPool: this.userPool,
+        lambdaAsset: props.lambdaAsset ?? { kind: 'build' },
+        cargoManifest: CARGO_MANIFEST,
+        logRetention,
+        removalPolicy,
+        trail: props.trail ?? false,
+        accessLogsBucket: this.accessLogsBucket,
+        ack: (scope, id, reason) => this.ack(scope, id, reason),
+      });
+    } else if (props.trail) {
+      throw new Error('trail: the trail serves the shared session tier; it needs sessionTier');
+    }
+
     // ---------------------------------------------------------------- the Lambda
     const functionLogGroup = new logs.LogGroup(this, 'ReadFileFunctionLogs', {
       retention: logRetention,
@@ -369,10 +405,18 @@ export class ReadFileStack extends Stack {
     });
     const userCheck = renderPolicy('lambda-user-check', { USER_POOL_ARN: this.userPool.userPoolArn });
     this.functionRole = new iam.Role(this, 'ReadFileFunctionRole', {
-      description: 'read-file Lambda: AdminGetUser on its own user pool, and its own logs',
+      description: 'read-file Lambda: AdminGetUser on its own user pool, the session table, and its own logs',
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       inlinePolicies: {
         UserCheck: policyDocumentFrom(userCheck),
+        // Exactly GetItem, BatchGetItem, PutItem and UpdateItem on the session table.
+        ...(this.sessionTier
+          ? {
+            SessionTable: policyDocumentFrom(renderPolicy('lambda-session-table', {
+              TABLE_ARN: this.sessionTier.table.tableArn,
+            })),
+          }
+          : {}),
         Logs: new iam.PolicyDocument({
           statements: [
             new iam.PolicyStatement({
@@ -424,8 +468,11 @@ export class ReadFileStack extends Stack {
         // identity-pool keys: one signed by any other principal of the account is refused.
         REQUIRE_SIGNER: 'true',
         // Set here (not left to the function's default) so the stack can output the bound that
-        // `make smoke` checks a disabled user against.
+        // `make smoke` checks a disabled user against. With the shared tier on, an environment's
+        // own verdicts live 30 s by default and the table's SHARED_USER_CHECK_TTL_SECONDS 900
+        // (docs/configuration.md).
         USER_CHECK_TTL_SECONDS: String(userCheckTtl),
+        ...(this.sessionTier ? { SESSION_TABLE: this.sessionTier.table.tableName } : {}),
       },
       bundling: bundler ? { dockerOptions: { local: bundler } } : undefined,
     });
@@ -591,8 +638,15 @@ export class ReadFileStack extends Stack {
     new CfnOutput(this, 'AllowedOrigin', { value: frontendOrigin, description: 'The one origin CORS allows' });
     new CfnOutput(this, 'UserCheckTtlSeconds', {
       value: String(userCheckTtl),
-      description: "The function's USER_CHECK_TTL_SECONDS: a disabled user is refused on the API within it",
+      description:
+        "The function's USER_CHECK_TTL_SECONDS: a disabled user is refused on the API within it (with the shared tier: after the revocation event arrives)",
     });
+    if (this.sessionTier) {
+      new CfnOutput(this, 'SessionTable', {
+        value: this.sessionTier.table.tableName,
+        description: 'The shared session tier (the revocation bound is event delivery + UserCheckTtlSeconds)',
+      });
+    }
 
     // ---------------------------------------------------------------- GitHub deploy role
     if (props.githubDeploy) {

@@ -26,6 +26,8 @@ POLICIES = Path(__file__).resolve().parents[1] / "policies"
 # The server-side frontend (examples/nextjs): its origin, Auth.js's callback path, its sign-out page.
 WEB_SERVER_ORIGIN = os.environ.get("WEB_SERVER_ORIGIN") or "http://localhost:3001"
 WEB_SERVER_CALLBACK_PATH = "/api/auth/callback/cognito"
+# The shared session tier's table, as the CDK app creates it (infra/tables/session.json).
+SESSION_TABLE = json.loads((Path(__file__).resolve().parents[1] / "tables" / "session.json").read_text())
 # While enforcement is off moto accepts any keys; these only have to look like keys.
 BOOTSTRAP_KEYS = {"aws_access_key_id": "AKIAPROVISIONING0000", "aws_secret_access_key": "provisioning"}
 
@@ -165,6 +167,14 @@ def provision(endpoint, state_dir, gateway_port, login_port, secret):
     lambda_key = _iam_user_with_policy(
         iam, f"{NAME}-lambda", "user-check", render_policy("lambda-user-check.json", USER_POOL_ARN=pool_arn)
     )
+    table_name, table_arn = create_session_table(client("dynamodb", endpoint, **keys))
+    iam.put_user_policy(UserName=f"{NAME}-lambda", PolicyName="session-table",
+                        PolicyDocument=render_policy("lambda-session-table.json", TABLE_ARN=table_arn))
+    # The `revocations` function's own principal: what its role is allowed on the table, nothing else.
+    revocations_key = _iam_user_with_policy(
+        iam, f"{NAME}-revocations", "session-table",
+        render_policy("revocations-session-table.json", TABLE_ARN=table_arn),
+    )
 
     s3 = client("s3", endpoint, **keys)
     s3.create_bucket(Bucket=BUCKET)
@@ -213,6 +223,8 @@ def provision(endpoint, state_dir, gateway_port, login_port, secret):
         "WEB_SERVER_CLIENT_SECRET": web_server["ClientSecret"],
         "WEB_SERVER_CALLBACK_URL": web_server["CallbackURLs"][0],
         "WEB_SERVER_LOGOUT_URL": web_server["LogoutURLs"][0],
+        # The shared session tier on, as the CDK app deploys it (tests opt in or out per app).
+        "SESSION_TABLE": table_name,
     }
     fixtures_env = {
         "FIXTURE_AWS_ACCESS_KEY_ID": fixture_key[0],
@@ -221,6 +233,8 @@ def provision(endpoint, state_dir, gateway_port, login_port, secret):
         "USER_PASSWORD": PASSWORDS["user"],
         "SIGNING_KEY_FILE": str(signing_key),
         "SIGNING_KEY_KID": kid,
+        "REVOCATIONS_AWS_ACCESS_KEY_ID": revocations_key[0],
+        "REVOCATIONS_AWS_SECRET_ACCESS_KEY": revocations_key[1],
     }
     return stack_env, fixtures_env
 
@@ -244,6 +258,24 @@ def web_server_client(idp, pool_id):
         PreventUserExistenceErrors="ENABLED",
         EnableTokenRevocation=True,
     )["UserPoolClient"]
+
+
+def create_session_table(dynamodb):
+    """The shared session tier's table from infra/tables/session.json: (name, ARN)."""
+    spec, name = SESSION_TABLE, SESSION_TABLE["localTableName"]
+    keys = [(spec["partitionKey"], "HASH"), (spec["sortKey"], "RANGE")]
+    table = dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": key["name"], "KeyType": kind} for key, kind in keys],
+        AttributeDefinitions=[{"AttributeName": key["name"], "AttributeType": key["type"]} for key, _ in keys],
+        BillingMode=spec["billingMode"],
+    )["TableDescription"]
+    # Moto stores the setting and never deletes expired items (AWS does, lazily): the function
+    # checks expiry itself either way.
+    dynamodb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec["timeToLiveAttribute"]}
+    )
+    return name, table["TableArn"]
 
 
 def id_token(idp, pool_id, client_id, user, password):

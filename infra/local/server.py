@@ -23,6 +23,7 @@ os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "1"
 import managed_login  # noqa: E402  (after the path tweak)
 import moto_ext  # noqa: E402
 from gateway import wiring as gateway_wiring  # noqa: E402
+from moto_ext import user_events  # noqa: E402
 from provision import NAME as LOGIN_DOMAIN  # noqa: E402
 from moto.moto_server.werkzeug_app import (  # noqa: E402
     DomainDispatcherApplication,
@@ -76,11 +77,16 @@ def main():
 
     moto_ext.apply()
     gateway = gateway_wiring.build(args.function_url)
+    # The user pool's revoking calls go to the `revocations` function where the gateway sends
+    # requests to `read-file` (`cargo lambda watch` serves both).
+    events = user_events.Emitter(args.function_url)
+    user_events.install(events)
+    endpoints = {**gateway_wiring.endpoints(gateway), **user_events.endpoints(events)}
     try:
         login_app, login_server = managed_login.serve(LOGIN_DOMAIN, "127.0.0.1", args.login_port)
         # The managed login's control endpoints sit with the others: the same secret, no Origin.
         app = moto_ext.wrap(DomainDispatcherApplication(create_backend_app),
-                            {**gateway_wiring.endpoints(gateway), **managed_login.endpoints(login_app)}, secret)
+                            {**endpoints, **managed_login.endpoints(login_app)}, secret)
         app = managed_login.discovery(app, f"http://127.0.0.1:{args.login_port}", f"http://127.0.0.1:{args.port}")
         server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=RequestHandler)
         gateway_server = gateway_wiring.serve(gateway, "127.0.0.1", args.gateway_port)

@@ -36,6 +36,7 @@ VENV_PYTHON = STATE / "venv" / "bin" / "python"
 PID_FILE = STATE / "stack.pid"
 LOG_FILE = STATE / "stack.log"
 LOCK_FILE = STATE / "stack.lock"
+REVOCATIONS_ENV = STATE / "revocations.env"
 SERVER = Path(__file__).resolve().parent / "server.py"
 READY_TIMEOUT = 20  # seconds; it takes ~1 s
 STOP_TIMEOUT = 5
@@ -211,7 +212,7 @@ def cmd_up(args):
     function_url = args.function_url or default_function_url()
 
     STATE.mkdir(exist_ok=True)
-    for stale in (STACK_ENV, FIXTURES_ENV):
+    for stale in (STACK_ENV, FIXTURES_ENV, REVOCATIONS_ENV):
         stale.unlink(missing_ok=True)
     command = [str(VENV_PYTHON), str(SERVER), "--port", str(port), "--pid-file", str(PID_FILE),
                "--gateway-port", str(gateway_port), "--function-url", function_url,
@@ -246,6 +247,11 @@ def cmd_up(args):
                              "LOCAL_LOGIN_PORT": str(login_port), stack_client.SECRET_VAR: secret, **fixtures_env},
               "Test-only settings of the local stack. SIGNING_KEY_FILE is a PKCS#8 PEM.")
     write_env(STACK_ENV, stack_env, "Settings for the Lambda (cargo lambda watch --env-file) and tests.")
+    # What `cargo lambda watch` gives the `revocations` function on top of stack.env (Cargo.toml,
+    # [package.metadata.lambda.bin.revocations.watch]): its own principal's keys.
+    write_env(REVOCATIONS_ENV, {"AWS_ACCESS_KEY_ID": fixtures_env["REVOCATIONS_AWS_ACCESS_KEY_ID"],
+                                "AWS_SECRET_ACCESS_KEY": fixtures_env["REVOCATIONS_AWS_SECRET_ACCESS_KEY"]},
+              "The revocations function's principal, over stack.env (cargo lambda watch).")
     print(f"local stack: up on {endpoint} (pid {server.pid}) in {time.monotonic() - started:.1f} s")
     print(f"  user pool {stack_env['USER_POOL_ID']}, identity pool {stack_env['IDENTITY_POOL_ID']}, "
           f"bucket {stack_env['S3_BUCKET']}, users: admin, user")

@@ -42,7 +42,9 @@ describe('app settings', () => {
       wafRateLimit: '500', wafWindowSeconds: '300', githubRepo: 'acme/read-file', githubEnvironment: 'staging',
     });
     const t = quietly(() => Template.fromStack(stack)).toJSON() as any;
-    const fn = Object.values(t.Resources).find((r: any) => r.Type === 'AWS::Lambda::Function') as any;
+    const fn = Object.values(t.Resources).find(
+      (r: any) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.REQUIRE_SIGNER,
+    ) as any;
     assert.equal(fn.Properties.Environment.Variables.USER_CHECK_TTL_SECONDS, '5');
     const acl = Object.values(t.Resources).find((r: any) => r.Type === 'AWS::WAFv2::WebACL') as any;
     assert.equal(acl.Properties.Rules[0].Statement.RateBasedStatement.Limit, 500);
@@ -71,7 +73,7 @@ describe('app settings', () => {
 });
 
 describe('the deploy path (no placeholder)', () => {
-  it('synth runs `cargo lambda build --release --arm64 --bin read-file` on the repo root and ships its bootstrap', () => {
+  it('synth runs `cargo lambda build --release --arm64 --bin <name>` on the repo root for both binaries and ships their bootstraps', () => {
     // A stand-in `cargo` first on PATH records the call and writes a bootstrap where cargo lambda
     // would: the real build takes minutes and is not this test's business.
     const dir = tempOutdir();
@@ -83,8 +85,8 @@ describe('the deploy path (no placeholder)', () => {
       '#!/bin/sh',
       `echo "$PWD|$*" >> '${calls}'`,
       '[ "$1 $2" = "lambda --version" ] && { echo "cargo-lambda 1.0.0"; exit 0; }',
-      'while [ $# -gt 0 ]; do [ "$1" = "--lambda-dir" ] && dir="$2"; shift; done',
-      'mkdir -p "$dir" && printf "built by cargo lambda" > "$dir/bootstrap"',
+      'while [ $# -gt 0 ]; do [ "$1" = "--lambda-dir" ] && dir="$2"; [ "$1" = "--bin" ] && name="$2"; shift; done',
+      'mkdir -p "$dir" && printf "built by cargo lambda: %s" "$name" > "$dir/bootstrap"',
       '',
     ].join('\n'));
     chmodSync(path.join(bin, 'cargo'), 0o755);
@@ -94,14 +96,22 @@ describe('the deploy path (no placeholder)', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'bin/app.ts'], { cwd: path.join(__dirname, '..'), env, encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);
 
-    const build = readFileSync(calls, 'utf8').trim().split('\n').find((l) => l.includes('lambda build'));
-    assert.ok(build, 'cargo lambda build was called');
-    const [cwd, args] = build.split('|');
-    assert.equal(cwd, path.resolve(__dirname, '..', '..'), 'built in the repository root (Cargo.toml)');
-    assert.match(args, /^lambda build --lambda-dir \S+ --release --arm64 --bin read-file --flatten read-file$/);
+    const builds = readFileSync(calls, 'utf8').trim().split('\n').filter((l) => l.includes('lambda build'));
+    // The read-file function and the shared tier's revocations function, one build each.
+    assert.equal(builds.length, 2, `cargo lambda build was called once per binary: ${builds.join("\n")}`);
+    const binaries = builds.map((build) => {
+      const [cwd, args] = build.split('|');
+      assert.equal(cwd, path.resolve(__dirname, '..', '..'), 'built in the repository root (Cargo.toml)');
+      const m = /^lambda build --lambda-dir \S+ --release --arm64 --bin (\S+) --flatten (\S+)$/.exec(args);
+      assert.ok(m && m[1] === m[2], args);
+      return m[1];
+    });
+    assert.deepEqual(binaries.sort(), ['read-file', 'revocations']);
     const assets = readdirSync(out).filter((f) => f.startsWith('asset.'));
-    assert.equal(assets.length, 1);
-    assert.ok(existsSync(path.join(out, assets[0], 'bootstrap')));
-    assert.equal(readFileSync(path.join(out, assets[0], 'bootstrap'), 'utf8'), 'built by cargo lambda');
+    const shipped = assets.map((asset) => {
+      assert.ok(existsSync(path.join(out, asset, 'bootstrap')));
+      return readFileSync(path.join(out, asset, 'bootstrap'), 'utf8');
+    });
+    assert.deepEqual(shipped.sort(), ['built by cargo lambda: read-file', 'built by cargo lambda: revocations']);
   });
 });

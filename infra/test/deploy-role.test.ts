@@ -35,7 +35,7 @@ describe('GitHub deploy role', () => {
     assert.equal(provider.Properties!.Url, `https://${GITHUB_OIDC_HOST}`);
     assert.deepEqual(provider.Properties!.ClientIdList, ['sts.amazonaws.com']);
     assert.equal(resourcesOfType(t, 'AWS::CloudFormation::CustomResource').length, 0);
-    assert.equal(resourcesOfType(t, 'AWS::Lambda::Function').length, 1, 'only the read-file function');
+    assert.equal(resourcesOfType(t, 'AWS::Lambda::Function').length, 2, 'only the read-file and revocations functions');
   });
 
   it('trusts only that repository\'s jobs in that environment, with the STS audience, for an hour at most', () => {

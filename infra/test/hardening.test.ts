@@ -192,10 +192,19 @@ describe('per-caller rate limit: an AWS WAF web ACL on the stage', () => {
 });
 
 describe('the user-check bound the smoke check reads', () => {
-  it('USER_CHECK_TTL_SECONDS is set on the function and output, 60 by default, configurable within 0..3600', () => {
-    const env = (tpl: CfnTemplate) => onlyOfType(tpl, 'AWS::Lambda::Function')[1].Properties!.Environment.Variables;
-    assert.equal(env(t).USER_CHECK_TTL_SECONDS, '60');
-    assert.equal(t.Outputs!.UserCheckTtlSeconds.Value, '60');
+  it('USER_CHECK_TTL_SECONDS is set on the function and output, 30 with the shared tier and 60 without by default, configurable within 0..3600', () => {
+    // The read-file function (the revocations function has no USER_CHECK_TTL_SECONDS).
+    const env = (tpl: CfnTemplate) => {
+      const fns = resourcesOfType(tpl, 'AWS::Lambda::Function').filter(([, f]) => f.Properties?.Environment?.Variables?.REQUIRE_SIGNER);
+      assert.equal(fns.length, 1);
+      return fns[0][1].Properties!.Environment.Variables;
+    };
+    assert.equal(env(t).USER_CHECK_TTL_SECONDS, '30');
+    assert.equal(t.Outputs!.UserCheckTtlSeconds.Value, '30');
+    const alone = synth({ sessionTier: false });
+    assert.equal(env(alone.json).USER_CHECK_TTL_SECONDS, '60');
+    assert.equal(alone.json.Outputs!.UserCheckTtlSeconds.Value, '60');
+    assert.equal(alone.json.Outputs!.SessionTable, undefined);
     const s = synth({ userCheckTtlSeconds: 5 });
     assert.equal(env(s.json).USER_CHECK_TTL_SECONDS, '5');
     assert.equal(s.json.Outputs!.UserCheckTtlSeconds.Value, '5');

@@ -14,6 +14,8 @@ const VARIANTS: [string, ReadFileStackProps][] = [
   ['GitHub deploy role, log readers', {
     githubDeploy: { repository: 'acme/read-file' }, logReaders: ['arn:aws:iam::123456789012:role/Auditors'],
   }],
+  ['the shared tier with a trail', { trail: true }],
+  ['without the shared tier', { sessionTier: false }],
 ];
 
 describe('cdk-nag AwsSolutionsChecks', () => {

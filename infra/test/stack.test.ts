@@ -34,6 +34,7 @@ const ids = {
   serverClient: logicalId(stack, stack.managedLogin.webServerClient),
   identityPool: logicalId(stack, stack.identityPool),
   api: logicalId(stack, stack.api),
+  table: logicalId(stack, stack.sessionTier!.table),
   stage: logicalId(stack, stack.api.deploymentStage),
 };
 const res = (id: string) => {
@@ -165,21 +166,25 @@ describe('the Lambda', () => {
       // the function's request budget stays 2 s under its 10 s timeout
       REQUEST_TIMEOUT_MS: '8000',
       REQUIRE_SIGNER: 'true',
-      USER_CHECK_TTL_SECONDS: '60',
+      USER_CHECK_TTL_SECONDS: '30',
+      SESSION_TABLE: { Ref: ids.table },
     });
   });
 
-  it('role: exactly cognito-idp:AdminGetUser on this pool (policy source) plus writing its own logs', () => {
+  it('role: exactly cognito-idp:AdminGetUser on this pool and the session table\'s four item calls (policy source) plus writing its own logs', () => {
     const role = res(ids.fnRole).Properties!;
     assert.deepEqual(role.AssumeRolePolicyDocument.Statement, [
       { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
     ]);
     assert.equal(role.ManagedPolicyArns, undefined, 'no managed policies');
     assert.deepEqual(policiesAttachedTo(t, ids.fnRole), [], 'no other policies attached');
-    assert.deepEqual(role.Policies.map((p: any) => p.PolicyName).sort(), ['Logs', 'UserCheck']);
+    assert.deepEqual(role.Policies.map((p: any) => p.PolicyName).sort(), ['Logs', 'SessionTable', 'UserCheck']);
     const userPoolArn = 'arn:aws:cognito-idp:R:A:userpool/R_x';
     assert.deepEqual(evaluate(rolePolicy(ids.fnRole, 'UserCheck'), { [`${ids.userPool}.Arn`]: userPoolArn }),
       renderPolicy('lambda-user-check', { USER_POOL_ARN: userPoolArn }));
+    const tableArn = 'arn:aws:dynamodb:R:A:table/sessions';
+    assert.deepEqual(evaluate(rolePolicy(ids.fnRole, 'SessionTable'), { [`${ids.table}.Arn`]: tableArn }),
+      renderPolicy('lambda-session-table', { TABLE_ARN: tableArn }));
     const logGroupId = res(ids.fn).Properties!.LoggingConfig.LogGroup.Ref;
     assert.deepEqual(rolePolicy(ids.fnRole, 'Logs').Statement, [{
       Sid: 'OwnLogs',
@@ -190,7 +195,8 @@ describe('the Lambda', () => {
   });
 
   it('may be invoked by API Gateway for this stage\'s routes only, one permission per route', () => {
-    const perms = resourcesOfType(t, 'AWS::Lambda::Permission').map(([, r]) => r.Properties!);
+    const perms = resourcesOfType(t, 'AWS::Lambda::Permission').map(([, r]) => r.Properties!)
+      .filter((p) => JSON.stringify(p.FunctionName).includes(ids.fn));
     for (const p of perms) assert.equal(p.Principal, 'apigateway.amazonaws.com');
     const names = { 'AWS::Partition': 'aws', 'AWS::Region': 'R', 'AWS::AccountId': 'A', [ids.api]: 'API', [ids.stage]: 'v1' };
     assert.deepEqual(perms.map((p) => evaluate(p.SourceArn, names)).sort(), [
@@ -480,7 +486,7 @@ describe('stack outputs', () => {
   it('API URL and id, user pool, client, identity pool, bucket, region, account, origin, user-check bound', () => {
     const outputs = Object.keys(t.Outputs ?? {}).sort();
     assert.deepEqual(outputs, ['AccountId', 'AllowedOrigin', 'ApiId', 'ApiUrl', 'BucketName', 'IdentityPoolId', 'ManagedLoginUrl',
-      'OidcDiscoveryUrl', 'OidcIssuer', 'ReadFileUrl', 'Region', 'S3Prefix', 'UserCheckTtlSeconds', 'UserPoolClientId', 'UserPoolId',
+      'OidcDiscoveryUrl', 'OidcIssuer', 'ReadFileUrl', 'Region', 'S3Prefix', 'SessionTable', 'UserCheckTtlSeconds', 'UserPoolClientId', 'UserPoolId',
       'UserPoolProviderName', 'WebServerCallbackUrl', 'WebServerClientId', 'WebServerLogoutUrl']);
     assert.deepEqual(t.Outputs!.ApiId.Value, { Ref: ids.api });
     assert.deepEqual(t.Outputs!.AccountId.Value, { Ref: 'AWS::AccountId' });

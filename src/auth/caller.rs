@@ -14,6 +14,9 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::identity::{IdentityBroker, IdentityId};
 use crate::metrics::CallCounter;
+use crate::session::SessionTable;
+use crate::session::keys::SharedKeys;
+use crate::session::verdicts::SharedVerdicts;
 use crate::storage::{Buckets, UserBucket};
 use aws_config::SdkConfig;
 use lambda_http::request::RequestContext;
@@ -47,6 +50,23 @@ impl Authenticator {
             max_entries: config.cache_max_entries,
             margin: config.credentials_margin,
         };
+        // The shared tier behind this environment's caches, if configured.
+        let table = config
+            .session
+            .as_ref()
+            .map(|tier| (tier, Arc::new(SessionTable::new(tier, sdk, counter))));
+        let shared_verdicts = table.as_ref().map(|(tier, table)| {
+            // A lease lasts as long as the AdminGetUser it covers may.
+            SharedVerdicts::new(
+                Arc::clone(table),
+                tier.verdict_ttl,
+                config.upstream_timeout,
+                tier.lease_wait,
+            )
+        });
+        let shared_keys = table
+            .as_ref()
+            .map(|(_, table)| SharedKeys::new(Arc::clone(table), config.credentials_margin));
         Authenticator {
             // Through the SDK's own HTTP client and timeouts (connect, and the whole call).
             verifier: TokenVerifier::new(
@@ -61,11 +81,13 @@ impl Authenticator {
                 config.user_pool_id.clone(),
                 config.user_check_ttl,
                 config.cache_max_entries,
+                shared_verdicts,
             ),
             keys: Keys::new(
                 IdentityBroker::new(identity, config),
                 Buckets::new(sdk, config, Some(counter.clone())),
                 limits,
+                shared_keys,
             ),
             require_signer: config.require_signer,
             identity_pool_id: config.identity_pool_id.clone(),

@@ -13,10 +13,17 @@
 //!   code-less 400 (SSE-C) must not spend the account's GetCredentialsForIdentity quota;
 //! - an IdentityId the identity pool no longer knows is dropped and GetId asked once more (then
 //!   checked against the signer again).
+//!
+//! With the shared tier ([`SharedKeys`]), a miss here looks in the table before asking Cognito:
+//! the token's sealed keys (which also match the token to their identity, as an exchange would:
+//! they were sealed only after Cognito accepted the pair) and the user's IdentityId; what Cognito
+//! answers is stored there for the other environments. Both retries go to Cognito directly, never
+//! to the table (which may hold the very keys or identity that just failed), and overwrite it.
 
 use crate::auth::token::VerifiedIdToken;
 use crate::error::ApiError;
-use crate::identity::{IdentityBroker, IdentityId};
+use crate::identity::{IdentityBroker, IdentityId, ScopedCredentials};
+use crate::session::keys::SharedKeys;
 use crate::storage::{Buckets, UserBucket};
 use moka::Expiry;
 use moka::future::Cache;
@@ -76,11 +83,27 @@ pub struct Keys {
     clients: Cache<IdentityId, Arc<UserBucket>>,
     /// Identities whose keys were exchanged again because S3 refused them, recently.
     reexchanged: Cache<IdentityId, ()>,
+    /// The table every environment shares, if any.
+    shared: Option<SharedKeys>,
+}
+
+/// Where a bucket's keys may come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// This environment's cache, the table, then Cognito.
+    Any,
+    /// Cognito only: the keys at hand were just refused.
+    Cognito,
 }
 
 impl Keys {
-    /// Keys exchanged through `broker`, S3 clients made by `buckets`.
-    pub fn new(broker: IdentityBroker, buckets: Buckets, limits: KeysLimits) -> Self {
+    /// Keys exchanged through `broker`, S3 clients made by `buckets`, shared through `shared`.
+    pub fn new(
+        broker: IdentityBroker,
+        buckets: Buckets,
+        limits: KeysLimits,
+        shared: Option<SharedKeys>,
+    ) -> Self {
         fn cache<K, V>(max_entries: u64, ttl: Duration) -> Cache<K, V>
         where
             K: std::hash::Hash + Eq + Send + Sync + 'static,
@@ -105,6 +128,7 @@ impl Keys {
                 })
                 .build(),
             reexchanged: cache(n, REEXCHANGE_INTERVAL),
+            shared,
         }
     }
 
@@ -113,12 +137,74 @@ impl Keys {
         self.identities.get(token.sub()).await
     }
 
-    /// The user's IdentityId; one GetId per user however many requests arrive at once.
+    /// The user's IdentityId; one GetId per user however many requests arrive at once (and with
+    /// the shared tier, one for the account).
     pub async fn identity(&self, token: &VerifiedIdToken) -> Result<IdentityId, ApiError> {
         self.identities
-            .try_get_with_by_ref(token.sub(), self.broker.identity_id(token))
+            .try_get_with_by_ref(token.sub(), Box::pin(self.lookup_identity(token)))
             .await
             .map_err(Arc::unwrap_or_clone)
+    }
+
+    /// The table's answer (the token's sealed keys name their identity; else the stored
+    /// IdentityId), else GetId's, stored for the others.
+    async fn lookup_identity(&self, token: &VerifiedIdToken) -> Result<IdentityId, ApiError> {
+        let Some(shared) = &self.shared else {
+            return self.broker.identity_id(token).await;
+        };
+        let (session, stored) = shared.session_and_identity(token).await;
+        if let Some(session) = session {
+            let id = session.identity.clone();
+            self.confirmed
+                .insert((token.sub().to_owned(), id.clone()), ())
+                .await;
+            self.keep(&id, session.credentials).await;
+            return Ok(id);
+        }
+        if let Some(id) = stored {
+            return Ok(id);
+        }
+        self.get_id(token).await
+    }
+
+    /// GetId, its answer stored in the table.
+    async fn get_id(&self, token: &VerifiedIdToken) -> Result<IdentityId, ApiError> {
+        let id = self.broker.identity_id(token).await?;
+        if let Some(shared) = &self.shared {
+            shared.store_identity(token.sub(), &id).await;
+        }
+        Ok(id)
+    }
+
+    /// Caches `identity`'s S3 client with `creds`.
+    async fn keep(&self, identity: &IdentityId, creds: ScopedCredentials) -> Arc<UserBucket> {
+        let bucket = Arc::new(self.buckets.for_identity(identity.clone(), creds));
+        self.clients
+            .insert(identity.clone(), Arc::clone(&bucket))
+            .await;
+        bucket
+    }
+
+    /// The token's keys from the table, if they are `identity`'s.
+    async fn shared_keys(
+        &self,
+        identity: &IdentityId,
+        token: &VerifiedIdToken,
+    ) -> Option<ScopedCredentials> {
+        let session = self.shared.as_ref()?.session(token).await?;
+        (session.identity == *identity).then_some(session.credentials)
+    }
+
+    /// Stores keys Cognito just gave `identity` for `token`, sealed, for the others.
+    async fn share(
+        &self,
+        identity: &IdentityId,
+        token: &VerifiedIdToken,
+        creds: &ScopedCredentials,
+    ) {
+        if let Some(shared) = &self.shared {
+            shared.store_session(token, identity, creds).await;
+        }
     }
 
     /// Runs `op` with the claimed identity's own S3 client, under the rules of the module.
@@ -139,7 +225,12 @@ impl Keys {
             return first;
         };
         self.identities.invalidate(token.sub()).await;
-        let identity = self.identity(token).await?;
+        // GetId itself: the table may hold the very identity that just failed.
+        let identity = self
+            .identities
+            .try_get_with_by_ref(token.sub(), self.get_id(token))
+            .await
+            .map_err(Arc::unwrap_or_clone)?;
         if let Err(mismatch) = cross_check(claim.signer.as_ref(), &identity) {
             // The signer is an identity the pool no longer knows: refuse it from memory.
             if let Some(signer) = &claim.signer {
@@ -177,7 +268,7 @@ impl Keys {
         F: Fn(Arc<UserBucket>) -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,
     {
-        let result = op(self.bucket(id, matched, token).await?).await;
+        let result = op(self.bucket(id, matched, token, Source::Any).await?).await;
         let Err(ApiError::StaleCredentials { .. }) = result else {
             return result;
         };
@@ -189,22 +280,33 @@ impl Keys {
         tracing::info!(identity_id = %id, "S3 refused the cached keys; exchanging again");
         self.clients.invalidate(id).await;
         // The first exchange matched the identity to the token; this one needs no check.
-        op(self.bucket(id, Match::Confirmed, token).await?).await
+        op(self
+            .bucket(id, Match::Confirmed, token, Source::Cognito)
+            .await?)
+        .await
     }
 
-    /// The identity's S3 client, its keys exchanged once and reused until near expiry.
+    /// The identity's S3 client, its keys exchanged once (or found in the table) and reused until
+    /// near expiry.
     async fn bucket(
         &self,
         id: &IdentityId,
         matched: Match,
         token: &VerifiedIdToken,
+        source: Source,
     ) -> Result<Arc<UserBucket>, ApiError> {
         if matched == Match::Unconfirmed {
             self.confirm(id, token).await?;
         }
         self.clients
             .try_get_with_by_ref(id, async {
+                if source == Source::Any
+                    && let Some(creds) = self.shared_keys(id, token).await
+                {
+                    return Ok(Arc::new(self.buckets.for_identity(id.clone(), creds)));
+                }
                 let creds = self.broker.credentials(id, token).await?;
+                self.share(id, token, &creds).await;
                 Ok::<_, ApiError>(Arc::new(self.buckets.for_identity(id.clone(), creds)))
             })
             .await
@@ -222,10 +324,16 @@ impl Keys {
         }
         self.confirmed
             .try_get_with_by_ref(&pair, async {
+                // Keys sealed for this very token and this identity: Cognito matched the pair.
+                if let Some(creds) = self.shared_keys(signer, token).await {
+                    self.keep(signer, creds).await;
+                    self.remap(token, signer).await;
+                    return Ok(());
+                }
                 match self.broker.credentials_for_signer(signer, token).await {
                     Ok(creds) => {
-                        let bucket = self.buckets.for_identity(signer.clone(), creds);
-                        self.clients.insert(signer.clone(), Arc::new(bucket)).await;
+                        self.share(signer, token, &creds).await;
+                        self.keep(signer, creds).await;
                         self.remap(token, signer).await;
                         Ok(())
                     }
@@ -378,7 +486,7 @@ mod tests {
             max_entries: 100,
             margin: Duration::from_secs(300),
         };
-        Keys::new(broker, Buckets::new(&sdk, &config, None), limits)
+        Keys::new(broker, Buckets::new(&sdk, &config, None), limits, None)
     }
 
     fn pool_of(owners: &[(u8, &str)]) -> Arc<Mutex<Pool>> {

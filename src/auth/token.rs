@@ -48,6 +48,7 @@ impl std::fmt::Debug for RawIdToken {
 pub struct VerifiedIdToken {
     sub: String,
     username: String,
+    issued_at: u64,
     raw: RawIdToken,
 }
 
@@ -64,6 +65,21 @@ impl VerifiedIdToken {
     pub fn raw(&self) -> &RawIdToken {
         &self.raw
     }
+    /// When the token was issued (`iat`, Unix seconds; 0 when the claim is missing, which makes
+    /// the token older than any sign-out).
+    pub fn issued_at(&self) -> u64 {
+        self.issued_at
+    }
+
+    /// The signature's bytes (the JWS's third part, decoded): known only to whoever holds the
+    /// token, so a key derived from them opens what was sealed for this very token.
+    pub fn signature(&self) -> Vec<u8> {
+        use base64::Engine;
+        let signature = self.raw.0.rsplit('.').next().unwrap_or_default();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(signature)
+            .unwrap_or_default()
+    }
 
     /// A token of user `sub` that no verifier checked, for unit tests of what comes after.
     #[cfg(test)]
@@ -71,6 +87,7 @@ impl VerifiedIdToken {
         VerifiedIdToken {
             sub: sub.to_owned(),
             username: sub.to_owned(),
+            issued_at: unix_now(),
             raw: RawIdToken(raw.to_owned()),
         }
     }
@@ -83,6 +100,8 @@ struct Claims {
     username: String,
     token_use: String,
     exp: u64,
+    #[serde(default)]
+    iat: Option<u64>,
 }
 
 struct KeyCache {
@@ -242,6 +261,7 @@ impl TokenVerifier {
         Ok(VerifiedIdToken {
             sub: claims.sub,
             username: claims.username,
+            issued_at: claims.iat.unwrap_or(0),
             raw: RawIdToken(token.to_owned()),
         })
     }

@@ -118,6 +118,12 @@ fn malformed_values_are_refused_by_name_without_echoing_them() {
         ("AWS_ENDPOINT_URL", "localhost:5055"),
         ("AWS_ENDPOINT_URL_S3", "ftp://host"),
         ("REQUIRE_SIGNER", "yes-please"),
+        ("SESSION_TABLE", "x1"),
+        ("SESSION_TABLE", "sessions/../x"),
+        (
+            "SESSION_TABLE",
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/t",
+        ),
     ];
     for (name, value) in cases {
         let err = refused(name, value);
@@ -269,4 +275,58 @@ fn values_are_trimmed_and_blank_optionals_take_their_default() {
         ("my-bucket", "a/b")
     );
     assert_eq!(accepted(&[("S3_PREFIX", "   ")]).prefix, "cognito-test");
+}
+
+#[test]
+fn the_shared_tier_is_off_unless_a_table_is_named_and_then_shortens_the_local_ttl() {
+    let alone = load(&valid()).unwrap();
+    assert_eq!(alone.session, None);
+    assert_eq!(alone.user_check_ttl, Duration::from_secs(60));
+
+    let shared = accepted(&[("SESSION_TABLE", "read-file-sessions")]);
+    let tier = shared.session.expect("the tier is on");
+    assert_eq!(tier.table, "read-file-sessions");
+    assert_eq!(tier.verdict_ttl, Duration::from_secs(900));
+    assert_eq!(tier.timeout, Duration::from_millis(300));
+    assert_eq!(tier.lease_wait, Duration::from_millis(250));
+    assert_eq!(tier.endpoint_url, None);
+    assert_eq!(shared.user_check_ttl, Duration::from_secs(30));
+
+    let tuned = accepted(&[
+        ("SESSION_TABLE", "t.sessions_1"),
+        ("SHARED_USER_CHECK_TTL_SECONDS", "60"),
+        ("SESSION_TABLE_TIMEOUT_MS", "150"),
+        ("USER_CHECK_TTL_SECONDS", "10"),
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:5055"),
+        ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:7000"),
+    ]);
+    let tier = tuned.session.unwrap();
+    assert_eq!(tier.verdict_ttl, Duration::from_secs(60));
+    assert_eq!(tier.timeout, Duration::from_millis(150));
+    assert_eq!(tier.endpoint_url.as_deref(), Some("http://127.0.0.1:7000"));
+    assert_eq!(tuned.user_check_ttl, Duration::from_secs(10));
+    let inherited = accepted(&[
+        ("SESSION_TABLE", "sessions"),
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:5055"),
+    ]);
+    assert_eq!(
+        inherited.session.unwrap().endpoint_url.as_deref(),
+        Some("http://127.0.0.1:5055")
+    );
+
+    // The shared tier's own knobs are read only when it is on, and bounded then.
+    let ignored = accepted(&[("SHARED_USER_CHECK_TTL_SECONDS", "oops")]);
+    assert_eq!(ignored.session, None);
+    for (name, value) in [
+        ("SHARED_USER_CHECK_TTL_SECONDS", "0"),
+        ("SHARED_USER_CHECK_TTL_SECONDS", "86401"),
+        ("SESSION_TABLE_TIMEOUT_MS", "0"),
+        ("SESSION_TABLE_TIMEOUT_MS", "10001"),
+        ("SHARED_USER_CHECK_WAIT_MS", "10001"),
+    ] {
+        let mut vars = valid();
+        vars.insert("SESSION_TABLE", "sessions".to_owned());
+        vars.insert(name, value.to_owned());
+        assert_eq!(load(&vars).expect_err(value).name, name);
+    }
 }

@@ -82,10 +82,20 @@ def test_policies_in_the_stack_are_the_policy_source(admin, env):
              if any(k["AccessKeyId"] == env["AWS_ACCESS_KEY_ID"]
                     for k in iam.list_access_keys(UserName=u["UserName"])["AccessKeyMetadata"])]
     (lambda_user,) = users
-    (policy_name,) = iam.list_user_policies(UserName=lambda_user)["PolicyNames"]
-    stored = iam.get_user_policy(UserName=lambda_user, PolicyName=policy_name)["PolicyDocument"]
+    assert sorted(iam.list_user_policies(UserName=lambda_user)["PolicyNames"]) == ["session-table", "user-check"]
+    stored = iam.get_user_policy(UserName=lambda_user, PolicyName="user-check")["PolicyDocument"]
     pool_arn = f"arn:aws:cognito-idp:{env['AWS_REGION']}:{env['ACCOUNT_ID']}:userpool/{env['USER_POOL_ID']}"
     assert stored == render_policy("lambda-user-check.json", USER_POOL_ARN=pool_arn)
+    # The shared session tier's table: the Lambda's grant and the revocations function's.
+    table_arn = f"arn:aws:dynamodb:{env['AWS_REGION']}:{env['ACCOUNT_ID']}:table/{env['SESSION_TABLE']}"
+    stored = iam.get_user_policy(UserName=lambda_user, PolicyName="session-table")["PolicyDocument"]
+    assert stored == render_policy("lambda-session-table.json", TABLE_ARN=table_arn)
+    (revocations_user,) = [u["UserName"] for u in iam.list_users()["Users"]
+                           if any(k["AccessKeyId"] == env["REVOCATIONS_AWS_ACCESS_KEY_ID"]
+                                  for k in iam.list_access_keys(UserName=u["UserName"])["AccessKeyMetadata"])]
+    assert iam.list_user_policies(UserName=revocations_user)["PolicyNames"] == ["session-table"]
+    stored = iam.get_user_policy(UserName=revocations_user, PolicyName="session-table")["PolicyDocument"]
+    assert stored == render_policy("revocations-session-table.json", TABLE_ARN=table_arn)
 
 
 def test_an_unknown_continuation_token_is_invalid_argument(user_s3, identity_ids, env):

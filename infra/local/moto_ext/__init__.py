@@ -64,6 +64,12 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
   CognitoIdpUserPoolClient.generate_secret / .secret / .extended_config["EnableTokenRevocation"],
   moto.core.exceptions.JsonRESTError, moto.core.responses.EmptyResult,
   ActionAuthenticatorMixin.PUBLIC_OPERATIONS (RevokeToken arrives unsigned).
+- dynamodb.py (the session table authorized against its ARN): moto.dynamodb.responses.DynamoHandler
+  (_determine_resource added; reads body, region, current_account).
+- user_events.py (revoking user-pool calls delivered to the `revocations` function):
+  ActionAuthenticatorMixin.PUBLIC_OPERATIONS (GlobalSignOut, public in Cognito), CognitoIdpBackend.admin_disable_user / admin_enable_user / admin_delete_user /
+  admin_user_global_sign_out / global_sign_out (wrapped), admin_get_user, account_id, region_name,
+  user_pools[...].access_tokens, CognitoIdpUser.id; installed by server.py with its Emitter.
 - cors.py (CORS as AWS answers it; flask_cors is switched off by server.py through
   MOTO_DISABLE_GLOBAL_CORS): s3_backends[account]["aws"].buckets[name].cors (CorsRule:
   allowed_origins, allowed_methods, allowed_headers, exposed_headers, max_age_seconds).
@@ -72,6 +78,7 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
 from . import (
     auth_flows,
     calls_and_faults,
+    dynamodb,
     iam_eval,
     identity,
     identity_admin,
@@ -95,6 +102,7 @@ def apply() -> None:
     presign.apply()
     s3_fixes.apply()
     multipart.apply()
+    dynamodb.apply()
 
 
 def wrap(app, extra=None, secret=None):

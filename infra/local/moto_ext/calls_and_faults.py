@@ -33,8 +33,11 @@ from stack_client import SECRET_HEADER
 _TARGET_PREFIXES = {
     "AWSCognitoIdentityService": "cognito-identity",
     "AWSCognitoIdentityProviderService": "cognito-idp",
+    "DynamoDB_20120810": "dynamodb",
 }
 _JSON_SERVICES = {"cognito-identity", "cognito-idp"}
+# DynamoDB's JSON protocol: version 1.0, error types in its own namespace.
+_DYNAMODB_ERRORS = "com.amazonaws.dynamodb.v20120810#"
 _KINDS = {"throttle", "error", "delay"}
 
 
@@ -102,6 +105,13 @@ def _fault_response(operation, kind, status, code=None, message=None):
     if operation == "cognito-idp:JWKS":  # a static document behind a CDN, not an API
         status = 429 if kind == "throttle" else status
         return status, "application/json", json.dumps({"message": "fault injected"})
+    if service == "dynamodb":
+        if kind == "throttle":
+            code, message = "ThrottlingException", "Rate of requests exceeds the allowed throughput."
+        else:
+            code, message = code or "InternalServerError", message or "Internal server error (injected)"
+        body = {"__type": _DYNAMODB_ERRORS + code, "message": message}
+        return (400 if kind == "throttle" else status), "application/x-amz-json-1.0", json.dumps(body)
     if service in _JSON_SERVICES:
         if kind == "throttle":
             code, message = "TooManyRequestsException", "Rate exceeded"

@@ -28,6 +28,15 @@ impl TestApp {
         Self::from_app(App::new(config, sdk))
     }
 
+    /// An app with the shared session tier on (the stack's table, as `make dev` and the CDK app
+    /// run it), with configuration `overrides` on top: one Lambda environment among several.
+    pub async fn spawn_shared(overrides: &[(&str, &str)]) -> Self {
+        let stack = stack();
+        let config = stack.shared_config_with(overrides);
+        let sdk = stack.lambda_sdk(&config).await;
+        Self::from_app(App::new(config, sdk))
+    }
+
     /// An app built elsewhere (for one that points at no stack at all).
     pub fn from_app(app: App) -> Self {
         TestApp { app }

@@ -1,10 +1,13 @@
 //! Test support, the one helper library of every test binary and benchmark: the running local
 //! AWS stack ([`stack`]), requests and events ([`requests`]), the app under test ([`TestApp`]),
-//! signed test tokens ([`jwt`]), `curl` on signed URLs ([`curl`]), and the harness pieces: a stoppable, optionally slow TCP proxy
-//! ([`proxy`]) and a fake Lambda Runtime API ([`runtime`]).
+//! signed test tokens ([`jwt`]), `curl` on signed URLs ([`curl`]), and the harness pieces: a stoppable,
+//! optionally slow TCP proxy ([`proxy`]), a fake Lambda Runtime API ([`runtime`]) and the
+//! `revocations` function behind an Invoke API ([`invoke`]).
 
 pub mod app;
 pub mod curl;
+pub mod faults;
+pub mod invoke;
 pub mod jwt;
 pub mod proxy;
 pub mod requests;

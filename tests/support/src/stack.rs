@@ -8,7 +8,9 @@ use crate::jwt;
 use aws_credential_types::Credentials;
 use read_file::auth::token::{TokenVerifier, VerifiedIdToken};
 use read_file::identity::{IdentityBroker, IdentityId};
-use read_file::startup::sdk_loader;
+use read_file::metrics::CallCounter;
+use read_file::revocation::{Revocations, RevocationsConfig};
+use read_file::startup::{loader, sdk_loader};
 use read_file::storage::ObjectKey;
 use read_file::Config;
 use std::collections::{BTreeMap, HashMap};
@@ -96,17 +98,78 @@ impl Stack {
         clients.split(',').next().unwrap_or(clients).trim()
     }
 
-    /// The Lambda's configuration as the stack wrote it, with `overrides` on top.
+    /// The Lambda's configuration as the stack wrote it, with `overrides` on top, and without the
+    /// shared session tier unless an override names `SESSION_TABLE`: most tests pin what one
+    /// environment does on its own (the calls it makes), which a table filled by other tests
+    /// would change. [`Stack::shared_config_with`] keeps the stack's table.
     pub fn config_with(&self, overrides: &[(&str, &str)]) -> Config {
+        let mut all = vec![("SESSION_TABLE", "")];
+        all.extend_from_slice(overrides);
+        self.lambda_config(&all)
+    }
+
+    /// The Lambda's configuration as the stack wrote it (the shared session tier on, as `make dev`
+    /// and the CDK app run it), with `overrides` on top.
+    pub fn shared_config_with(&self, overrides: &[(&str, &str)]) -> Config {
+        self.lambda_config(overrides)
+    }
+
+    fn lambda_config(&self, overrides: &[(&str, &str)]) -> Config {
         let vars = &self.vars;
         Config::from_lookup(|k| {
             overrides
                 .iter()
+                .rev()
                 .find(|(name, _)| *name == k)
                 .map(|(_, v)| v.to_string())
                 .or_else(|| vars.get(k).cloned())
         })
         .expect("the stack's settings are a valid configuration")
+    }
+
+    /// The `revocations` function as Lambda runs it, with its own principal's keys (allowed only
+    /// what its role is on the session table).
+    pub async fn revocations(&self) -> Revocations {
+        let vars = &self.vars;
+        let config = RevocationsConfig::from_lookup(|k| vars.get(k).cloned())
+            .expect("the stack's settings are a valid revocations configuration");
+        let creds = Credentials::new(
+            self.var("REVOCATIONS_AWS_ACCESS_KEY_ID"),
+            self.var("REVOCATIONS_AWS_SECRET_ACCESS_KEY"),
+            None,
+            None,
+            "local-stack",
+        );
+        let sdk = loader(&config.upstreams)
+            .credentials_provider(creds)
+            .load()
+            .await;
+        Revocations::new(&config, &sdk, &CallCounter::default())
+    }
+
+    /// A DynamoDB client acting as the fixture principal (to read or tamper with the table raw).
+    pub async fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.fixture_sdk().await)
+    }
+
+    /// Sets how the stack delivers the user pool's revoking calls to the `revocations` function
+    /// (`/moto-ext/user-events/config`: `delay_ms`, `lost`, `function_url`); answers the settings.
+    pub async fn user_events(&self, settings: serde_json::Value) -> serde_json::Value {
+        let url = format!(
+            "{}/moto-ext/user-events/config",
+            self.var("AWS_ENDPOINT_URL")
+        );
+        let (status, body) = plain_http("POST", &url, &settings.to_string()).await;
+        assert_eq!(status, 200, "user-events config refused: {settings}");
+        serde_json::from_slice(&body).expect("JSON")
+    }
+
+    /// The delivery of revoking calls so far (`/moto-ext/user-events`).
+    pub async fn user_events_report(&self) -> serde_json::Value {
+        let url = format!("{}/moto-ext/user-events", self.var("AWS_ENDPOINT_URL"));
+        let (status, body) = plain_http("GET", &url, "").await;
+        assert_eq!(status, 200, "user-events report");
+        serde_json::from_slice(&body).expect("JSON")
     }
 
     /// SDK configuration of the fixture principal (allowed everything; test setup only).
@@ -226,6 +289,30 @@ impl Stack {
             .send()
             .await
             .expect("AdminDisableUser");
+    }
+
+    /// Enables a user again (as an administrator would).
+    pub async fn enable_user(&self, username: &str) {
+        self.idp()
+            .await
+            .admin_enable_user()
+            .user_pool_id(self.var("USER_POOL_ID"))
+            .username(username)
+            .send()
+            .await
+            .expect("AdminEnableUser");
+    }
+
+    /// Signs a user out everywhere (as an administrator would): tokens issued so far are revoked.
+    pub async fn sign_out_user(&self, username: &str) {
+        self.idp()
+            .await
+            .admin_user_global_sign_out()
+            .user_pool_id(self.var("USER_POOL_ID"))
+            .username(username)
+            .send()
+            .await
+            .expect("AdminUserGlobalSignOut");
     }
 
     /// Deletes a user from the pool (as an administrator would).
