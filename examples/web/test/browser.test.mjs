@@ -450,7 +450,14 @@ describe('the My files page in Chromium', () => {
     const MIB = 1024 * 1024;
     // config.json's threshold, lowered for the test; the API's parts are 8 MiB: two parts.
     const config = { multipartThresholdBytes: 6 * MIB, uploadConcurrency: 2 };
-    const big = { name: `resumable-${Date.now()}.bin`, mimeType: 'application/octet-stream', buffer: randomBytes(8 * MIB + 1_500_000) };
+    // Files from disk: the browser reads them itself (a buffer would cross Playwright's pipe, slowly).
+    const dir = mkdtempSync(join(tmpdir(), 'web-multipart-'));
+    const onDisk = (name, size) => {
+      const buffer = randomBytes(size);
+      writeFileSync(join(dir, name), buffer);
+      return { name, path: join(dir, name), buffer };
+    };
+    const big = onDisk(`resumable-${Date.now()}.bin`, 8 * MIB + 1_500_000);
     const { context, page } = await signedIn('admin', { config });
     const calls = apiCalls(page);
     const parts = [];
@@ -461,7 +468,7 @@ describe('the My files page in Chromium', () => {
     await context.route(holdPartTwo, (route) => (held = route));
     try {
       const partOne = page.waitForResponse((r) => partNumberOf(r.request()) === 1);
-      await page.getByTestId('file-input').setInputFiles(big);
+      await page.getByTestId('file-input').setInputFiles(big.path);
       await page.getByTestId('upload').click();
       assert.equal((await partOne).status(), 200, 'part 1 reached S3');
       const row = await transferState(page, big.name, 'uploading');
@@ -498,7 +505,7 @@ describe('the My files page in Chromium', () => {
 
       // Resume: the page asks for the file again and sends only what S3 does not have.
       const [chooser] = await Promise.all([page.waitForEvent('filechooser'), restored.getByTestId('resume').click()]);
-      await chooser.setFiles(big);
+      await chooser.setFiles(big.path);
       await transferState(page, big.name, 'done');
       assert.deepEqual(parts.slice(sentBefore), [2], 'after the reload only part 2 was sent');
       await assertNoError(page, byName(page, 'file-row', big.name));
@@ -506,11 +513,11 @@ describe('the My files page in Chromium', () => {
       assert.ok(readFileSync(await download.path()).equals(big.buffer), 'the stored file has exactly the bytes uploaded');
 
       // Another upload, cancelled while under way: S3 forgets it (DELETE /uploads/{upload}).
-      const other = { name: `cancelled-${Date.now()}.bin`, mimeType: 'application/octet-stream', buffer: randomBytes(7 * MIB) };
+      const other = onDisk(`cancelled-${Date.now()}.bin`, 7 * MIB);
       let heldOther;
       const holdOther = (url) => url.pathname.endsWith(`/${other.name}`) && url.searchParams.has('uploadId');
       await context.route(holdOther, (route) => (heldOther = route));
-      await page.getByTestId('file-input').setInputFiles(other);
+      await page.getByTestId('file-input').setInputFiles(other.path);
       await page.getByTestId('upload').click();
       const cancelling = await transferState(page, other.name, 'uploading');
       for (let i = 0; !heldOther && i < 100; i++) await page.waitForTimeout(50);
@@ -534,6 +541,7 @@ describe('the My files page in Chromium', () => {
         await fresh.context.close();
       }
     } finally {
+      rmSync(dir, { recursive: true, force: true });
       // A failed run must leave nothing behind: no unfinished upload, no file.
       for (const cancel of await page.locator('[data-testid=transfer] [data-testid=cancel]:visible').all().catch(() => [])) {
         await cancel.click().catch(() => {});
