@@ -226,8 +226,10 @@ function saveAs(blob: Blob, name: string): void {
 
 async function refreshList(): Promise<void> {
   const shown = folder;
-  const level = await api!.listLevel(shown);
-  if (shown !== folder) return; // the user went elsewhere meanwhile
+  const current = api;
+  if (!current) return; // signed out meanwhile
+  const level = await current.listLevel(shown);
+  if (shown !== folder || current !== api) return; // the user went elsewhere, or signed out, meanwhile
   const hadFocus = $('file-list').contains(document.activeElement);
   renderBreadcrumbs();
   $('file-list').replaceChildren(...level.folders.map(folderRow), ...level.files.map(fileRow));
@@ -289,11 +291,13 @@ function wire(): void {
       } finally {
         password.value = ''; // the password is not kept anywhere, the field included
       }
-      api = new FilesApi(config, session);
-      api.onSessionEnd = (error) => showError(error);
+      const signedIn = new FilesApi(config, session);
+      signedIn.onSessionEnd = (error) => showError(error);
+      api = signedIn;
       render();
       await refreshList();
-      transfers.restore(await api.unfinishedUploads());
+      const unfinished = await signedIn.unfinishedUploads();
+      if (api === signedIn) transfers.restore(unfinished); // unless signed out meanwhile
     });
   });
   $('sign-out').addEventListener('click', () => signOut());

@@ -99,10 +99,12 @@ class Multipart {
   private paused = false;
   private running: Promise<void> | undefined;
   readonly row: Row;
+  /** Called once the upload is cancelled and its row gone. */
+  cancelled?: () => void;
 
   constructor(
     private readonly host: TransferHost,
-    private readonly name: string,
+    readonly name: string,
     private file: File | undefined,
     private info: UploadInfo | undefined,
   ) {
@@ -144,9 +146,15 @@ class Multipart {
       await this.running;
       if (this.info) await this.host.api().cancelUpload(this.info.upload);
       this.row.element.remove();
+      this.cancelled?.();
     } catch (error) {
       this.host.report(error);
     }
+  }
+
+  /** The upload is `info` (known by its handle), or may be: it is still being begun under that name. */
+  is(info: UploadInfo): boolean {
+    return this.info ? this.info.upload === info.upload : this.name === info.name;
   }
 
   /** Shown after a reload: S3 has some parts, the page no longer has the file. */
@@ -241,13 +249,14 @@ class Multipart {
 /** The queue: files are sent one after another (a multipart upload sends its parts in parallel). */
 export class Transfers {
   private queue: Promise<void> = Promise.resolve();
+  private readonly multiparts = new Set<Multipart>();
 
   constructor(private readonly list: HTMLElement, private readonly host: TransferHost) {}
 
   /** Upload `file` under `name` (the folder included). */
   add(file: File, name: string): void {
     if (file.size > this.host.config.multipartThresholdBytes) {
-      const upload = new Multipart(this.host, name, file, undefined);
+      const upload = this.track(new Multipart(this.host, name, file, undefined));
       upload.row.show('waiting');
       this.list.append(upload.row.element);
       this.enqueue(() => upload.start());
@@ -272,9 +281,9 @@ export class Transfers {
   /** After sign-in: the unfinished uploads S3 still has, paused, to resume or cancel. */
   restore(uploads: UploadInfo[]): void {
     for (const info of uploads) {
-      if (this.list.querySelector(`[data-upload="${CSS.escape(info.upload)}"]`)) continue;
-      const upload = new Multipart(this.host, info.name, undefined, info);
-      upload.row.element.dataset.upload = info.upload;
+      // One this page has begun (the listing may have crossed its POST /uploads) is already here.
+      if ([...this.multiparts].some((m) => m.is(info))) continue;
+      const upload = this.track(new Multipart(this.host, info.name, undefined, info));
       upload.showRestored();
       this.list.append(upload.row.element);
     }
@@ -284,6 +293,13 @@ export class Transfers {
   clear(): void {
     for (const button of this.list.querySelectorAll<HTMLButtonElement>('[data-testid=pause]:not([hidden])')) button.click();
     this.list.replaceChildren();
+    this.multiparts.clear();
+  }
+
+  private track(upload: Multipart): Multipart {
+    this.multiparts.add(upload);
+    upload.cancelled = () => this.multiparts.delete(upload);
+    return upload;
   }
 
   private enqueue(work: () => Promise<void>): void {
