@@ -458,8 +458,21 @@ describe('the My files page in Chromium', () => {
       return { name, path: join(dir, name), buffer };
     };
     const big = onDisk(`resumable-${Date.now()}.bin`, 8 * MIB + 1_500_000);
-    const { context, page } = await signedIn('admin', { config });
+    const { context, page } = await openPage({ config });
     const calls = apiCalls(page);
+    // The sign-in's GET /uploads is held until this page has begun its own upload: the listing then
+    // holds that upload, which the page must not show twice.
+    let begun;
+    const uploadBegun = new Promise((resolve) => (begun = resolve));
+    page.on('response', (r) => r.request().method() === 'POST' && new URL(r.url()).pathname.endsWith('/uploads') && begun());
+    const unfinishedListing = (url) => url.href.startsWith(CONFIG.apiUrl) && url.pathname.endsWith('/uploads');
+    await context.route(unfinishedListing, async (route) => {
+      if (route.request().method() === 'GET') await uploadBegun;
+      await route.continue();
+    });
+    const listed = page.waitForResponse((r) => r.request().method() === 'GET' && unfinishedListing(new URL(r.url())));
+    await signIn(page, 'admin');
+    await page.getByTestId('sign-out').waitFor();
     const parts = [];
     context.on('request', (r) => partNumberOf(r) && parts.push(partNumberOf(r)));
     // Part 2 is held on its way to S3 (it never arrives) until the page pauses.
@@ -472,6 +485,11 @@ describe('the My files page in Chromium', () => {
       await page.getByTestId('upload').click();
       assert.equal((await partOne).status(), 200, 'part 1 reached S3');
       const row = await transferState(page, big.name, 'uploading');
+      const early = (await (await listed).json()).data.uploads;
+      assert.ok(early.some((u) => u.name === big.name), 'the sign-in\'s listing crossed the new upload');
+      await page.waitForTimeout(200);
+      assert.equal(await byName(page, 'transfer', big.name).count(), 1, 'shown once');
+      await context.unroute(unfinishedListing);
       for (let i = 0; !held && i < 100; i++) await page.waitForTimeout(50);
       assert.ok(held, 'part 2 is on its way');
       assert.ok(calls.some((c) => c.method === 'POST' && c.path === '/uploads'), 'a multipart upload (POST /uploads)');
