@@ -78,35 +78,11 @@ export class FilesApi {
     return (await this.call<string>('GET', '/read-file')) ?? '';
   }
 
-  /** GET /files, every page. */
-  async list(): Promise<FileInfo[]> {
-    const files: FileInfo[] = [];
-    let next: string | null = null;
-    do {
-      const query: string = next ? `?next=${encodeURIComponent(next)}` : '';
-      const page: { files: FileInfo[]; next: string | null } = (await this.call('GET', `/files${query}`))!;
-      files.push(...page.files);
-      next = page.next;
-    } while (next);
-    return files;
-  }
-
   /** GET /files?prefix=&delimiter=/, every page: the files directly in `folder` ('' = the top)
    *  and its sub-folders. */
   async listLevel(folder: string): Promise<Level> {
-    const files: FileInfo[] = [];
-    const folders: FolderInfo[] = [];
-    let next: string | null = null;
-    do {
-      const query = new URLSearchParams({ delimiter: '/', limit: '1000' });
-      if (folder) query.set('prefix', folder);
-      if (next) query.set('next', next);
-      const page: Level & { next: string | null } = (await this.call('GET', `/files?${query}`))!;
-      files.push(...page.files);
-      folders.push(...(page.folders ?? []));
-      next = page.next;
-    } while (next);
-    return { files, folders };
+    const pages = await this.pages<Level>('/files', { delimiter: '/', limit: '1000', ...(folder ? { prefix: folder } : {}) });
+    return { files: pages.flatMap((p) => p.files), folders: pages.flatMap((p) => p.folders ?? []) };
   }
 
   /** PUT /folders/{path}: an empty folder (a zero-byte `path/` marker). */
@@ -136,15 +112,7 @@ export class FilesApi {
 
   /** GET /uploads, every page: the caller's unfinished uploads (to resume after a reload). */
   async unfinishedUploads(): Promise<UploadInfo[]> {
-    const uploads: UploadInfo[] = [];
-    let next: string | null = null;
-    do {
-      const query: string = next ? `?next=${encodeURIComponent(next)}` : '';
-      const page: { uploads: UploadInfo[]; next: string | null } = (await this.call('GET', `/uploads${query}`))!;
-      uploads.push(...page.uploads);
-      next = page.next;
-    } while (next);
-    return uploads;
+    return (await this.pages<{ uploads: UploadInfo[] }>('/uploads')).flatMap((p) => p.uploads);
   }
 
   /** GET /uploads/{upload}: the parts S3 has received. */
@@ -194,6 +162,20 @@ export class FilesApi {
   /** DELETE /files/{name}, or DELETE /files?id= for a name no path can carry. */
   async remove(file: FileInfo): Promise<void> {
     await this.call('DELETE', file.addressable === false && file.id ? `/files?id=${encodeURIComponent(file.id)}` : filePath(file.name));
+  }
+
+  /** Every page of a listing (GET `path`, then again with each answer's `next`). */
+  private async pages<P>(path: string, params: Record<string, string> = {}): Promise<P[]> {
+    const pages: P[] = [];
+    let next: string | null = null;
+    do {
+      const query = Object.entries(next ? { ...params, next } : params)
+        .map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+      const page: P & { next: string | null } = (await this.call<P & { next: string | null }>('GET', query ? `${path}?${query}` : path))!;
+      pages.push(page);
+      next = page.next;
+    } while (next);
+    return pages;
   }
 
   private async call<T>(method: string, path: string, options: CallOptions = {}): Promise<T | undefined> {
