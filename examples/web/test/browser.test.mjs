@@ -510,11 +510,26 @@ describe('the My files page in Chromium', () => {
       const partial = await progressOf(row);
       assert.ok(partial < 1, `the progress shows part 1 of 2 (${partial.toFixed(3)})`);
 
+      // Pause with the keyboard: part 2 is abandoned, Resume takes Pause's place and the focus.
       const stopped = page.waitForEvent('requestfailed', (r) => partNumberOf(r) === 2);
-      await row.getByTestId('pause').click();
+      await row.getByTestId('pause').focus();
+      await page.keyboard.press('Enter');
       await stopped;
       assert.equal(await stateOf(row), 'paused');
       assert.ok(await row.getByTestId('resume').isVisible() && !(await row.getByTestId('pause').isVisible()), 'Resume replaces Pause');
+      assert.equal(await focusedTestId(page), 'resume', 'the focus moved to Resume');
+      // Resumed in the page (Enter again): S3 has part 1, so only part 2 goes again (held again).
+      const sentBeforeResume = parts.length;
+      const again = page.waitForRequest((r) => partNumberOf(r) === 2);
+      await page.keyboard.press('Enter');
+      await again;
+      assert.equal(await stateOf(row), 'uploading');
+      assert.equal(await focusedTestId(page), 'pause', 'the focus moved back to Pause');
+      assert.deepEqual(parts.slice(sentBeforeResume), [2], 'resumed with part 2 only');
+      const stoppedAgain = page.waitForEvent('requestfailed', (r) => partNumberOf(r) === 2);
+      await page.keyboard.press('Enter');
+      await stoppedAgain;
+      assert.equal(await stateOf(row), 'paused');
       assert.ok(!calls.some((c) => c.path.endsWith('/complete')), 'not completed');
 
       // A reload forgets everything (keys included); signed in again, the page finds the upload.
