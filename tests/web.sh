@@ -9,6 +9,8 @@
 #                      another port works: the browser still sees http://localhost:3000)
 #   WEB_E2E_PORT       this suite's `cargo lambda watch` port (default 9015)
 #   WEB_SCREENSHOT     if set, a screenshot of the signed-in page is saved there
+#   WEB_TEST_ONLY      if set, only the cases whose name matches this pattern run (while working on
+#                      one; `make test` never sets it)
 source "$(dirname "$0")/lib.sh"
 web_port=${WEB_TEST_PORT:-3000}
 fn_port=${WEB_E2E_PORT:-9015}
@@ -29,4 +31,4 @@ curl -sf -o /dev/null "http://localhost:$web_port/" || fail "the page is not ser
 
 cd examples/web
 WEB_URL="http://localhost:$web_port" STACK_ENV=../../.local/stack.env FIXTURES_ENV=../../.local/fixtures.env \
-  WEB_CONFIG=dist/config.json node --test --test-reporter=tap test/browser.test.mjs
+  WEB_CONFIG=dist/config.json node --test --test-reporter=tap ${WEB_TEST_ONLY:+--test-name-pattern="$WEB_TEST_ONLY"} test/browser.test.mjs

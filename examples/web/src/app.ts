@@ -1,14 +1,23 @@
-// The page: wires the DOM to Session (sign-in, keys) and FilesApi (signed calls).
-import { FilesApi, type FileInfo } from './api';
+// The page: wires the DOM to Session (sign-in, keys), FilesApi (signed calls) and Transfers (the
+// upload queue). A small storage browser: breadcrumbs and folders, uploads of files and folders
+// (picked or dropped), copy, move, rename, delete, download under the file's name.
+import { baseName, FilesApi, type FileInfo, type FolderInfo } from './api';
 import { loadConfig, type Config } from './config';
 import { describe, MESSAGES, UserError } from './errors';
 import { Session } from './session';
+import { Transfers } from './transfers';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 let config: Config;
 let session: Session | undefined;
 let api: FilesApi | undefined;
+/** The folder shown: '' for the top, else its name without a trailing `/` ("photos/2026"). */
+let folder = '';
+let transfers: Transfers;
+
+/** A name in the folder shown. */
+const inFolder = (name: string) => (folder ? `${folder}/${name}` : name);
 
 function showError(error: unknown): void {
   const userError = describe(error);
@@ -51,6 +60,8 @@ function signOut(clear = true): void {
   api = undefined;
   $('result').textContent = '';
   $('file-list').replaceChildren();
+  transfers.clear();
+  folder = '';
   if (clear) clearError();
   render();
   void ending?.signOut().then((revoked) => {
@@ -64,34 +75,144 @@ function formatSize(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+function button(label: string, testid: string, onClick: () => Promise<void>, accessibleName?: string): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = label;
+  b.dataset.testid = testid;
+  if (accessibleName) b.setAttribute('aria-label', accessibleName);
+  b.addEventListener('click', () => void action(onClick));
+  return b;
+}
+
+function cell(content: string | Node, className = ''): HTMLTableCellElement {
+  const td = document.createElement('td');
+  td.append(content);
+  td.className = className;
+  return td;
+}
+
+function folderRow(sub: FolderInfo): HTMLTableRowElement {
+  const row = document.createElement('tr');
+  row.dataset.testid = 'folder-row';
+  row.dataset.name = sub.name;
+  const name = baseName(sub.name);
+  const actions = cell('', 'actions');
+  let open: Node = document.createTextNode(`${name}/`);
+  if (sub.addressable !== false) {
+    const b = button(`${name}/`, 'open-folder', async () => navigate(sub.name), `Open folder ${name}`);
+    b.classList.add('link');
+    open = b;
+    actions.append(button('Delete folder', 'delete-folder', async () => {
+      const sure = await ask({ title: 'Delete folder', text: `Delete the folder "${name}" and everything in it?`, ok: 'Delete' });
+      if (sure === undefined) return;
+      const failed = await api!.removeFolder(sub.name);
+      await refreshList();
+      if (failed.length) throw new UserError(MESSAGES.notDeleted);
+    }, `Delete folder ${name}`));
+  }
+  row.append(cell(open), cell('folder', 'size'), cell(''), actions);
+  return row;
+}
+
 function fileRow(file: FileInfo): HTMLTableRowElement {
   const row = document.createElement('tr');
   row.dataset.testid = 'file-row';
-  const cell = (text: string, className = '') => {
-    const td = document.createElement('td');
-    td.textContent = text;
-    td.className = className;
-    return td;
-  };
-  const button = (label: string, testid: string, onClick: () => Promise<void>) => {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.textContent = label;
-    b.dataset.testid = testid;
-    b.addEventListener('click', () => void action(onClick));
-    return b;
-  };
-  const buttons = cell('');
-  buttons.append(
-    button('Download', 'download', async () => saveAs(await api!.download(file.name), file.name)),
-    ' ',
-    button('Delete', 'delete', async () => {
-      await api!.remove(file.name);
-      await refreshList();
-    }),
-  );
-  row.append(cell(file.name), cell(formatSize(file.size), 'size'), cell(new Date(file.lastModified).toLocaleString()), buttons);
+  row.dataset.name = file.name;
+  const name = baseName(file.name);
+  const buttons = cell('', 'actions');
+  const del = button('Delete', 'delete', async () => {
+    await api!.remove(file);
+    await refreshList();
+  }, `Delete ${name}`);
+  if (file.addressable === false) {
+    buttons.append(del);
+  } else {
+    const change = (label: string, testid: string, kind: 'copies' | 'moves', title: string, field: string, proposed: string, target: (answer: string) => string) =>
+      button(label, testid, async () => {
+        const answer = await ask({ title, label: field, value: proposed, ok: label });
+        if (answer === undefined || target(answer) === file.name) return;
+        await api!.transfer(kind, file.name, target(answer));
+        await refreshList();
+      }, `${label} ${name}`);
+    buttons.append(
+      button('Download', 'download', async () => saveAs(await api!.download(file.name), name), `Download ${name}`),
+      ' ',
+      change('Rename', 'rename', 'moves', `Rename ${name}`, 'New name', name, inFolder),
+      ' ',
+      change('Copy', 'copy', 'copies', `Copy ${name}`, 'Copy to (folders and name)', inFolder(`copy of ${name}`), (a) => a),
+      ' ',
+      change('Move', 'move', 'moves', `Move ${name}`, 'Move to (folders and name)', file.name, (a) => a),
+      ' ',
+      del,
+    );
+  }
+  row.append(cell(name), cell(formatSize(file.size), 'size'), cell(new Date(file.lastModified).toLocaleString()), buttons);
   return row;
+}
+
+/** A modal dialog (focus moves into it, Escape cancels, focus returns to the opener): the text
+ *  entered (with `label`), '' for a confirmation, or undefined when cancelled. */
+function ask(options: { title: string; text?: string; label?: string; value?: string; ok: string }): Promise<string | undefined> {
+  const dialog = $<HTMLDialogElement>('dialog');
+  const input = $<HTMLInputElement>('dialog-input');
+  $('dialog-title').textContent = options.title;
+  $('dialog-text').textContent = options.text ?? '';
+  $('dialog-text').hidden = !options.text;
+  $('dialog-label').hidden = options.label === undefined;
+  $('dialog-label-text').textContent = options.label ?? '';
+  input.value = options.value ?? '';
+  input.required = options.label !== undefined;
+  $('dialog-ok').textContent = options.ok;
+  const opener = document.activeElement as HTMLElement | null;
+  return new Promise((resolve) => {
+    const form = $<HTMLFormElement>('dialog-form');
+    const done = (answer: string | undefined) => {
+      form.removeEventListener('submit', submit);
+      $('dialog-cancel').removeEventListener('click', cancel);
+      dialog.removeEventListener('close', cancel);
+      dialog.close();
+      if (opener?.isConnected) opener.focus();
+      resolve(answer);
+    };
+    const submit = (event: Event) => {
+      event.preventDefault();
+      done(options.label === undefined ? '' : input.value.trim());
+    };
+    const cancel = () => done(undefined);
+    form.addEventListener('submit', submit);
+    $('dialog-cancel').addEventListener('click', cancel);
+    dialog.addEventListener('close', cancel);
+    dialog.showModal();
+    if (options.label !== undefined) input.select();
+    else $('dialog-ok').focus();
+  });
+}
+
+/** Show `path` ('' = the top), and put the keyboard on where the user now is. */
+async function navigate(path: string): Promise<void> {
+  folder = path;
+  await refreshList();
+  $('breadcrumbs').querySelector<HTMLElement>('[aria-current]')?.focus();
+}
+
+function renderBreadcrumbs(): void {
+  const parts = folder ? folder.split('/') : [];
+  const crumbs = [{ label: 'My files', path: '' }, ...parts.map((p, i) => ({ label: p, path: parts.slice(0, i + 1).join('/') }))];
+  $('breadcrumbs').replaceChildren(...crumbs.map((crumb, i) => {
+    const li = document.createElement('li');
+    if (i === crumbs.length - 1) {
+      const here = document.createElement('span');
+      here.textContent = crumb.label;
+      here.dataset.testid = 'breadcrumb';
+      here.setAttribute('aria-current', 'location');
+      here.tabIndex = -1;
+      li.append(here);
+    } else {
+      li.append(button(crumb.label, 'breadcrumb', async () => navigate(crumb.path)));
+    }
+    return li;
+  }));
 }
 
 function saveAs(blob: Blob, name: string): void {
@@ -104,8 +225,58 @@ function saveAs(blob: Blob, name: string): void {
 }
 
 async function refreshList(): Promise<void> {
-  const files = await api!.list();
-  $('file-list').replaceChildren(...files.map(fileRow));
+  const shown = folder;
+  const current = api;
+  if (!current) return; // signed out meanwhile
+  const level = await current.listLevel(shown);
+  if (shown !== folder || current !== api) return; // the user went elsewhere, or signed out, meanwhile
+  const hadFocus = $('file-list').contains(document.activeElement);
+  renderBreadcrumbs();
+  $('file-list').replaceChildren(...level.folders.map(folderRow), ...level.files.map(fileRow));
+  if (hadFocus && !$('file-list').contains(document.activeElement)) $('files-heading').focus();
+}
+
+/** Every file of a dropped folder, with its path inside the drop. */
+async function droppedFiles(items: DataTransferItemList): Promise<{ file: File; path: string }[]> {
+  const found: { file: File; path: string }[] = [];
+  const entries: FileSystemEntry[] = [];
+  for (const item of [...items].filter((i) => i.kind === 'file')) {
+    // A file without a file-system entry (given by a script, or by some browsers) is taken as it is.
+    const entry = item.webkitGetAsEntry();
+    const file = entry ? undefined : item.getAsFile();
+    if (entry) entries.push(entry);
+    else if (file) found.push({ file, path: file.name });
+  }
+  const walk = async (entry: FileSystemEntry, path: string): Promise<void> => {
+    if (entry.isFile) {
+      const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+      found.push({ file, path: `${path}${entry.name}` });
+      return;
+    }
+    const reader = (entry as FileSystemDirectoryEntry).createReader();
+    for (;;) {
+      const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+      if (!batch.length) break;
+      for (const child of batch) await walk(child, `${path}${entry.name}/`);
+    }
+  };
+  for (const entry of entries) await walk(entry, '');
+  return found;
+}
+
+function chooseFile(): Promise<File | undefined> {
+  const input = $<HTMLInputElement>('resume-input');
+  input.value = '';
+  return new Promise((resolve) => {
+    const settle = () => {
+      input.removeEventListener('change', settle);
+      input.removeEventListener('cancel', settle);
+      resolve(input.files?.[0]);
+    };
+    input.addEventListener('change', settle);
+    input.addEventListener('cancel', settle);
+    input.click();
+  });
 }
 
 function wire(): void {
@@ -120,10 +291,13 @@ function wire(): void {
       } finally {
         password.value = ''; // the password is not kept anywhere, the field included
       }
-      api = new FilesApi(config, session);
-      api.onSessionEnd = (error) => showError(error);
+      const signedIn = new FilesApi(config, session);
+      signedIn.onSessionEnd = (error) => showError(error);
+      api = signedIn;
       render();
       await refreshList();
+      const unfinished = await signedIn.unfinishedUploads();
+      if (api === signedIn) transfers.restore(unfinished); // unless signed out meanwhile
     });
   });
   $('sign-out').addEventListener('click', () => signOut());
@@ -136,17 +310,37 @@ function wire(): void {
   $('upload-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const input = $<HTMLInputElement>('file-input');
-    const file = input.files?.[0];
-    if (!file) return;
-    const progress = $<HTMLProgressElement>('progress');
+    for (const file of input.files ?? []) transfers.add(file, inFolder(file.name));
+    input.value = '';
+  });
+  $('folder-input').addEventListener('change', () => {
+    const input = $<HTMLInputElement>('folder-input');
+    for (const file of input.files ?? []) transfers.add(file, inFolder(file.webkitRelativePath || file.name));
+    input.value = '';
+  });
+  const zone = $('drop-zone');
+  zone.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    zone.classList.remove('over');
+    const items = event.dataTransfer?.items;
+    if (!items || !api) return;
+    const target = folder;
     void action(async () => {
-      progress.value = 0;
-      progress.hidden = false;
-      try {
-        await api!.upload(file.name, file, (fraction) => (progress.value = fraction));
-      } finally {
-        progress.hidden = true;
-      }
+      for (const { file, path } of await droppedFiles(items)) transfers.add(file, target ? `${target}/${path}` : path);
+    });
+  });
+  $('new-folder-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const input = $<HTMLInputElement>('new-folder-name');
+    const name = input.value.trim().replace(/^\/+|\/+$/g, '');
+    if (!name) return;
+    void action(async () => {
+      await api!.createFolder(inFolder(name));
       input.value = '';
       await refreshList();
     });
@@ -154,6 +348,18 @@ function wire(): void {
 }
 
 async function start(): Promise<void> {
+  transfers = new Transfers($('transfers'), {
+    get config() {
+      return config;
+    },
+    api: () => {
+      if (!api) throw new UserError(MESSAGES.expired, true);
+      return api;
+    },
+    uploaded: refreshList,
+    report: showError,
+    chooseFile,
+  });
   wire();
   try {
     config = await loadConfig();

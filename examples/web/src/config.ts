@@ -14,6 +14,11 @@ export interface Config {
   readonly cognitoEndpoint?: string;
   /** Files up to this size go through PUT /files/{name}; larger ones through a presigned URL. */
   readonly smallUploadMaxBytes: number;
+  /** Files larger than this go through a resumable multipart upload (`POST /uploads`), which can
+   *  be paused, resumed (also after a reload) and cancelled. */
+  readonly multipartThresholdBytes: number;
+  /** Parts of one multipart upload sent at once. */
+  readonly uploadConcurrency: number;
   /** Keys and tokens are renewed this long before they expire. */
   readonly refreshMarginSeconds: number;
 }
@@ -30,6 +35,8 @@ export async function loadConfig(url = '/config.json'): Promise<Config> {
   }
   return {
     smallUploadMaxBytes: 4 * 1024 * 1024, // the API's MAX_UPLOAD_BYTES default
+    multipartThresholdBytes: 64 * 1024 * 1024,
+    uploadConcurrency: 4,
     refreshMarginSeconds: 300,
     ...raw,
     apiUrl: raw.apiUrl!.replace(/\/+$/, ''),

@@ -19,6 +19,11 @@ export const MESSAGES = {
   tooLarge: 'That file is too large.',
   badName: 'That file name is not allowed (no empty, "." or ".." folder, no control characters or "\\").',
   denied: 'You are not allowed to do that.',
+  exists: 'A file with that name already exists.',
+  uploadGone: 'That upload no longer exists (it was finished or cancelled).',
+  badParts: 'The upload is incomplete: some parts did not arrive. Resume it to send them again.',
+  otherFile: 'That is not the file of this upload (its size differs). Choose the same file again.',
+  notDeleted: 'Some files in that folder could not be deleted.',
   needsReset: 'This account needs a new password before it can sign in.',
   signedOutLocally: 'You are signed out on this page, but your session could not be ended at the sign-in service (it ends by itself when it expires).',
   unknown: 'Something went wrong. Please try again.',
@@ -55,6 +60,12 @@ export function fromApi(status: number, body: unknown): UserError {
       return new UserError(MESSAGES.disabled, true);
     case 'file_not_found':
       return new UserError(MESSAGES.notFound);
+    case 'file_exists':
+      return new UserError(MESSAGES.exists);
+    case 'upload_not_found':
+      return new UserError(MESSAGES.uploadGone);
+    case 'invalid_parts':
+      return new UserError(MESSAGES.badParts);
     case 'payload_too_large':
       return new UserError(MESSAGES.tooLarge);
     case 'invalid_file_name':
