@@ -175,8 +175,28 @@ fn body_text(response: &Response<Body>) -> String {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_token_or_key_reaches_a_log_line_or_a_response() {
+/// The whole walk is one large future (every route, the shared tier, faults); unoptimised, polling
+/// it needs more than a test thread's 2 MiB of stack, so it runs on a thread of its own.
+#[test]
+fn no_token_or_key_reaches_a_log_line_or_a_response() {
+    let walk = std::thread::Builder::new()
+        .name("secrets-walk".into())
+        .stack_size(16 << 20)
+        .spawn(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(walk_every_path())
+        })
+        .expect("a thread");
+    if let Err(panic) = walk.join() {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+async fn walk_every_path() {
     let logs = logs();
     let stack = stack();
     let config = stack.config_with(&[]);
