@@ -38,7 +38,9 @@ Moto internals touched (why moto is pinned with `==`; the canary breaks loudly i
   environ behind request.headers (RAW_URI, QUERY_STRING).
 - s3_fixes.py: S3Backend.list_objects_v2 (wrapped: an unknown continuation token is S3's 400
   InvalidArgument, not a 500); a WSGI middleware refuses chunked S3 uploads (501) before moto
-  de-chunks them; S3Backend._pagination_tokens, moto.s3.exceptions.InvalidContinuationToken.
+  de-chunks them; S3Backend._pagination_tokens, moto.s3.exceptions.InvalidContinuationToken;
+  FakeKey.status (a part, without a bucket, no longer breaks /moto-api/data.json),
+  ManagedState.status.
 - multipart.py (an upload id belongs to its key; ListPartsResult; CopyObject's If-None-Match):
   S3Response.upload_part / upload_part_copy / list_parts / abort_multipart_upload /
   _complete_multipart_body / copy_object (wrapped), S3Response.parse_key_name / _get_param,

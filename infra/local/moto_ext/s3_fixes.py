@@ -15,12 +15,18 @@
 - ListObjectsV2 with a continuation token S3 never issued: S3 answers 400 InvalidArgument "The
   continuation token provided is incorrect" (moto has that very error class); moto 5.2.5 looks the
   token up, gets None and fails with a 500 (TypeError comparing a key name with None).
+
+- Not an S3 answer but the stack's own state dump (`/moto-api/data.json`, read by
+  tests/secrets_in_logs.rs): moto 5.2.5 fails it with a 500 once any multipart upload has stored a
+  part. A part is a FakeKey without a bucket, and reading a key's `status` (a restore state moto
+  advances on read) looks its bucket up for a notification. A key without a bucket sends none.
 """
 
 import uuid
 
 from moto.s3.exceptions import InvalidContinuationToken
-from moto.s3.models import S3Backend
+from moto.moto_api._internal.managed_state_model import ManagedState
+from moto.s3.models import FakeKey, S3Backend
 from moto.s3.responses import S3Response
 from werkzeug.datastructures import ImmutableMultiDict
 
@@ -48,9 +54,19 @@ def _setup_class_raw_put_body(self, request, full_url=None, headers=None):
     return _setup_class(self, request, full_url, headers)
 
 
+_key_status = FakeKey.status
+
+
+def _status_of_parts_too(self):
+    if self.bucket_name is None:  # a multipart upload's part: no bucket to notify
+        return ManagedState.status.fget(self)
+    return _key_status.fget(self)
+
+
 def apply():
     S3Backend.list_objects_v2 = _list_objects_v2_known_tokens
     S3Response.setup_class = _setup_class_raw_put_body
+    FakeKey.status = property(_status_of_parts_too, _key_status.fset)
 
 
 class ChunkedUploads:

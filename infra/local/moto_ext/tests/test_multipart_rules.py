@@ -57,3 +57,15 @@ def environ(method, path, query="", **headers):
 def test_s3_operations_are_counted_by_their_api_names(method, path, query, headers, name):
     """The names the function's own counter uses (read_file::metrics::op), so one name serves both."""
     assert operation_of(environ(method, path, query, **headers)) == name
+
+
+def test_a_part_reads_its_status_without_a_bucket():
+    """moto's state dump reads every key's status; a part (no bucket) made it fail (s3_fixes)."""
+    from moto.s3.models import FakeKey
+
+    from moto_ext import s3_fixes
+
+    part = FakeKey(1, b"x", account_id="123456789012", region_name="us-east-1")
+    assert part.bucket_name is None
+    s3_fixes.apply()
+    assert part.status == "RESTORED"
