@@ -286,7 +286,7 @@ impl ApiError {
     }
 }
 
-fn is_throttling(code: Option<&str>) -> bool {
+pub(crate) fn is_throttling(code: Option<&str>) -> bool {
     matches!(
         code,
         Some(
