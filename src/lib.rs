@@ -4,6 +4,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod emf;
 pub mod error;
 pub mod event;
 pub mod identity;
