@@ -11,6 +11,7 @@ mod files;
 mod hostile_tokens;
 mod http_contract;
 mod many_per_environment;
+mod metrics;
 mod read_file;
 mod signer_path;
 mod token_verification;

@@ -5,9 +5,17 @@ use crate::requests::{parts, request_with_body};
 use crate::stack::stack;
 use lambda_http::{Body, Request, Response};
 use read_file::App;
+use read_file::emf::{Metrics, Sink};
 use read_file::metrics::CallCounter;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The init time a recording app ([`TestApp::spawn_recording`]) reports with its first request.
+pub const RECORDED_INIT: Duration = Duration::from_millis(42);
+/// The `Service` dimension of a recording app's records.
+pub const RECORDED_SERVICE: &str = "read-file-test";
 
 /// An [`App`], called as a client would call it.
 pub struct TestApp {
@@ -35,6 +43,25 @@ impl TestApp {
         let config = stack.shared_config_with(overrides);
         let sdk = stack.lambda_sdk(&config).await;
         Self::from_app(App::new(config, sdk))
+    }
+
+    /// An app wired to the local stack (the shared tier on if `shared`), with configuration
+    /// `overrides`, writing its metric records ([`read_file::emf`]) into `records`, as if it had
+    /// taken [`RECORDED_INIT`] to start.
+    pub async fn spawn_recording(
+        overrides: &[(&str, &str)],
+        shared: bool,
+        records: &Records,
+    ) -> Self {
+        let stack = stack();
+        let config = if shared {
+            stack.shared_config_with(overrides)
+        } else {
+            stack.config_with(overrides)
+        };
+        let sdk = stack.lambda_sdk(&config).await;
+        let metrics = Metrics::new(RECORDED_SERVICE, records.sink(), Some(RECORDED_INIT));
+        Self::from_app(App::new(config, sdk).with_metrics(metrics))
     }
 
     /// An app built elsewhere (for one that points at no stack at all).
@@ -127,4 +154,37 @@ pub fn file_path(name: &str) -> String {
         "/files/{}",
         percent_encoding::utf8_percent_encode(name, SEGMENT)
     )
+}
+
+/// The metric records an app wrote, as it wrote them (one JSON object per line).
+#[derive(Clone, Default)]
+pub struct Records(Arc<Mutex<Vec<String>>>);
+
+impl Records {
+    /// The sink an app writes into.
+    pub fn sink(&self) -> Sink {
+        let lines = Arc::clone(&self.0);
+        Arc::new(move |line: &str| {
+            lines
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(line.to_owned())
+        })
+    }
+
+    /// The lines written since the last call, parsed (a line that is not JSON fails the test).
+    pub fn take(&self) -> Vec<Value> {
+        let lines = std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()));
+        lines
+            .iter()
+            .map(|line| {
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+            })
+            .collect()
+    }
+
+    /// Every line written so far, as written (for a search for secrets).
+    pub fn text(&self) -> String {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).join("\n")
+    }
 }
