@@ -9,6 +9,7 @@ use crate::identity::IdentityId;
 use crate::metrics::{self, CallCounter};
 use crate::routes::Route;
 use crate::startup::sdk_loader;
+use crate::xray::Tracer;
 use aws_config::SdkConfig;
 use lambda_http::{Body, Request, RequestExt, Response};
 use std::time::Instant;
@@ -19,6 +20,7 @@ pub struct App {
     auth: Authenticator,
     counter: CallCounter,
     metrics: Option<Metrics>,
+    tracer: Option<Tracer>,
 }
 
 /// What the handler answered, before the response leaves.
@@ -49,7 +51,15 @@ impl App {
             auth,
             counter,
             metrics: None,
+            tracer: None,
         }
+    }
+
+    /// The app sending X-Ray subsegments of each sampled request's upstream calls
+    /// ([`crate::xray`]); without this, none.
+    pub fn with_tracer(mut self, tracer: Tracer) -> Self {
+        self.tracer = Some(tracer);
+        self
     }
 
     /// The app writing a metric record set per request ([`crate::emf`]); without this, none.
@@ -69,12 +79,12 @@ impl App {
         // Boxed: the use cases' state is large in debug builds, and whoever awaits `handle` (a
         // test, a bench) would otherwise carry it on its own stack.
         let answer = Box::pin(self.answer(&req));
-        let (answer, record) = match &self.metrics {
-            Some(_) => {
-                let (answer, record) = metrics::recorded(answer).await;
-                (answer, Some(record))
-            }
-            None => (answer.await, None),
+        // What the request did upstream and in the caches, for its metrics and its trace.
+        let (answer, record) = if self.metrics.is_some() || self.tracer.is_some() {
+            let (answer, record) = metrics::recorded(answer).await;
+            (answer, Some(record))
+        } else {
+            (answer.await, None)
         };
         let Answer {
             mut response,
@@ -99,6 +109,12 @@ impl App {
             identity_id = identity.as_ref().map(IdentityId::as_str),
             "request"
         );
+        let trace = req
+            .lambda_context_ref()
+            .and_then(|c| c.xray_trace_id.as_deref());
+        if let (Some(tracer), Some(record), Some(trace)) = (&self.tracer, &record, trace) {
+            tracer.send(trace, record);
+        }
         if let (Some(metrics), Some(record)) = (&self.metrics, record) {
             let answered = Answered {
                 route,

@@ -16,6 +16,7 @@ pub mod session;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
+pub mod xray;
 
 pub use app::App;
 pub use config::Config;

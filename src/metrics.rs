@@ -21,7 +21,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The operations counted, by the name both counters use.
 pub mod op {
@@ -112,6 +112,7 @@ impl Intercept for CallCounter {
                 op: name,
                 outcome: None,
                 started: Instant::now(),
+                started_at: SystemTime::now(),
                 elapsed: Duration::ZERO,
             });
             r.attempts.len() - 1
@@ -290,6 +291,8 @@ pub struct Attempt {
     /// How it ended; `None` while under way (or if it was dropped: a timeout).
     pub outcome: Option<Outcome>,
     started: Instant,
+    /// When it was sent (for its trace subsegment).
+    pub started_at: SystemTime,
     /// Time from sending to its answer.
     pub elapsed: Duration,
 }

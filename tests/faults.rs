@@ -501,9 +501,9 @@ async fn on_the_signer_path_stale_keys_and_a_lost_identity_are_retried_once(faul
     assert_eq!(cold.calls_since(&before, EXCHANGE), 2);
 }
 
-/// The metric records (EMF) of a request whose upstreams misbehave: per API, each attempt's
-/// outcome, and the attempts equal to what the stack itself counted (nothing else talks to the
-/// stack here).
+/// The metric records (EMF) and trace subsegments of a request whose upstreams misbehave: per
+/// API, each attempt's outcome, and the attempts equal to what the stack itself counted (nothing
+/// else talks to the stack here).
 async fn metric_records_name_each_attempts_outcome(faults: &FaultGuard) {
     let stack = stack();
     let records = Records::default();
@@ -572,5 +572,12 @@ async fn metric_records_name_each_attempts_outcome(faults: &FaultGuard) {
     }
     let recorded: u64 = apis.values().map(|r| r["Calls"].as_u64().unwrap()).sum();
     assert_eq!(recorded, counted.values().sum::<u64>(), "{counted:?}");
+    // The same outcomes in the request's X-Ray subsegments (a sampled trace), one per attempt.
+    let datagrams = records.take_datagrams(recorded as usize);
+    assert_eq!(datagrams.len() as u64, recorded);
+    let flagged = |flag: &str| datagrams.iter().filter(|d| d.contains(flag)).count();
+    assert_eq!(flagged("\"throttle\":true"), 1, "{datagrams:?}");
+    assert_eq!(flagged("\"fault\":true"), 2, "{datagrams:?}");
+    assert_eq!(flagged("\"outcome\":\"timeout\""), 1, "{datagrams:?}");
     println!("metric records under faults: {lines:?}");
 }

@@ -1,7 +1,7 @@
 //! No secret in any log line, metric record or response body: every path of the handler (cold
 //! and warm success, each refusal, upstream failures) runs with logs captured through the
 //! production layers at TRACE level, with plain and span-scoped filter strings, and with the
-//! metric records (EMF, `read_file::emf`) captured, then every token, secret key and session token
+//! metric records (EMF, `read_file::emf`) and the X-Ray subsegments (`read_file::xray`) captured, then every token, secret key and session token
 //! the stack ever issued is looked for, whole or as any 16-character piece.
 //!
 //! A binary of its own, and not a module of `tests/api`: it installs the process-wide tracing
@@ -401,6 +401,7 @@ async fn no_token_or_key_reaches_a_log_line_or_a_response() {
         "\"Code\":\"upstream_unavailable\"",
         "\"Api\":\"dynamodb:GetItem\"",
         "\"KeysSharedHit\":1",
+        "\"type\":\"subsegment\"",
     ] {
         assert!(
             metrics.contains(needle),

@@ -2,13 +2,16 @@
 //! requests: every record has the shape CloudWatch extracts metrics from, and its values say
 //! what happened: the status and error code, how far each request went for a verdict, an
 //! identity and keys, and per API the attempts the app's call counter saw put on the wire (the
-//! counter the shared-tier and fault suites hold equal to the stack's own).
+//! counter the shared-tier and fault suites hold equal to the stack's own); and the X-Ray
+//! subsegments a sampled request sends, one per attempt.
 
+use lambda_http::RequestExt;
 use read_file::emf::NAMESPACE;
 use read_file::metrics::op;
+use read_file::xray::TraceContext;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use support::app::{RECORDED_INIT, RECORDED_SERVICE};
+use support::app::{RECORDED_INIT, RECORDED_SERVICE, TRACE_HEADER};
 use support::{Records, TestApp, get, parts, rest_event, stack};
 
 /// Units a metric may have here.
@@ -170,7 +173,7 @@ async fn send(app: &TestApp, records: &Records, request: lambda_http::Request) -
     (status, recorded)
 }
 
-fn calls(expected: &[(&str, u64)]) -> BTreeMap<String, u64> {
+fn calls_of(expected: &[(&str, u64)]) -> BTreeMap<String, u64> {
     expected.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }
 
@@ -216,7 +219,7 @@ async fn each_request_writes_records_that_match_what_it_did() {
     }
     assert_eq!(
         r.calls(),
-        calls(&[
+        calls_of(&[
             (op::JWKS, 1),
             (op::USER_CHECK, 1),
             (op::GET_ID, 1),
@@ -238,7 +241,7 @@ async fn each_request_writes_records_that_match_what_it_did() {
     for kind in ["Verdict", "Identity", "Keys"] {
         assert_eq!(r.tier(kind), Some("LocalHit"), "{kind}");
     }
-    assert_eq!(r.calls(), calls(&[(op::GET_OBJECT, 1)]));
+    assert_eq!(r.calls(), calls_of(&[(op::GET_OBJECT, 1)]));
 
     // A missing file: refused by its code, on its own route.
     let (status, r) = send(
@@ -263,7 +266,7 @@ async fn each_request_writes_records_that_match_what_it_did() {
     }
     assert_eq!(
         r.calls(),
-        calls(&[(op::USER_CHECK, 1), (op::EXCHANGE, 1), (op::GET_OBJECT, 1)])
+        calls_of(&[(op::USER_CHECK, 1), (op::EXCHANGE, 1), (op::GET_OBJECT, 1)])
     );
 
     // Alice's token signed by Bob's identity: Cognito refuses the pair once, then memory does.
@@ -272,7 +275,7 @@ async fn each_request_writes_records_that_match_what_it_did() {
     assert_eq!(r.request["Code"], "identity_mismatch");
     assert_eq!(r.tier("Identity"), Some("Miss"));
     assert_eq!(r.tier("Verdict"), Some("LocalHit"));
-    assert_eq!(r.calls(), calls(&[(op::EXCHANGE, 1)]));
+    assert_eq!(r.calls(), calls_of(&[(op::EXCHANGE, 1)]));
     let (status, r) = send(&app, &records, rest_event(&alice_token, bob_id.as_str())).await;
     assert_eq!(status, 403);
     assert_eq!(r.tier("Identity"), Some("LocalHit"));
@@ -320,11 +323,74 @@ async fn the_shared_tier_shows_as_shared_hits_in_the_second_environment() {
     }
     assert_eq!(
         r.calls(),
-        calls(&[
+        calls_of(&[
             (op::JWKS, 1),
             (op::TABLE_BATCH_GET, 1),
             (op::TABLE_GET, 1),
             (op::GET_OBJECT, 1),
         ])
     );
+}
+
+#[tokio::test]
+async fn a_sampled_request_sends_a_subsegment_per_attempt_and_an_unsampled_one_none() {
+    let stack = stack();
+    let records = Records::default();
+    let app = TestApp::spawn_recording(&[], false, &records).await;
+    let dana = stack.new_user("metrics-dana").await;
+    let token = stack.token(&dana.username, &dana.password).await;
+    stack
+        .put_data(&stack.identity(&token).await, "dana\n")
+        .await;
+
+    // The recording app's requests carry the sampled TRACE_HEADER.
+    let (status, r) = send(&app, &records, get("/read-file", &[("idToken", &token)])).await;
+    assert_eq!(status, 200);
+    let calls = r.calls();
+    let attempts: u64 = calls.values().sum();
+    assert!(attempts >= 4, "a first request: {calls:?}");
+    let datagrams = records.take_datagrams(attempts as usize);
+    let trace = TraceContext::parse(TRACE_HEADER).expect("the test's header");
+    let mut traced: BTreeMap<String, u64> = BTreeMap::new();
+    let mut ids = std::collections::HashSet::new();
+    for datagram in &datagrams {
+        let (header, document) = datagram.split_once('\n').expect("the daemon's header line");
+        assert_eq!(header, r#"{"format": "json", "version": 1}"#);
+        let doc: Value = serde_json::from_str(document).expect("a segment document");
+        assert_eq!(doc["type"], "subsegment", "{doc}");
+        assert_eq!(doc["trace_id"], trace.root.as_str(), "{doc}");
+        assert_eq!(doc["parent_id"], trace.parent.as_str(), "{doc}");
+        let id = doc["id"].as_str().expect("an id");
+        assert!(
+            id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{doc}"
+        );
+        assert!(ids.insert(id.to_owned()), "ids differ");
+        let (start, end) = (
+            doc["start_time"].as_f64().unwrap(),
+            doc["end_time"].as_f64().unwrap(),
+        );
+        assert!(start > 1.6e9 && start <= end, "{doc}");
+        assert_eq!(doc["annotations"]["outcome"], "ok", "{doc}");
+        assert_eq!(doc.get("fault"), None, "{doc}");
+        let op = format!(
+            "{}:{}",
+            doc["name"].as_str().unwrap(),
+            doc["aws"]["operation"].as_str().unwrap()
+        );
+        *traced.entry(op).or_default() += 1;
+        // Nothing of the caller: no piece of the token, no identity.
+        assert!(!datagram.contains(&token[token.len() - 24..]), "{datagram}");
+        assert!(!datagram.contains(&token[..24]), "{datagram}");
+    }
+    assert_eq!(traced, calls, "a subsegment per attempt, by API");
+
+    // An unsampled request sends nothing.
+    let mut context = lambda_http::Context::default();
+    context.xray_trace_id = Some(TRACE_HEADER.replace("Sampled=1", "Sampled=0"));
+    let unsampled = get("/read-file", &[("idToken", &token)]).with_lambda_context(context);
+    let (status, r) = send(&app, &records, unsampled).await;
+    assert_eq!(status, 200);
+    assert_eq!(r.calls(), calls_of(&[(op::GET_OBJECT, 1)]));
+    assert_eq!(records.take_datagrams(1), Vec::<String>::new());
 }
