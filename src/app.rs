@@ -3,11 +3,13 @@
 
 use crate::auth::Authenticator;
 use crate::config::Config;
+use crate::emf::{Answered, Metrics};
 use crate::error::ApiError;
 use crate::identity::IdentityId;
-use crate::metrics::CallCounter;
+use crate::metrics::{self, CallCounter};
 use crate::routes::Route;
 use crate::startup::sdk_loader;
+use crate::xray::Tracer;
 use aws_config::SdkConfig;
 use lambda_http::{Body, Request, RequestExt, Response};
 use std::time::Instant;
@@ -17,6 +19,16 @@ pub struct App {
     config: Config,
     auth: Authenticator,
     counter: CallCounter,
+    metrics: Option<Metrics>,
+    tracer: Option<Tracer>,
+}
+
+/// What the handler answered, before the response leaves.
+struct Answer {
+    response: Response<Body>,
+    route: &'static str,
+    identity: Option<IdentityId>,
+    code: Option<&'static str>,
 }
 
 /// Error raised when the function cannot start.
@@ -38,7 +50,22 @@ impl App {
             config,
             auth,
             counter,
+            metrics: None,
+            tracer: None,
         }
+    }
+
+    /// The app sending X-Ray subsegments of each sampled request's upstream calls
+    /// ([`crate::xray`]); without this, none.
+    pub fn with_tracer(mut self, tracer: Tracer) -> Self {
+        self.tracer = Some(tracer);
+        self
+    }
+
+    /// The app writing a metric record set per request ([`crate::emf`]); without this, none.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Upstream calls this app has made so far.
@@ -49,27 +76,22 @@ impl App {
     /// Answers one HTTP request; never fails, every error becomes a JSON response.
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let started = Instant::now();
-        let mut route_name = "unknown";
-        let outcome = match Route::of(&req, self.config.limits) {
-            Ok((row, route)) => {
-                route_name = row.name;
-                // Answer before Lambda's own timeout would cut the request off with no JSON at all.
-                // Boxed: the use cases' state is large in debug builds, and whoever awaits
-                // `handle` (a test, a bench) would otherwise carry it on its own stack.
-                let run = Box::pin(self.run(&route, &req));
-                tokio::time::timeout(self.config.request_timeout, run)
-                    .await
-                    .unwrap_or(Err(ApiError::OutOfTime))
-            }
-            Err(err) => Err(err),
+        // Boxed: the use cases' state is large in debug builds, and whoever awaits `handle` (a
+        // test, a bench) would otherwise carry it on its own stack.
+        let answer = Box::pin(self.answer(&req));
+        // What the request did upstream and in the caches, for its metrics and its trace.
+        let (answer, record) = if self.metrics.is_some() || self.tracer.is_some() {
+            let (answer, record) = metrics::recorded(answer).await;
+            (answer, Some(record))
+        } else {
+            (answer.await, None)
         };
-        let (mut response, identity) = match outcome {
-            Ok((reply, identity)) => (reply.into_response(), Some(identity)),
-            Err(err) => {
-                err.log();
-                (err.to_response(), None)
-            }
-        };
+        let Answer {
+            mut response,
+            route,
+            identity,
+            code,
+        } = answer;
         if let Some(origin) = &self.config.allowed_origin
             && let Ok(value) = origin.parse()
         {
@@ -78,15 +100,64 @@ impl App {
                 .insert("access-control-allow-origin", value);
         }
         let request_id = req.lambda_context_ref().map(|c| c.request_id.as_str());
+        let latency = started.elapsed();
         tracing::info!(
             request_id,
-            route = route_name,
+            route,
             status = response.status().as_u16(),
-            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            latency_ms = latency.as_secs_f64() * 1000.0,
             identity_id = identity.as_ref().map(IdentityId::as_str),
             "request"
         );
+        let trace = req
+            .lambda_context_ref()
+            .and_then(|c| c.xray_trace_id.as_deref());
+        if let (Some(tracer), Some(record), Some(trace)) = (&self.tracer, &record, trace) {
+            tracer.send(trace, record);
+        }
+        if let (Some(metrics), Some(record)) = (&self.metrics, record) {
+            let answered = Answered {
+                route,
+                status: response.status().as_u16(),
+                code,
+                latency,
+                request_id,
+            };
+            metrics.emit(&answered, &record);
+        }
         response
+    }
+
+    /// Routes, authenticates and runs the request, within the request's time budget.
+    async fn answer(&self, req: &Request) -> Answer {
+        let mut route_name = "unknown";
+        let outcome = match Route::of(req, self.config.limits) {
+            Ok((row, route)) => {
+                route_name = row.name;
+                // Answer before Lambda's own timeout would cut the request off with no JSON at all.
+                tokio::time::timeout(self.config.request_timeout, self.run(&route, req))
+                    .await
+                    .unwrap_or(Err(ApiError::OutOfTime))
+            }
+            Err(err) => Err(err),
+        };
+        match outcome {
+            Ok((reply, identity)) => Answer {
+                response: reply.into_response(),
+                route: route_name,
+                identity: Some(identity),
+                code: None,
+            },
+            Err(err) => {
+                err.log();
+                Answer {
+                    response: err.to_response(),
+                    route: route_name,
+                    identity: None,
+                    code: Some(err.code()),
+                }
+            }
+        }
     }
 
     /// Authenticates the caller, then runs the route's use case.

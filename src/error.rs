@@ -296,7 +296,7 @@ impl ApiError {
     }
 }
 
-fn is_throttling(code: Option<&str>) -> bool {
+pub(crate) fn is_throttling(code: Option<&str>) -> bool {
     matches!(
         code,
         Some(

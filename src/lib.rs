@@ -4,6 +4,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod emf;
 pub mod error;
 pub mod event;
 pub mod identity;
@@ -15,6 +16,7 @@ pub mod session;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
+pub mod xray;
 
 pub use app::App;
 pub use config::Config;

@@ -119,6 +119,33 @@ else
   failed=$((failed + 1)); echo "FAIL $bin was not built by cargo lambda watch"
 fi
 
+# The function's metric records (EMF) are in its log, as `make dev` shows them: one request record
+# per request, and one record per upstream API it called.
+if emf=$(python3 - "$log" <<'PY'
+import json, sys
+records = []
+for line in open(sys.argv[1], errors="replace"):
+    start = line.find('{"')
+    try:
+        record = json.loads(line[start:]) if start >= 0 else None
+    except ValueError:
+        continue
+    if isinstance(record, dict) and "_aws" in record:
+        records.append(record)
+namespaces = {d["Namespace"] for r in records for d in r["_aws"]["CloudWatchMetrics"]}
+requests = [r for r in records if "Requests" in r]
+refused = [r for r in requests if r.get("Code") == "missing_token" and r["Route"] == "read-file"]
+reads = [r for r in records if r.get("Api") == "s3:GetObject" and r["Calls"] >= 1]
+ok = namespaces == {"ReadFile"} and refused and reads and sum(r["ColdStart"] for r in requests) >= 1
+print(f"{len(requests)} request records, {len(records) - len(requests)} API records")
+sys.exit(0 if ok else 1)
+PY
+); then
+  passed=$((passed + 1)); echo "ok   metric records in the function log: $emf"
+else
+  failed=$((failed + 1)); echo "FAIL no metric records in the function log: $emf"
+fi
+
 if grep -qF -- "${admin##*.}" "$log"; then
   failed=$((failed + 1)); echo "FAIL the function log contains a token signature"
 else

@@ -16,7 +16,7 @@ use serde_json::json;
 use std::time::{Duration, Instant};
 use support::faults::{FaultGuard, stack_addr};
 use support::proxy::Proxy;
-use support::{TestApp, error_code, get, parts, rest_event, stack};
+use support::{Records, TestApp, error_code, get, parts, rest_event, stack};
 
 /// A liveness guard: no request may hang, whatever the upstream does.
 const HANG_GUARD: Duration = Duration::from_secs(30);
@@ -85,6 +85,8 @@ async fn the_handler_degrades_cleanly_and_recovers() {
     a_move_that_fails_half_way_leaves_the_source(&faults).await;
     faults.clear();
     assembling_and_copying_get_the_requests_budget(&faults).await;
+    faults.clear();
+    metric_records_name_each_attempts_outcome(&faults).await;
     faults.clear();
 }
 
@@ -645,4 +647,84 @@ async fn assembling_and_copying_get_the_requests_budget(faults: &FaultGuard) {
         took < Duration::from_millis(5500),
         "the request's budget bounds it: {took:?}"
     );
+
+/// The metric records (EMF) and trace subsegments of a request whose upstreams misbehave: per
+/// API, each attempt's outcome, and the attempts equal to what the stack itself counted (nothing
+/// else talks to the stack here).
+async fn metric_records_name_each_attempts_outcome(faults: &FaultGuard) {
+    let stack = stack();
+    let records = Records::default();
+    let app = TestApp::spawn_recording(&[("UPSTREAM_TIMEOUT_MS", "1000")], false, &records).await;
+    let token = user_with_file("metrics-outcomes").await;
+    faults.clear();
+    // GetId throttled once and AdminGetUser failing once (both retried), S3 beyond the budget.
+    for fault in [
+        json!({"target": "cognito-identity:GetId", "kind": "throttle", "count": 1}),
+        json!({"target": "cognito-idp:AdminGetUser", "kind": "error", "status": 500, "count": 1}),
+        json!({"target": "s3:GetObject", "kind": "delay", "delay_ms": 3000}),
+    ] {
+        faults.inject(fault).await;
+    }
+    stack
+        .reset_calls()
+        .await
+        .expect("the stack's counter reset");
+    let (response, _) = call(&app, &token).await;
+    expect(&response, 504, "upstream_timeout", "S3 beyond the budget");
+    let counted = stack.calls().await.expect("the stack's call counts");
+
+    let lines = records.take();
+    let request = &lines[0];
+    assert_eq!(request["Code"], "upstream_timeout", "{request}");
+    assert_eq!(request["Status5xx"], 1, "{request}");
+    assert_eq!(request["VerdictMiss"], 1, "{request}");
+    let apis: std::collections::BTreeMap<&str, &serde_json::Value> = lines[1..]
+        .iter()
+        .map(|r| (r["Api"].as_str().expect("an API record"), r))
+        .collect();
+    let outcomes = |api: &str| {
+        let r = apis
+            .get(api)
+            .unwrap_or_else(|| panic!("no record for {api}: {lines:?}"));
+        ["Calls", "Throttled", "Errors", "Timeouts"].map(|m| r[m].as_u64().expect(m))
+    };
+    assert_eq!(
+        outcomes(op::GET_ID),
+        [2, 1, 0, 0],
+        "GetId: throttled, then ok"
+    );
+    assert_eq!(
+        outcomes(op::USER_CHECK),
+        [2, 0, 1, 0],
+        "AdminGetUser: failed, then ok"
+    );
+    assert_eq!(outcomes(op::EXCHANGE), [1, 0, 0, 0]);
+    assert_eq!(
+        outcomes(op::GET_OBJECT),
+        [1, 0, 0, 1],
+        "GetObject: no answer in time"
+    );
+    // Every attempt the records name, the stack received (the JWKS is `cognito-idp:JWKS` there).
+    for (api, record) in &apis {
+        let name = if *api == op::JWKS {
+            "cognito-idp:JWKS"
+        } else {
+            api
+        };
+        assert_eq!(
+            record["Calls"].as_u64(),
+            counted.get(name).copied(),
+            "{api}: records against the stack's counter {counted:?}"
+        );
+    }
+    let recorded: u64 = apis.values().map(|r| r["Calls"].as_u64().unwrap()).sum();
+    assert_eq!(recorded, counted.values().sum::<u64>(), "{counted:?}");
+    // The same outcomes in the request's X-Ray subsegments (a sampled trace), one per attempt.
+    let datagrams = records.take_datagrams(recorded as usize);
+    assert_eq!(datagrams.len() as u64, recorded);
+    let flagged = |flag: &str| datagrams.iter().filter(|d| d.contains(flag)).count();
+    assert_eq!(flagged("\"throttle\":true"), 1, "{datagrams:?}");
+    assert_eq!(flagged("\"fault\":true"), 2, "{datagrams:?}");
+    assert_eq!(flagged("\"outcome\":\"timeout\""), 1, "{datagrams:?}");
+    println!("metric records under faults: {lines:?}");
 }

@@ -1,7 +1,8 @@
-//! No secret in any log line or response body: every path of the handler (cold and warm
-//! success, each refusal, upstream failures) runs with logs captured through the production
-//! layers at TRACE level, with plain and span-scoped filter strings, then every token, secret key and session token the stack ever issued is
-//! looked for, whole or as any 16-character piece.
+//! No secret in any log line, metric record or response body: every path of the handler (cold
+//! and warm success, each refusal, upstream failures) runs with logs captured through the
+//! production layers at TRACE level, with plain and span-scoped filter strings, and with the
+//! metric records (EMF, `read_file::emf`) and the X-Ray subsegments (`read_file::xray`) captured, then every token, secret key and session token
+//! the stack ever issued is looked for, whole or as any 16-character piece.
 //!
 //! A binary of its own, and not a module of `tests/api`: it installs the process-wide tracing
 //! subscriber, at TRACE, and scans everything the process logs. In a shared process every other
@@ -16,7 +17,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use support::jwt::{id_claims, now};
 use support::proxy::Proxy;
-use support::{TestApp, error_code, get, parts, rest_event, stack};
+use support::{Records, TestApp, error_code, get, parts, rest_event, stack};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -215,8 +216,11 @@ async fn walk_every_path() {
         bodies.push('\n');
     };
 
+    // Every app writes its metric records here.
+    let records = Records::default();
+
     // Success, cold then warm, with a new user whose identity and keys are exchanged here.
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_recording(&[], false, &records).await;
     let alice = stack.new_user("secrets").await;
     let token = stack.token(&alice.username, &alice.password).await;
     stack
@@ -321,7 +325,8 @@ async fn walk_every_path() {
         .parse()
         .expect("host:port");
     let mut proxy = Proxy::start(upstream).await;
-    let proxied = TestApp::spawn_with(&[("AWS_ENDPOINT_URL", &proxy.url())]).await;
+    let proxied =
+        TestApp::spawn_recording(&[("AWS_ENDPOINT_URL", &proxy.url())], false, &records).await;
     let bob = stack.new_user("secrets-outage").await;
     let bob_token = stack.token(&bob.username, &bob.password).await;
     stack
@@ -356,8 +361,8 @@ async fn walk_every_path() {
     let table_url = table.url();
     let shared = [("AWS_ENDPOINT_URL_DYNAMODB", table_url.as_str())];
     let (first, second) = (
-        TestApp::spawn_shared(&shared).await,
-        TestApp::spawn_shared(&shared).await,
+        TestApp::spawn_recording(&shared, true, &records).await,
+        TestApp::spawn_recording(&shared, true, &records).await,
     );
     let dave = stack.new_user("secrets-shared").await;
     let dave_token = stack.token(&dave.username, &dave.password).await;
@@ -409,21 +414,47 @@ async fn walk_every_path() {
             && text.contains("revocation event"),
         "the capture misses the app's own debug and warn lines:\n{text}"
     );
+    // The records cover the same paths: successes, refusals by code, failed calls, the table.
+    let metrics = records.text();
+    for needle in [
+        "\"Code\":\"identity_mismatch\"",
+        "\"Code\":\"upstream_unavailable\"",
+        "\"Api\":\"dynamodb:GetItem\"",
+        "\"KeysSharedHit\":1",
+        "\"type\":\"subsegment\"",
+    ] {
+        assert!(
+            metrics.contains(needle),
+            "no {needle} in the records:\n{metrics}"
+        );
+    }
+    let faults: u64 = records
+        .take()
+        .iter()
+        .filter_map(|r| r.get("TableFaults").and_then(Value::as_u64))
+        .sum();
+    assert!(
+        faults > 0,
+        "the table's outage is in the records:\n{metrics}"
+    );
     let mut all = secrets(&tokens).await;
     all.push(("our own exchange's secret key".into(), secret_key));
     all.push(("our own exchange's session token".into(), session_token));
     let lines = text.lines().count();
     println!(
-        "secrets check: {} secrets against {lines} log lines ({} bytes) and {} response bytes",
+        "secrets check: {} secrets against {lines} log lines ({} bytes), {} metric records ({} bytes) and {} response bytes",
         all.len(),
         text.len(),
+        metrics.lines().count(),
+        metrics.len(),
         bodies.len()
     );
     let in_logs = leaks(&text, &all);
+    let in_metrics = leaks(&metrics, &all);
     let in_bodies = leaks(&bodies, &all);
     assert!(
-        in_logs.is_empty() && in_bodies.is_empty(),
-        "leaks in logs: {in_logs:#?}\nleaks in responses: {in_bodies:#?}"
+        in_logs.is_empty() && in_metrics.is_empty() && in_bodies.is_empty(),
+        "leaks in logs: {in_logs:#?}\nleaks in metric records: {in_metrics:#?}\nleaks in responses: {in_bodies:#?}"
     );
 }
 

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, RemovalPolicy, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ALARM_DEFAULTS } from './operations';
 import { LAMBDA_ASSET_CONTEXT, LAMBDA_ASSET_ENV, parseLambdaAsset } from './lambda-asset';
 import { ReadFileStack, type GithubDeploySettings, type MfaSetting } from './read-file-stack';
 
@@ -29,8 +30,11 @@ export interface BuiltApp {
  * waf (true|false), wafRateLimit, wafWindowSeconds, and for a GitHub Actions deploy role
  * githubRepo (owner/name), githubEnvironment, githubOidcProvider (an existing provider's ARN),
  * cdkQualifier, sessionTier (true|false, default true: the shared session tier), trail (true|false,
- * default false: a CloudTrail trail for the revocation events, where the account has none).
- * infra/README.md describes each.
+ * default false: a CloudTrail trail for the revocation events, where the account has none); alarmTopic (an SNS topic ARN) and the alarm
+ * thresholds of lib/operations.ts (quotaAlarmPercent, functionErrorsThreshold,
+ * functionThrottlesThreshold, p99DurationMs, api5xxPercent, api4xxPercent,
+ * tableThrottlesThreshold: positive numbers), usageServiceUserPools and usageServiceIdentityPools
+ * (the AWS/Usage Service dimension values). infra/README.md describes each.
  */
 export function buildApp(props: AppProps = {}, env: NodeJS.ProcessEnv = process.env): BuiltApp {
   const app = new App(props);
@@ -65,10 +69,27 @@ export function buildApp(props: AppProps = {}, env: NodeJS.ProcessEnv = process.
     githubDeploy: githubDeploy(ctx),
     sessionTier: bool(ctx('sessionTier'), 'sessionTier'),
     trail: bool(ctx('trail'), 'trail'),
+    alarms: {
+      alarmTopic: topicArn(ctx('alarmTopic')),
+      ...Object.fromEntries(THRESHOLDS.map((name) => [name, num(ctx(name), name)])),
+    },
+    usageServiceUserPools: ctx('usageServiceUserPools'),
+    usageServiceIdentityPools: ctx('usageServiceIdentityPools'),
   });
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return { app, stack };
+}
+
+/** The numeric alarm settings, each a context key of its own name. */
+const THRESHOLDS = Object.keys(ALARM_DEFAULTS) as (keyof typeof ALARM_DEFAULTS)[];
+
+function topicArn(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(v)) {
+    throw new Error(`context alarmTopic: expected an SNS topic ARN, got '${v}'`);
+  }
+  return v;
 }
 
 function bool(v: string | undefined, name: string): boolean | undefined {

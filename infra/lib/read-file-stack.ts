@@ -29,6 +29,7 @@ import { invokePathPattern, loadApiSource, loadBucketCors } from './api';
 import { localBundlerFor, type LambdaAsset } from './lambda-asset';
 import { ManagedLogin } from './managed-login';
 import { renderPolicy, type PolicyJson } from './policies';
+import { Operations, type AlarmSettings } from './operations';
 import { SessionTier } from './session-tier';
 
 export type MfaSetting = 'off' | 'optional' | 'required';
@@ -50,7 +51,10 @@ export interface ReadFileStackProps extends StackProps {
   readonly mfa?: MfaSetting;
   /** What happens to the user pool, the buckets and the log groups when the stack is deleted. @default RETAIN */
   readonly removalPolicy?: RemovalPolicy;
-  /** X-Ray tracing on the API stage and the Lambda. @default false */
+  /**
+   * X-Ray active tracing on the API stage and the Lambda: a trace per sampled request, the
+   * stage's segment and the function's (docs/operations.md, "Traces"). @default true
+   */
   readonly xrayTracing?: boolean;
   /**
    * Steady-state request rate of the stage, requests/second. @default 20
@@ -102,6 +106,15 @@ export interface ReadFileStackProps extends StackProps {
    * @default false
    */
   readonly trail?: boolean;
+  /**
+   * Alarm thresholds and the optional SNS topic of the alarms and dashboard (lib/operations.ts,
+   * docs/operations.md). @default the defaults of lib/operations.ts, no topic
+   */
+  readonly alarms?: AlarmSettings;
+  /** AWS/Usage `Service` dimension of the user pools' quota metrics. @default 'Cognito user pool' */
+  readonly usageServiceUserPools?: string;
+  /** AWS/Usage `Service` dimension of the identity pools' quota metrics. @default 'Cognito identity pool' */
+  readonly usageServiceIdentityPools?: string;
   /**
    * Record the cdk-nag acknowledgements on the constructs. Tests turn this off to see the raw
    * findings and check that each acknowledgement answers a real one. @default true
@@ -188,6 +201,7 @@ export class ReadFileStack extends Stack {
   /** The GitHub Actions deploy role, when `githubDeploy` is given. */
   readonly deployRole?: iam.Role;
   readonly sessionTier?: SessionTier;
+  readonly operations: Operations;
   readonly s3Prefix: string;
   readonly acknowledgements: NagAcknowledgement[] = [];
   private readonly acknowledgeNagFindings: boolean;
@@ -206,7 +220,7 @@ export class ReadFileStack extends Stack {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const mfa = props.mfa ?? DEFAULTS.mfa;
-    const xray = props.xrayTracing ?? false;
+    const xray = props.xrayTracing ?? true;
     const userCheckTtl = validTtl(
       props.userCheckTtlSeconds ??
         ((props.sessionTier ?? true) ? DEFAULTS.userCheckTtlSecondsShared : DEFAULTS.userCheckTtlSeconds),
@@ -617,6 +631,16 @@ export class ReadFileStack extends Stack {
         'route and method are fixed, and the function keeps every name inside the caller\'s own folder.');
     }
 
+    // ---------------------------------------------------------------- alarms and the dashboard
+    this.operations = new Operations(this, 'Operations', {
+      ...props.alarms,
+      function: this.function,
+      api: this.api,
+      table: this.sessionTier?.table,
+      usageServiceUserPools: props.usageServiceUserPools,
+      usageServiceIdentityPools: props.usageServiceIdentityPools,
+    });
+
     // ---------------------------------------------------------------- outputs
     // RestApi adds an 'Endpoint' output of its own; ApiUrl below is the same value under a stable name.
     this.api.node.tryRemoveChild('Endpoint');
@@ -647,6 +671,7 @@ export class ReadFileStack extends Stack {
         description: 'The shared session tier (the revocation bound is event delivery + UserCheckTtlSeconds)',
       });
     }
+    new CfnOutput(this, 'DashboardName', { value: this.operations.dashboard.dashboardName });
 
     // ---------------------------------------------------------------- GitHub deploy role
     if (props.githubDeploy) {

@@ -21,11 +21,11 @@ describe('app settings', () => {
     const { app, stack } = build({
       lambdaAsset: 'placeholder', stackName: 'Other', stageName: 'prod', s3Prefix: 'files',
       frontendOrigin: 'https://app.example.com', selfSignUp: 'true', mfa: 'off', removalPolicy: 'destroy',
-      xray: 'true', throttleRate: '5', throttleBurst: '7',
+      xray: 'false', throttleRate: '5', throttleBurst: '7',
     });
     assert.equal(stack.stackName, 'Other');
     const t = quietly(() => Template.fromStack(stack));
-    t.hasResourceProperties('AWS::ApiGateway::Stage', { StageName: 'prod', TracingEnabled: true });
+    t.hasResourceProperties('AWS::ApiGateway::Stage', { StageName: 'prod', TracingEnabled: false });
     t.hasResourceProperties('AWS::Cognito::UserPool', { MfaConfiguration: 'OFF', AdminCreateUserConfig: { AllowAdminCreateUserOnly: false } });
     t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
     assert.equal(stack.s3Prefix, 'files');

@@ -7,7 +7,7 @@ import { synthWithNag } from './helpers';
 
 const VARIANTS: [string, ReadFileStackProps][] = [
   ['defaults', {}],
-  ['X-Ray on', { xrayTracing: true }],
+  ['X-Ray off', { xrayTracing: false }],
   ['MFA required, self sign-up on', { mfa: 'required', selfSignUpEnabled: true }],
   ['another prefix and stage', { s3Prefix: 'users/files', stageName: 'prod' }],
   ['WAF off', { waf: { enabled: false } }],

@@ -150,7 +150,7 @@ describe('the Lambda', () => {
     const logGroup = res(fn.LoggingConfig.LogGroup.Ref);
     assert.equal(logGroup.Type, 'AWS::Logs::LogGroup');
     assert.equal(logGroup.Properties!.RetentionInDays, 30);
-    assert.equal(fn.TracingConfig, undefined);
+    assert.deepEqual(fn.TracingConfig, { Mode: 'Active' }, 'X-Ray on by default');
   });
 
   it('gets its settings wired from the constructs, no pasted ids', () => {
@@ -177,7 +177,10 @@ describe('the Lambda', () => {
       { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
     ]);
     assert.equal(role.ManagedPolicyArns, undefined, 'no managed policies');
-    assert.deepEqual(policiesAttachedTo(t, ids.fnRole), [], 'no other policies attached');
+    // X-Ray (on by default) is the one other policy: xray:Put* (the test 'with X-Ray on' below).
+    const others = policiesAttachedTo(t, ids.fnRole).flatMap(([, p]) => p.Properties!.PolicyDocument.Statement);
+    assert.deepEqual(others.flatMap((st: any) => st.Action).sort(), ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], 'no other policies attached');
+    assert.deepEqual(policiesAttachedTo(synth({ xrayTracing: false }).json, ids.fnRole), [], 'none without X-Ray');
     assert.deepEqual(role.Policies.map((p: any) => p.PolicyName).sort(), ['Logs', 'SessionTable', 'UserCheck']);
     const userPoolArn = 'arn:aws:cognito-idp:R:A:userpool/R_x';
     assert.deepEqual(evaluate(rolePolicy(ids.fnRole, 'UserCheck'), { [`${ids.userPool}.Arn`]: userPoolArn }),
@@ -295,10 +298,10 @@ describe('the REST API', () => {
     assert.deepEqual(rule(synth({ frontendOrigin: 'https://app.example.com' }).json)[0].AllowedOrigins, ['https://app.example.com']);
   });
 
-  it('stage: v1 by default, throttled, access-logged to a retained log group, execution logs without data, no X-Ray', () => {
+  it('stage: v1 by default, throttled, access-logged to a retained log group, execution logs without data, X-Ray on', () => {
     const stage = res(ids.stage).Properties!;
     assert.equal(stage.StageName, 'v1');
-    assert.equal(stage.TracingEnabled, false);
+    assert.equal(stage.TracingEnabled, true);
     const ms = stage.MethodSettings[0];
     assert.equal(ms.ThrottlingRateLimit, 20);
     assert.equal(ms.ThrottlingBurstLimit, 40);
@@ -312,13 +315,13 @@ describe('the REST API', () => {
   });
 
   it('stage name, throttling and X-Ray are configurable', () => {
-    const s = synth({ stageName: 'prod', xrayTracing: true, throttlingRateLimit: 5, throttlingBurstLimit: 10 });
+    const s = synth({ stageName: 'prod', xrayTracing: false, throttlingRateLimit: 5, throttlingBurstLimit: 10 });
     s.template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
-      TracingEnabled: true,
+      TracingEnabled: false,
       MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 })],
     });
-    s.template.hasResourceProperties('AWS::Lambda::Function', { TracingConfig: { Mode: 'Active' } });
+    assert.equal(s.json.Resources[logicalId(s.stack, s.stack.function)].Properties!.TracingConfig, undefined);
     const stageId = logicalId(s.stack, s.stack.api.deploymentStage);
     const invoke = resourcesOfType(s.json, 'AWS::IAM::Policy')
       .map(([, r]) => evaluate(r.Properties!.PolicyDocument, { 'AWS::Partition': 'aws', 'AWS::Region': 'R', 'AWS::AccountId': 'A', [logicalId(s.stack, s.stack.api)]: 'API', [stageId]: 'prod' }))
@@ -427,6 +430,12 @@ describe('least privilege across the whole template', () => {
           /\/((GET|PUT|DELETE)\/files|GET\/uploads|DELETE\/uploads|POST\/uploads\/\*\/(parts|complete)|(PUT|DELETE)\/folders)(\/\*)?$/.test(r)),
     },
     {
+      what: "X-Ray (on by default): the function's segments",
+      why: 'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions',
+      matches: (st, where) => /^ReadFileFunctionRoleDefaultPolicy[0-9A-F]{8}$/.test(where)
+        && [...asArray<string>(st.Action)].sort().join() === 'xray:PutTelemetryRecords,xray:PutTraceSegments',
+    },
+    {
       what: 'S3 server access log delivery into the log bucket',
       why: 'S3 names the log objects itself; the grant is limited to the data-bucket/ prefix and to the data bucket as source',
       matches: (st) => st.Principal?.Service === 'logging.s3.amazonaws.com' && st.Action === 's3:PutObject'
@@ -469,8 +478,8 @@ describe('least privilege across the whole template', () => {
       ['arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs']);
   });
 
-  it('with X-Ray on, the one extra wildcard is xray:Put* on Resource * (X-Ray has no resource-level permissions)', () => {
-    const s = synth({ xrayTracing: true });
+  it('with X-Ray on (the default), the one extra wildcard is xray:Put* on Resource * (X-Ray has no resource-level permissions)', () => {
+    const s = synth();
     const fnRole = logicalId(s.stack, s.stack.functionRole);
     const extra = policiesAttachedTo(s.json, fnRole);
     assert.equal(extra.length, 1);
@@ -485,7 +494,7 @@ describe('least privilege across the whole template', () => {
 describe('stack outputs', () => {
   it('API URL and id, user pool, client, identity pool, bucket, region, account, origin, user-check bound', () => {
     const outputs = Object.keys(t.Outputs ?? {}).sort();
-    assert.deepEqual(outputs, ['AccountId', 'AllowedOrigin', 'ApiId', 'ApiUrl', 'BucketName', 'IdentityPoolId', 'ManagedLoginUrl',
+    assert.deepEqual(outputs, ['AccountId', 'AllowedOrigin', 'ApiId', 'ApiUrl', 'BucketName', 'DashboardName', 'IdentityPoolId', 'ManagedLoginUrl',
       'OidcDiscoveryUrl', 'OidcIssuer', 'ReadFileUrl', 'Region', 'S3Prefix', 'SessionTable', 'UserCheckTtlSeconds', 'UserPoolClientId', 'UserPoolId',
       'UserPoolProviderName', 'WebServerCallbackUrl', 'WebServerClientId', 'WebServerLogoutUrl']);
     assert.deepEqual(t.Outputs!.ApiId.Value, { Ref: ids.api });

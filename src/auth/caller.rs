@@ -13,7 +13,7 @@ use crate::auth::user::UserCheck;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::identity::{IdentityBroker, IdentityId};
-use crate::metrics::CallCounter;
+use crate::metrics::{self, Cached, CallCounter, Tier};
 use crate::session::SessionTable;
 use crate::session::keys::SharedKeys;
 use crate::session::verdicts::SharedVerdicts;
@@ -110,8 +110,8 @@ impl Authenticator {
         };
         let (identity, matched) = match (self.keys.cached_identity(&token).await, &signer) {
             // Known here and the signer is that identity (or there is no signer).
-            (Some(id), None) => (id, Match::Confirmed),
-            (Some(id), Some(signer)) if id == *signer => (id, Match::Confirmed),
+            (Some(id), None) => (local_identity(id), Match::Confirmed),
+            (Some(id), Some(signer)) if id == *signer => (local_identity(id), Match::Confirmed),
             // Taken as the identity for now; the exchange confirms it (or refuses the request)
             // before anything reaches S3, while the user check runs alongside it. A signer other
             // than the known identity is put to Cognito too: the identity may have been deleted
@@ -206,6 +206,12 @@ impl Caller<'_> {
             .with_bucket(&self.claim, &self.token, op)
             .await
     }
+}
+
+/// An identity this environment knew already, noted as a local hit.
+fn local_identity(id: IdentityId) -> IdentityId {
+    metrics::cache(Cached::Identity, Tier::Local);
+    id
 }
 
 /// The one `idToken` header (any case), refusing duplicates and oversized values.

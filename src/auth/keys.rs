@@ -23,6 +23,7 @@
 use crate::auth::token::VerifiedIdToken;
 use crate::error::ApiError;
 use crate::identity::{IdentityBroker, IdentityId, ScopedCredentials};
+use crate::metrics::{self, Cached, Tier};
 use crate::session::keys::SharedKeys;
 use crate::storage::{Buckets, UserBucket};
 use moka::Expiry;
@@ -140,20 +141,27 @@ impl Keys {
     /// The user's IdentityId; one GetId per user however many requests arrive at once (and with
     /// the shared tier, one for the account).
     pub async fn identity(&self, token: &VerifiedIdToken) -> Result<IdentityId, ApiError> {
-        self.identities
+        let id = self
+            .identities
             .try_get_with_by_ref(token.sub(), Box::pin(self.lookup_identity(token)))
             .await
-            .map_err(Arc::unwrap_or_clone)
+            .map_err(Arc::unwrap_or_clone);
+        // Unless this request looked it up (noted farther), it was here already.
+        metrics::cache(Cached::Identity, Tier::Local);
+        id
     }
 
     /// The table's answer (the token's sealed keys name their identity; else the stored
     /// IdentityId), else GetId's, stored for the others.
     async fn lookup_identity(&self, token: &VerifiedIdToken) -> Result<IdentityId, ApiError> {
         let Some(shared) = &self.shared else {
+            metrics::cache(Cached::Identity, Tier::Miss);
             return self.broker.identity_id(token).await;
         };
         let (session, stored) = shared.session_and_identity(token).await;
         if let Some(session) = session {
+            metrics::cache(Cached::Identity, Tier::Shared);
+            metrics::cache(Cached::Keys, Tier::Shared);
             let id = session.identity.clone();
             self.confirmed
                 .insert((token.sub().to_owned(), id.clone()), ())
@@ -162,6 +170,7 @@ impl Keys {
             return Ok(id);
         }
         if let Some(id) = stored {
+            metrics::cache(Cached::Identity, Tier::Shared);
             return Ok(id);
         }
         self.get_id(token).await
@@ -169,6 +178,7 @@ impl Keys {
 
     /// GetId, its answer stored in the table.
     async fn get_id(&self, token: &VerifiedIdToken) -> Result<IdentityId, ApiError> {
+        metrics::cache(Cached::Identity, Tier::Miss);
         let id = self.broker.identity_id(token).await?;
         if let Some(shared) = &self.shared {
             shared.store_identity(token.sub(), &id).await;
@@ -298,19 +308,25 @@ impl Keys {
         if matched == Match::Unconfirmed {
             self.confirm(id, token).await?;
         }
-        self.clients
+        let bucket = self
+            .clients
             .try_get_with_by_ref(id, async {
                 if source == Source::Any
                     && let Some(creds) = self.shared_keys(id, token).await
                 {
+                    metrics::cache(Cached::Keys, Tier::Shared);
                     return Ok(Arc::new(self.buckets.for_identity(id.clone(), creds)));
                 }
+                metrics::cache(Cached::Keys, Tier::Miss);
                 let creds = self.broker.credentials(id, token).await?;
                 self.share(id, token, &creds).await;
                 Ok::<_, ApiError>(Arc::new(self.buckets.for_identity(id.clone(), creds)))
             })
             .await
-            .map_err(Arc::unwrap_or_clone)
+            .map_err(Arc::unwrap_or_clone);
+        // Unless this request fetched them (noted farther), they were here already.
+        metrics::cache(Cached::Keys, Tier::Local);
+        bucket
     }
 
     /// Has Cognito match the token to the signer in the exchange itself (GetCredentialsForIdentity
@@ -319,6 +335,8 @@ impl Keys {
     /// remembered for [`REFUSED_TTL`]; other failures (throttling, outages) are not remembered.
     async fn confirm(&self, signer: &IdentityId, token: &VerifiedIdToken) -> Result<(), ApiError> {
         let pair = (token.sub().to_owned(), signer.clone());
+        // Whatever happens below, a match (or a refusal) already known here is a local hit.
+        metrics::cache(Cached::Identity, Tier::Local);
         if self.refused.contains_key(&pair) {
             return Err(ApiError::IdentityMismatch);
         }
@@ -326,10 +344,15 @@ impl Keys {
             .try_get_with_by_ref(&pair, async {
                 // Keys sealed for this very token and this identity: Cognito matched the pair.
                 if let Some(creds) = self.shared_keys(signer, token).await {
+                    metrics::cache(Cached::Identity, Tier::Shared);
+                    metrics::cache(Cached::Keys, Tier::Shared);
                     self.keep(signer, creds).await;
                     self.remap(token, signer).await;
                     return Ok(());
                 }
+                // The exchange that confirms the pair also gives its keys.
+                metrics::cache(Cached::Identity, Tier::Miss);
+                metrics::cache(Cached::Keys, Tier::Miss);
                 match self.broker.credentials_for_signer(signer, token).await {
                     Ok(creds) => {
                         self.share(signer, token, &creds).await;

@@ -11,6 +11,7 @@
 
 use crate::auth::token::VerifiedIdToken;
 use crate::error::{ApiError, Upstream};
+use crate::metrics::{self, Cached, Tier};
 use crate::session::now_ms;
 use crate::session::verdicts::{Lookup, SharedVerdict, SharedVerdicts};
 use aws_sdk_cognitoidentityprovider::{Client, operation::admin_get_user::AdminGetUserError};
@@ -137,6 +138,7 @@ impl UserCheck {
     /// (nothing remembered here, or caching is off). A remembered refusal is an answer, not a pass.
     pub async fn remembered(&self, token: &VerifiedIdToken) -> Option<Result<(), ApiError>> {
         let known = self.verdicts.as_ref()?.get(token.sub()).await?;
+        metrics::cache(Cached::Verdict, Tier::Local);
         Some(known.outcome(token))
     }
 
@@ -146,10 +148,15 @@ impl UserCheck {
     /// single call; failures to ask are not remembered.
     pub async fn check(&self, token: &VerifiedIdToken) -> Result<(), ApiError> {
         let known = match &self.verdicts {
-            Some(cache) => cache
-                .try_get_with_by_ref(token.sub(), Box::pin(self.fetch(token)))
-                .await
-                .map_err(Arc::unwrap_or_clone)?,
+            Some(cache) => {
+                let known = cache
+                    .try_get_with_by_ref(token.sub(), Box::pin(self.fetch(token)))
+                    .await
+                    .map_err(Arc::unwrap_or_clone);
+                // Unless this request fetched it (noted farther), it was here already.
+                metrics::cache(Cached::Verdict, Tier::Local);
+                known?
+            }
             None => Box::pin(self.fetch(token)).await?,
         };
         known.outcome(token)
@@ -164,6 +171,7 @@ impl UserCheck {
             until: Instant::now() + self.ttl,
         };
         let Some(shared) = &self.shared else {
+            metrics::cache(Cached::Verdict, Tier::Miss);
             return Ok(alone(self.ask(token).await?));
         };
         let shared_known = |v: SharedVerdict| {
@@ -177,9 +185,16 @@ impl UserCheck {
             }
         };
         match shared.lookup(token).await {
-            Lookup::Fresh(verdict) => Ok(shared_known(verdict)),
-            Lookup::Unavailable => Ok(alone(self.ask(token).await?)),
+            Lookup::Fresh(verdict) => {
+                metrics::cache(Cached::Verdict, Tier::Shared);
+                Ok(shared_known(verdict))
+            }
+            Lookup::Unavailable => {
+                metrics::cache(Cached::Verdict, Tier::Miss);
+                Ok(alone(self.ask(token).await?))
+            }
             Lookup::Due { rev, revoked_since } => {
+                metrics::cache(Cached::Verdict, Tier::Miss);
                 let asked_at = now_ms();
                 let verdict = self.ask(token).await?;
                 let revoked = shared.record(token, verdict, asked_at, rev).await;

@@ -12,6 +12,7 @@ mod folders;
 mod hostile_tokens;
 mod http_contract;
 mod many_per_environment;
+mod metrics;
 mod read_file;
 mod signer_path;
 mod token_verification;

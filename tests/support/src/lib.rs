@@ -14,7 +14,7 @@ pub mod requests;
 pub mod runtime;
 pub mod stack;
 
-pub use app::{TestApp, file_path};
+pub use app::{Records, TestApp, file_path};
 pub use requests::{
     error_code, event, function_url_event, get, parts, request, request_with_body, rest_event,
 };
