@@ -647,6 +647,7 @@ async fn assembling_and_copying_get_the_requests_budget(faults: &FaultGuard) {
         took < Duration::from_millis(5500),
         "the request's budget bounds it: {took:?}"
     );
+}
 
 /// The metric records (EMF) and trace subsegments of a request whose upstreams misbehave: per
 /// API, each attempt's outcome, and the attempts equal to what the stack itself counted (nothing
