@@ -72,7 +72,7 @@ idp = provision.client("cognito-idp", s["AWS_ENDPOINT_URL"], aws_access_key_id=s
 name, password = f"e2e-revoked-{secrets.token_hex(4)}", "E2e-Revoked-Passw0rd!"
 idp.admin_create_user(UserPoolId=s["USER_POOL_ID"], Username=name, MessageAction="SUPPRESS")
 idp.admin_set_user_password(UserPoolId=s["USER_POOL_ID"], Username=name, Password=password, Permanent=True)
-token = provision.id_token(idp, s["USER_POOL_ID"], s["USER_POOL_CLIENT_ID"], name, password)
+token = provision.id_token(idp, s["USER_POOL_ID"], s["USER_POOL_CLIENT_ID"].split(",")[0], name, password)
 idp.admin_disable_user(UserPoolId=s["USER_POOL_ID"], Username=name)
 print(name, token)
 PY

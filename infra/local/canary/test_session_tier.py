@@ -10,7 +10,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from support import ENV, ROOT, control, error_of, make_client, unique
+from support import ENV, ROOT, control, error_of, make_client, public_client_id, unique
 
 SPEC = json.loads((ROOT / "infra" / "tables" / "session.json").read_text())
 TABLE = SPEC["localTableName"]
@@ -191,7 +191,7 @@ def test_an_admin_revoking_call_reaches_the_function_as_cloudtrail_records_it(ad
 def test_a_global_sign_out_with_an_access_token_names_no_pool_and_hides_the_token(admin, listener):
     username, sub = new_user(admin)
     tokens = admin["cognito-idp"].admin_initiate_auth(
-        UserPoolId=ENV["USER_POOL_ID"], ClientId=ENV["USER_POOL_CLIENT_ID"], AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        UserPoolId=ENV["USER_POOL_ID"], ClientId=public_client_id(), AuthFlow="ADMIN_USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": username, "PASSWORD": "Canary-Passw0rd!-1"})["AuthenticationResult"]
     make_client("cognito-idp").global_sign_out(AccessToken=tokens["AccessToken"])
     (_, event, _), = listener.wait(1)
