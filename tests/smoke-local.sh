@@ -27,13 +27,17 @@ chmod 600 "$env_file"
 
 client=infra/local/stack_client.py
 previous_url=$(python3 "$client" control GET /moto-ext/gateway | python3 -c 'import json,sys; print(json.load(sys.stdin)["function_url"])')
+previous_events_url=$(python3 "$client" control GET /moto-ext/user-events | python3 -c 'import json,sys; print(json.load(sys.stdin)["function_url"])')
 watch_pid=$(python3 "$client" watch --port "$port" --log "$log" --env-file "$env_file")
 restore() {
   python3 "$client" control POST /moto-ext/gateway/config "{\"function_url\": \"$previous_url\"}" >/dev/null || true
+  python3 "$client" control POST /moto-ext/user-events/config "{\"function_url\": \"$previous_events_url\"}" >/dev/null || true
   python3 "$client" stop-watch "$watch_pid" || true
 }
 trap restore EXIT
 python3 "$client" control POST /moto-ext/gateway/config "{\"function_url\": \"http://127.0.0.1:$port\"}" >/dev/null
+# The user pool's revoking calls (the disabled-user check) reach this watch's `revocations` function.
+python3 "$client" control POST /moto-ext/user-events/config "{\"function_url\": \"http://127.0.0.1:$port\"}" >/dev/null
 
 make --no-print-directory smoke TARGET=local SMOKE_ARGS="--local-env $env_file"
 

@@ -29,7 +29,7 @@ OUTPUT_KEYS = {
     "ApiUrl": "API_URL",
     "AllowedOrigin": "ALLOWED_ORIGIN",
     "UserCheckTtlSeconds": "USER_CHECK_TTL_SECONDS",
-    "SessionTable": "SESSION_TABLE",
+    "SessionTable": "SESSION_TABLE",  # only with the shared tier (-c sessionTier=false has none)
     # The managed login and the server-side frontend's app client (infra/lib/managed-login.ts); its
     # secret is never an output (examples/nextjs/README.md says how to read it).
     "OidcDiscoveryUrl": "OIDC_DISCOVERY_URL",
@@ -39,14 +39,16 @@ OUTPUT_KEYS = {
     "WebServerLogoutUrl": "WEB_SERVER_LOGOUT_URL",
 }
 
+OPTIONAL_OUTPUTS = {"SessionTable"}
+
 
 def settings_from_outputs(stack_name, outputs):
     """{OutputKey: OutputValue} -> the settings dict; names every output that is missing."""
-    missing = sorted(k for k in OUTPUT_KEYS if not outputs.get(k))
+    missing = sorted(k for k in OUTPUT_KEYS if not outputs.get(k) and k not in OPTIONAL_OUTPUTS)
     if missing:
         raise targets.SettingsError(
             f"stack {stack_name} lacks the outputs {', '.join(missing)}: deploy this version of the stack first (make deploy)")
-    settings = {key: str(outputs[output]) for output, key in OUTPUT_KEYS.items()}
+    settings = {key: str(outputs[output]) for output, key in OUTPUT_KEYS.items() if outputs.get(output)}
     settings["API_URL"] = settings["API_URL"].rstrip("/")  # as in .local/stack.env
     settings["STACK_NAME"] = stack_name
     return settings

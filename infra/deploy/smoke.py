@@ -11,12 +11,14 @@ What it does, one line per check, then a summary; exit 1 on any failure:
   identity-pool keys (GetId, GetCredentialsForIdentity, unsigned as the SDKs send them);
 - every route of infra/api/api.json is called, SigV4-signed with the caller's own keys: the file
   API's round trip (upload, list, signed-URL download byte-identical, upload through a signed upload
-  URL, read-file, delete). A route this script has no check for fails the run (`--plan-only` shows
+  URL, read-file, a resumable upload begun, sent, listed, completed and another abandoned, a folder
+  made, a copy and a move into it, the folder removed, delete). A route this script has no check for fails the run (`--plan-only` shows
   the plan without calling anything);
 - isolation on both locks: A's keys with B's token are refused by the function; A's keys on B's
   prefix are refused by S3 itself (while A's own prefix is allowed); an unsigned call is refused by
   API Gateway;
-- a disabled user is refused within the stack's USER_CHECK_TTL_SECONDS;
+- a disabled user is refused within the stack's USER_CHECK_TTL_SECONDS (with the shared tier: after
+  the revocation event, allowed SMOKE_EVENT_DELIVERY_SECONDS, default 120);
 - whatever happens (a failed check, Ctrl-C, SIGTERM): every object version under the users'
   folders, their identities and the users are deleted, then listed to show nothing is left.
 
@@ -74,6 +76,16 @@ ROUTE_CHECKS = (
     RouteCheck("GET /files/{name+}", "its signed download URL returns the same bytes"),
     RouteCheck("POST /upload-urls", "upload through a signed upload URL; the file API sees it"),
     RouteCheck("GET /read-file", "read the first line of the own data.txt"),
+    RouteCheck("POST /uploads", "begin a resumable (multipart) upload"),
+    RouteCheck("POST /uploads/{upload}/parts", "its part's signed URL takes the bytes straight to S3"),
+    RouteCheck("GET /uploads", "the unfinished upload is listed"),
+    RouteCheck("GET /uploads/{upload}", "its received part is listed with its ETag"),
+    RouteCheck("POST /uploads/{upload}/complete", "complete it; the file API sees the whole file"),
+    RouteCheck("DELETE /uploads/{upload}", "a second upload, abandoned, is no longer listed"),
+    RouteCheck("PUT /folders/{path+}", "make an empty folder; a one-level listing shows it"),
+    RouteCheck("POST /copies", "copy the binary file into the folder"),
+    RouteCheck("POST /moves", "move the copy inside the folder; the source is gone"),
+    RouteCheck("DELETE /folders/{path+}", "remove the folder and everything below it"),
     RouteCheck("DELETE /files/{name+}", "delete the files; a GET answers 404 file_not_found, the listing is empty"),
     RouteCheck("DELETE /files", "a name no path can carry, stored with the user's own keys, is listed with an id that deletes it"),
 )
@@ -229,6 +241,12 @@ class RoundTrip:
         self.names = {"binary": f"smoke/{run} {user.label} été.bin", "uploaded": f"smoke/{run}-{user.label}-via-url.txt",
                       "data": "data.txt"}
         self.uploaded_body = f"uploaded through a signed URL by run {run}\n".encode()
+        self.names["multipart"] = f"smoke/{run}-{user.label}-multipart.bin"
+        self.folder = f"smoke/{run}-{user.label}-folder"
+        self.multipart_body = f"one part, uploaded by run {run}\n".encode()
+        self.upload = None  # the resumable upload's handle while it is unfinished
+        self.unfinished = []  # handles begun and neither completed nor abandoned (cleanup)
+        self.part_etag = None
 
     def call(self, method, path, **kwargs):
         return self.api.call(method, path, self.user, **kwargs)
@@ -280,6 +298,101 @@ class RoundTrip:
         if answer.data() != line:
             raise CheckFailed(f"read-file answered {answer.brief()}")
 
+    def _json(self, method, path, payload, status, what):
+        body = json.dumps(payload).encode()
+        return expect(self.call(method, path, body=body, headers={"Content-Type": "application/json"}), status, what)
+
+    def _begin(self, name):
+        ask = {"name": name, "size": len(self.multipart_body), "contentType": "application/octet-stream"}
+        data = self._json("POST", "/uploads", ask, 201, "POST /uploads").data() or {}
+        if not data.get("upload") or data.get("partCount") != 1:
+            raise CheckFailed(f"expected a handle and 1 part, got partCount {data.get('partCount')}")
+        self.unfinished.append(data["upload"])
+        return data["upload"]
+
+    def begin_upload(self):
+        self.upload = self._begin(self.names["multipart"])
+        return f"{len(self.multipart_body)} bytes in 1 part"
+
+    def upload_part(self):
+        data = self._json("POST", f"/uploads/{self.upload}/parts", {"parts": [1]}, 200,
+                          "POST /uploads/{upload}/parts").data() or {}
+        urls = data.get("urls") or []
+        if len(urls) != 1 or urls[0].get("part") != 1 or not urls[0].get("url"):
+            raise CheckFailed(f"expected one signed URL for part 1, got {len(urls)}")
+        status, raw, headers = http(urls[0].get("method") or "PUT", urls[0]["url"], body=self.multipart_body,
+                                    headers=urls[0].get("headers") or {})
+        etag = {k.lower(): v for k, v in headers.items()}.get("etag")
+        if status != 200 or not etag:
+            raise CheckFailed(f"the part's signed URL answered {status}: {redact(raw[:200])}")
+        self.part_etag = etag
+
+    def list_uploads(self):
+        data = expect(self.call("GET", "/uploads"), 200, "GET /uploads").data() or {}
+        if self.upload not in [u.get("upload") for u in data.get("uploads", [])]:
+            raise CheckFailed("the unfinished upload is not listed")
+
+    def upload_parts(self):
+        data = expect(self.call("GET", f"/uploads/{self.upload}"), 200, "GET /uploads/{upload}").data() or {}
+        parts = data.get("parts") or []
+        if [p.get("part") for p in parts] != [1] or parts[0].get("etag") != self.part_etag:
+            raise CheckFailed(f"expected part 1 with the ETag S3 answered, got {len(parts)} part(s)")
+
+    def complete_upload(self):
+        payload = {"parts": [{"part": 1, "etag": self.part_etag}]}
+        self._json("POST", f"/uploads/{self.upload}/complete", payload, 201, "POST /uploads/{upload}/complete")
+        self.unfinished.remove(self.upload)
+        got = expect(self.call("GET", file_path(self.names["multipart"])), 200, "GET of the completed file")
+        if (got.data() or {}).get("size") != len(self.multipart_body):
+            raise CheckFailed(f"the file API sees size {(got.data() or {}).get('size')}, uploaded {len(self.multipart_body)}")
+
+    def abandon_upload(self):
+        handle = self._begin(f"smoke/{self.run_id}-{self.user.label}-abandoned.bin")
+        expect(self.call("DELETE", f"/uploads/{handle}"), 204, "DELETE /uploads/{upload}")
+        self.unfinished.remove(handle)
+        data = expect(self.call("GET", "/uploads"), 200, "GET /uploads after DELETE").data() or {}
+        if handle in [u.get("upload") for u in data.get("uploads", [])]:
+            raise CheckFailed("the abandoned upload is still listed")
+
+    def make_folder(self):
+        expect(self.call("PUT", "/folders/" + quote(self.folder, safe="/")), 201, "PUT /folders/{path}")
+        data = expect(self.call("GET", "/files", query="prefix=smoke%2F&delimiter=%2F"), 200,
+                      "GET /files one level").data() or {}
+        if self.folder + "/" not in [f.get("name") for f in data.get("folders", [])] and \
+                self.folder not in [f.get("name") for f in data.get("folders", [])]:
+            raise CheckFailed(f"the folder is not among the {len(data.get('folders', []))} listed")
+
+    def copy(self):
+        payload = {"from": self.names["binary"], "to": f"{self.folder}/copy.bin"}
+        data = self._json("POST", "/copies", payload, 201, "POST /copies").data() or {}
+        if data.get("size") != len(EVERY_BYTE):
+            raise CheckFailed(f"the copy has size {data.get('size')}, not {len(EVERY_BYTE)}")
+
+    def move(self):
+        payload = {"from": f"{self.folder}/copy.bin", "to": f"{self.folder}/moved.bin"}
+        self._json("POST", "/moves", payload, 201, "POST /moves")
+        expect(self.call("GET", file_path(f"{self.folder}/copy.bin")), 404, "GET of the moved file's source",
+               "file_not_found")
+        expect(self.call("GET", file_path(f"{self.folder}/moved.bin")), 200, "GET of the moved file")
+
+    def delete_folder(self):
+        data = expect(self.call("DELETE", "/folders/" + quote(self.folder, safe="/")), 200,
+                      "DELETE /folders/{path}").data() or {}
+        if data.get("done") is not True or data.get("failed") or (data.get("deleted") or 0) < 2:
+            raise CheckFailed(f"expected the marker and the moved file deleted, done; got {json.dumps(data)[:200]}")
+        expect(self.call("GET", file_path(f"{self.folder}/moved.bin")), 404, "GET below the deleted folder",
+               "file_not_found")
+        return f"{data.get('deleted')} key(s)"
+
+    def abandon_unfinished(self):
+        """Cleanup: uploads a failed check left unfinished (the bucket's lifecycle rule would abort
+        them after a day)."""
+        for handle in list(self.unfinished):
+            if self.call("DELETE", f"/uploads/{handle}").status == 204:
+                self.unfinished.remove(handle)
+        if self.unfinished:
+            raise CheckFailed(f"{len(self.unfinished)} upload(s) left for the lifecycle rule")
+
     def delete_files(self):
         for name in self.names.values():
             expect(self.call("DELETE", file_path(name)), 204, f"DELETE {name}")
@@ -319,6 +432,7 @@ class Smoke:
         self.a = Identity("A", f"smoke-{run}-a")
         self.b = Identity("B", f"smoke-{run}-b")
         self.created_users = []
+        self.trips = []
 
     # -------- setup
 
@@ -365,7 +479,18 @@ class Smoke:
             "GET /read-file": trip.read_file,
             "DELETE /files/{name+}": trip.delete_files,
             "DELETE /files": lambda: trip.delete_by_id(self),
+            "POST /uploads": trip.begin_upload,
+            "POST /uploads/{upload}/parts": trip.upload_part,
+            "GET /uploads": trip.list_uploads,
+            "GET /uploads/{upload}": trip.upload_parts,
+            "POST /uploads/{upload}/complete": trip.complete_upload,
+            "DELETE /uploads/{upload}": trip.abandon_upload,
+            "PUT /folders/{path+}": trip.make_folder,
+            "POST /copies": trip.copy,
+            "POST /moves": trip.move,
+            "DELETE /folders/{path+}": trip.delete_folder,
         }
+        self.trips.append(trip)
         for c in checks:
             self.report.check(f"{user.label}: {c.route}: {c.title}", steps[c.route])
 
@@ -445,6 +570,9 @@ class Smoke:
     def cleanup(self):
         r = self.report
         ids = [u.identity_id for u in (self.a, self.b) if u.identity_id]
+        for trip in self.trips:
+            if trip.unfinished:
+                r.check(f"cleanup: {trip.user.label}'s unfinished uploads abandoned", trip.abandon_unfinished)
         r.check("cleanup: every object version in both users' folders deleted", lambda: self.delete_objects(ids))
         if ids:
             r.check("cleanup: both identities deleted (DeleteIdentities)", lambda: self.delete_identities(ids))

@@ -5,6 +5,7 @@ import re
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,7 @@ CDK_OUTPUTS = {
     "OidcDiscoveryUrl": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC/.well-known/openid-configuration",
     "WebServerClientId": "webclient456", "WebServerCallbackUrl": "https://app.example.com/api/auth/callback/cognito",
     "WebServerLogoutUrl": "https://app.example.com/",
+    "SessionTable": "ReadFileStack-SessionTier-x",
 }
 
 
@@ -35,6 +37,7 @@ def test_outputs_become_the_local_stacks_keys():
         "OIDC_DISCOVERY_URL": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC/.well-known/openid-configuration",
         "MANAGED_LOGIN_URL": "https://read-file-x.auth.eu-west-1.amazoncognito.com", "WEB_SERVER_CLIENT_ID": "webclient456",
         "WEB_SERVER_CALLBACK_URL": "https://app.example.com/api/auth/callback/cognito", "WEB_SERVER_LOGOUT_URL": "https://app.example.com/",
+        "SESSION_TABLE": "ReadFileStack-SessionTier-x",
     }
 
 
@@ -55,6 +58,18 @@ def test_the_stack_declares_every_output_the_file_needs():
     sources = (lib / "read-file-stack.ts").read_text() + (lib / "managed-login.ts").read_text()
     declared = set(re.findall(r"new CfnOutput\((?:this|stack), '([A-Za-z0-9]+)'", sources))
     assert set(outputs.OUTPUT_KEYS) <= declared, set(outputs.OUTPUT_KEYS) - declared
+
+
+def test_the_session_table_is_optional_and_sets_the_revocation_bound():
+    def target(cdk_outputs):
+        settings = outputs.settings_from_outputs("S", cdk_outputs)
+        settings.pop("USER_CHECK_TTL_SECONDS")  # the function's default applies
+        return targets.Target(kind="deploy", settings=settings, source=Path("outputs.json"), admin_keys={})
+
+    with_tier = target(CDK_OUTPUTS)
+    assert (with_tier.shared_tier, with_tier.user_check_ttl, with_tier.event_delivery) == (True, 30, 120)
+    without = target({k: v for k, v in CDK_OUTPUTS.items() if k != "SessionTable"})
+    assert (without.shared_tier, without.user_check_ttl, without.event_delivery) == (False, 60, 0)
 
 
 def test_missing_outputs_are_named():
