@@ -220,7 +220,7 @@ async fn run() -> Result<(), BoxError> {
     eprintln!("init time and peak RSS of the release binary (f)...");
     let binary = lambda_binary();
     let init = init_times(stack, &binary)?;
-    let rss_events = events_for(&users, RSS_EVENTS);
+    let rss_events = events_for(&users, stack.var("IDENTITY_POOL_ID"), RSS_EVENTS);
     let (peak_rss_kib, served_ok) = peak_rss(stack, &binary, rss_events)?;
     let (size_path, size_label) = size_binary(&binary);
     let binary_bytes = std::fs::metadata(&size_path)
