@@ -1,6 +1,7 @@
 //! The upstreams of the model: one SDK test HTTP client (`infallible_client_fn` from
 //! `aws_smithy_http_client::test_util`) behind every SDK client and the JWKS fetch of an `App`,
-//! answering each operation with a canned but well-formed response and counting calls.
+//! answering each operation with a canned but well-formed response and counting calls; the
+//! shared session table is an in-memory DynamoDB (`table.rs`) shared by every `App` of a run.
 //! The SDK's own serializers and parsers run on both sides of it; nothing of the SDK is faked.
 
 use aws_smithy_http_client::test_util::infallible_client_fn;
@@ -12,8 +13,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::table::FakeTable;
 /// The operations counted, named as the function's own counter and the local stack's name them.
-pub use read_file::metrics::op::{EXCHANGE, GET_ID, GET_OBJECT, JWKS, USER_CHECK};
+pub use read_file::metrics::op::{
+    EXCHANGE, GET_ID, GET_OBJECT, JWKS, TABLE_BATCH_GET, TABLE_GET, TABLE_PUT, TABLE_UPDATE,
+    USER_CHECK,
+};
+
+/// A session token as long as the ones Cognito's GetCredentialsForIdentity hands out (STS session
+/// tokens run to about a kilobyte), so that sealed keys weigh in the table what they would.
+fn session_token(n: u64) -> String {
+    format!("{n:020}").repeat(50)
+}
 
 /// Calls per operation, shared by every `App` of one run.
 #[derive(Clone, Default)]
@@ -31,7 +42,12 @@ impl Counts {
 
 /// An HTTP client answering as Cognito, S3 and the pool's JWKS endpoint would.
 /// `key_lifetime`: how long the keys GetCredentialsForIdentity hands out last (1 h on AWS).
-pub fn client(jwks: Value, key_lifetime: Duration, counts: Counts) -> SharedHttpClient {
+pub fn client(
+    jwks: Value,
+    key_lifetime: Duration,
+    counts: Counts,
+    table: FakeTable,
+) -> SharedHttpClient {
     let serial = Arc::new(AtomicU64::new(0));
     infallible_client_fn(move |req: http::Request<SdkBody>| {
         let target = req
@@ -45,6 +61,21 @@ pub fn client(jwks: Value, key_lifetime: Duration, counts: Counts) -> SharedHttp
             .bytes()
             .and_then(|b| serde_json::from_slice(b).ok())
             .unwrap_or(Value::Null);
+        if let Some(operation) = target.strip_prefix("DynamoDB_20120810.") {
+            counts.add(match operation {
+                "GetItem" => TABLE_GET,
+                "BatchGetItem" => TABLE_BATCH_GET,
+                "PutItem" => TABLE_PUT,
+                "UpdateItem" => TABLE_UPDATE,
+                _ => "dynamodb:unexpected",
+            });
+            let (status, answer) = table.answer(operation, &body);
+            return http::Response::builder()
+                .status(status)
+                .header("content-type", "application/x-amz-json-1.0")
+                .body(SdkBody::from(answer.to_string()))
+                .expect("a response");
+        }
         let (op, status, answer) = match target.rsplit('.').next().unwrap_or_default() {
             "GetId" => (
                 GET_ID,
@@ -63,7 +94,7 @@ pub fn client(jwks: Value, key_lifetime: Duration, counts: Counts) -> SharedHttp
                         "Credentials": {
                             "AccessKeyId": format!("ASIAMODEL{n:011}"),
                             "SecretKey": "model-secret",
-                            "SessionToken": "model-session",
+                            "SessionToken": session_token(n),
                             "Expiration": epoch.as_secs_f64(),
                         }
                     }),

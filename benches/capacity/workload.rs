@@ -37,6 +37,7 @@ impl Rng {
 pub struct Zipf {
     cdf: Vec<f64>,
     step: usize,
+    offset: usize,
     /// The share of all requests that the users kept make.
     pub mass: f64,
 }
@@ -50,11 +51,24 @@ impl Zipf {
     /// its own full request rate. Users share nothing but the caches' capacity (scaled down by
     /// the caller too), so calls of the sample × `step` estimate the calls of everyone.
     pub fn sampled(users: usize, exponent: f64, step: usize) -> Self {
+        Self::sampled_from(users, exponent, step, 0)
+    }
+
+    /// Users `step`/2, `step`/2 + `step`...: one user from the middle of each stratum of `step`
+    /// ranks, each with its own full request rate and standing for its stratum. Unlike
+    /// [`Zipf::sampled`], the busiest user (rank 0, a tenth of all requests at 10k users) is not
+    /// driven, so that every environment of a large account can be driven at once within the
+    /// budget; calls of the sample × `step` estimate the calls of everyone.
+    pub fn stratified(users: usize, exponent: f64, step: usize) -> Self {
+        Self::sampled_from(users, exponent, step, step / 2)
+    }
+
+    fn sampled_from(users: usize, exponent: f64, step: usize, offset: usize) -> Self {
         let weight = |rank: usize| 1.0 / ((rank + 1) as f64).powf(exponent);
         let total: f64 = (0..users).map(weight).sum();
         let mut cdf = Vec::with_capacity(users / step + 1);
         let mut kept = 0.0;
-        for rank in (0..users).step_by(step) {
+        for rank in (offset..users).step_by(step) {
             kept += weight(rank);
             cdf.push(kept);
         }
@@ -64,13 +78,14 @@ impl Zipf {
         Zipf {
             cdf,
             step,
+            offset,
             mass: kept / total,
         }
     }
 
     pub fn sample(&self, rng: &mut Rng) -> usize {
         let u = rng.unit();
-        self.cdf.partition_point(|&c| c < u).min(self.cdf.len() - 1) * self.step
+        self.offset + self.cdf.partition_point(|&c| c < u).min(self.cdf.len() - 1) * self.step
     }
 }
 
@@ -100,6 +115,28 @@ pub fn arrivals(
             at,
             user: zipf.sample(&mut rng),
             instance,
+        })
+    })
+}
+
+/// Requests of the whole account: Poisson of `rate`/s with Zipf users, each sent to one of
+/// `instances` at random, up to `until` seconds (every environment driven at once, as the
+/// shared tier needs: what one environment stores, the others read).
+pub fn spread_arrivals(
+    seed: u64,
+    zipf: &Zipf,
+    rate: f64,
+    until: f64,
+    instances: usize,
+) -> impl Iterator<Item = Arrival> + '_ {
+    let mut rng = Rng::new(seed ^ 0x5EED_5AA2_ED00_0001);
+    let mut at = 0.0;
+    std::iter::from_fn(move || {
+        at += rng.gap(rate);
+        (at < until).then(|| Arrival {
+            at,
+            user: zipf.sample(&mut rng),
+            instance: rng.below(instances),
         })
     })
 }

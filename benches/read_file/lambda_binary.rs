@@ -86,8 +86,9 @@ pub fn init_times(stack: &Stack, binary: &std::path::Path) -> Result<Vec<Duratio
     Ok(times)
 }
 
-/// Function URL (payload 2.0) events for `users` in turn, signed by the right identity.
-pub fn events_for(users: &[User], count: usize) -> Vec<(String, String)> {
+/// Function URL (payload 2.0) events for `users` in turn, signed by the right identity of
+/// `identity_pool` (the function refuses a signer of another pool).
+pub fn events_for(users: &[User], identity_pool: &str, count: usize) -> Vec<(String, String)> {
     (0..count)
         .map(|i| {
             let user = &users[i % users.len()];
@@ -103,6 +104,7 @@ pub fn events_for(users: &[User], count: usize) -> Vec<(String, String)> {
                     "authorizer": {"iam": {"cognitoIdentity": {
                         "amr": ["authenticated"],
                         "identityId": user.identity.as_str(),
+                        "identityPoolId": identity_pool,
                     }}},
                     "domainName": "bench.lambda-url.us-east-1.on.aws",
                     "domainPrefix": "bench",

@@ -4,6 +4,11 @@
 //! calls; a large upload through presigned part URLs against a direct multipart upload. Prints a
 //! table, writes `target/bench/summary.json`. Timing claims live here and nowhere in the tests.
 //!
+//! Every scenario runs without the shared session tier, as before it existed; the `shared` ones
+//! run with it (`SESSION_TABLE`, the stack's table): warm requests, a first request in a new
+//! environment for a user the account already knows (through the latency proxy), and the calls
+//! per request at steady state, table reads counted apart.
+//!
 //! Knobs (environment): `BENCH_LAMBDA_BINARY` (default: the release `read-file` cargo built),
 //! `BENCH_SIZE_BINARY` + `BENCH_SIZE_TARGET` (the binary whose size is reported, and its label),
 //! `BENCH_UPLOAD_MIB` (the large upload's size, default 1024), `BENCH_ONLY=upload` (only that
@@ -83,9 +88,11 @@ async fn run() -> Result<(), BoxError> {
         report::print_upload(&summary);
         return Ok(());
     }
-    // (b) warm requests through the real handler.
+    // (b) warm requests through the real handler; (b shared) the same with the shared tier on.
     let warm_app = TestApp::spawn().await;
     expect_own(&warm_app, &target).await?;
+    let warm_shared = TestApp::spawn_shared(&[]).await;
+    expect_own(&warm_shared, &target).await?;
     // (c) one app, already holding the pool's signing keys, meeting a new user per sample.
     let cold_app = TestApp::spawn().await;
     let bystander = make_users(stack, 1).await.remove(0);
@@ -101,12 +108,13 @@ async fn run() -> Result<(), BoxError> {
     let mut naive_steps: Vec<[Duration; 5]> = Vec::new();
     for i in 0..WARM_SAMPLES {
         // Rotate who goes first so that no side always follows the same other one.
-        let order: [u8; 3] = [[0, 1, 2], [1, 2, 0], [2, 0, 1]][i % 3];
+        let order: [u8; 4] = [[0, 1, 2, 3], [1, 2, 3, 0], [2, 3, 0, 1], [3, 0, 1, 2]][i % 4];
         for which in order {
             let t = Instant::now();
             let (name, line) = match which {
                 0 => (LIMIT, limit.read().await?),
                 1 => (WARM, request(&warm_app, &target.token).await?),
+                2 => (WARM_SHARED, request(&warm_shared, &target.token).await?),
                 _ => (
                     S3_AS_OURS,
                     user_bucket.first_line(&target_key).await?.to_string(),
@@ -164,20 +172,45 @@ async fn run() -> Result<(), BoxError> {
     )?;
     let rtt_naive = Naive::new(stack, &proxy.url()).await;
     let rtt_users = make_users(stack, RTT_SAMPLES).await;
+    // (c shared): a new environment (its signing keys already fetched) meeting users another
+    // environment has served already, so the account knows them: their verdict and sealed keys
+    // are in the table. The filling environment talks to the stack directly.
+    let filler = TestApp::spawn_shared(&[]).await;
+    for user in &rtt_users {
+        check(&request_rest(&filler, user).await?, &user.line)?;
+    }
+    let cold_shared_app = TestApp::spawn_shared(&rtt_overrides).await;
+    check(
+        &request_rest(&cold_shared_app, &bystander).await?,
+        &bystander.line,
+    )?;
     let rest_calls_before = rtt_rest_app.upstream_calls().snapshot();
+    let shared_calls_before = cold_shared_app.upstream_calls().snapshot();
     for (i, user) in rtt_users.iter().enumerate() {
-        let order: [u8; 3] = [[0, 1, 2], [1, 2, 0], [2, 0, 1]][i % 3];
+        let order: [u8; 4] = [[0, 1, 2, 3], [1, 2, 3, 0], [2, 3, 0, 1], [3, 0, 1, 2]][i % 4];
         for which in order {
             let t = Instant::now();
             let (name, line) = match which {
                 0 => (COLD_RTT, request(&rtt_app, &user.token).await?),
                 1 => (COLD_REST_RTT, request_rest(&rtt_rest_app, user).await?),
+                2 => (COLD_SHARED_RTT, request_rest(&cold_shared_app, user).await?),
                 _ => (NAIVE_RTT, rtt_naive.request(&user.verified).await?),
             };
             samples.entry(name).or_default().push(t.elapsed());
             check(&line, &user.line)?;
         }
     }
+    let shared_calls = delta(
+        &shared_calls_before,
+        &cold_shared_app.upstream_calls().snapshot(),
+    );
+    let cognito_per_first_shared = round3(
+        [op::USER_CHECK, op::GET_ID, op::EXCHANGE]
+            .iter()
+            .map(|o| shared_calls.get(*o).copied().unwrap_or(0))
+            .sum::<u64>() as f64
+            / rtt_users.len() as f64,
+    );
     let rest_calls = delta(
         &rest_calls_before,
         &rtt_rest_app.upstream_calls().snapshot(),
@@ -203,12 +236,14 @@ async fn run() -> Result<(), BoxError> {
     eprintln!("counting upstream calls at steady state (e)...");
     let steady_users = &users[..STEADY_USERS];
     let ours = steady_state_ours(stack, steady_users).await?;
+    eprintln!("... and with the shared tier (e shared)...");
+    let shared = steady_state_shared(stack, steady_users).await?;
     let naive_calls = steady_state_naive(stack, &naive, steady_users).await?;
 
     eprintln!("init time and peak RSS of the release binary (f)...");
     let binary = lambda_binary();
     let init = init_times(stack, &binary)?;
-    let rss_events = events_for(&users, RSS_EVENTS);
+    let rss_events = events_for(&users, stack.var("IDENTITY_POOL_ID"), RSS_EVENTS);
     let (peak_rss_kib, served_ok) = peak_rss(stack, &binary, rss_events)?;
     let (size_path, size_label) = size_binary(&binary);
     let binary_bytes = std::fs::metadata(&size_path)
@@ -227,6 +262,18 @@ async fn run() -> Result<(), BoxError> {
         "cold_over_naive_with_rtt": ratio(stats[COLD_RTT].median, stats[NAIVE_RTT].median),
         "cold_url_over_naive": ratio(stats[COLD_RTT].median, stats[NAIVE_RTT].median),
         "cold_rest_over_naive": ratio(stats[COLD_REST_RTT].median, stats[NAIVE_RTT].median),
+        "warm_shared_over_limit": ratio(stats[WARM_SHARED].median, stats[LIMIT].median),
+        "cold_shared_over_naive": ratio(stats[COLD_SHARED_RTT].median, stats[NAIVE_RTT].median),
+        "cognito_calls_per_first_request_shared": cognito_per_first_shared,
+        "first_request_shared_calls_by_operation": shared_calls,
+        "calls_per_request_shared": shared.per_request,
+        "cognito_calls_per_request_shared": shared.cognito_per_request,
+        "s3_calls_per_request_shared": shared.s3_per_request,
+        "table_reads_per_request_shared": shared.table_reads_per_request,
+        "table_reads_per_user_per_second_shared": shared.table_reads_per_user_second,
+        "shared_steady_state_user_check_ttl_s": SHARED_STEADY_TTL,
+        "shared_steady_state_seconds": shared.seconds,
+        "calls_by_operation_shared": shared.by_operation,
         "getid_calls_per_first_request_rest": getid_per_first_rest,
         "first_request_rest_calls_by_operation": rest_calls,
         "emulated_rtt_ms": ms(RTT),
@@ -271,6 +318,9 @@ const S3_AS_OURS: &str = "a2 diagnostic: GetObject via our UserBucket, no handle
 const COLD_RTT: &str = "c+rtt ours: first request, 10 ms RTT emulated";
 const NAIVE_RTT: &str = "d+rtt naive: 10 ms RTT emulated";
 const COLD_REST_RTT: &str = "c+rtt ours, REST with signer: first request, 10 ms RTT emulated";
+const WARM_SHARED: &str = "b shared: warm request, shared tier on";
+const COLD_SHARED_RTT: &str =
+    "c+rtt shared, REST with signer: first request in a new environment, user known to the account";
 /// The operation name the app's call counter gives GetId.
 const GET_ID: &str = op::GET_ID;
 
@@ -489,6 +539,61 @@ async fn steady_state_naive(
     let at_stack = stack.calls().await?;
     let after = naive.counter.snapshot();
     Ok(calls(at_stack, delta(&before, &after), users.len()))
+}
+
+/// `USER_CHECK_TTL_SECONDS` of the shared steady state: short, so that its few seconds show the
+/// table reads each environment makes (one per user per TTL); the default is 30 s.
+const SHARED_STEADY_TTL: u64 = 2;
+/// The shared steady state spreads its rounds over at least this long.
+const SHARED_STEADY_SPAN: Duration = Duration::from_secs(12);
+
+/// Calls per warm request with the shared tier on.
+struct SharedCalls {
+    per_request: f64,
+    cognito_per_request: f64,
+    s3_per_request: f64,
+    table_reads_per_request: f64,
+    table_reads_per_user_second: f64,
+    seconds: f64,
+    by_operation: BTreeMap<String, u64>,
+}
+
+async fn steady_state_shared(stack: &Stack, users: &[User]) -> Result<SharedCalls, BoxError> {
+    let ttl = SHARED_STEADY_TTL.to_string();
+    let app = TestApp::spawn_shared(&[("USER_CHECK_TTL_SECONDS", ttl.as_str())]).await;
+    for user in users {
+        expect_own(&app, user).await?;
+    }
+    stack.reset_calls().await?;
+    let started = Instant::now();
+    let pace = SHARED_STEADY_SPAN / STEADY_ROUNDS as u32;
+    for round in 0..STEADY_ROUNDS {
+        for user in users {
+            expect_own(&app, user).await?;
+        }
+        let due = pace * (round as u32 + 1);
+        if let Some(wait) = due.checked_sub(started.elapsed()) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let at_stack = stack.calls().await?;
+    let requests = (users.len() * STEADY_ROUNDS) as f64;
+    let sum = |ops: &[&str]| {
+        ops.iter()
+            .map(|o| at_stack.get(*o).copied().unwrap_or(0))
+            .sum::<u64>() as f64
+    };
+    let reads = sum(&[op::TABLE_GET, op::TABLE_BATCH_GET]);
+    Ok(SharedCalls {
+        per_request: round3(at_stack.values().sum::<u64>() as f64 / requests),
+        cognito_per_request: round3(sum(&[op::USER_CHECK, op::GET_ID, op::EXCHANGE]) / requests),
+        s3_per_request: round3(sum(&[op::GET_OBJECT]) / requests),
+        table_reads_per_request: round3(reads / requests),
+        table_reads_per_user_second: round3(reads / users.len() as f64 / seconds),
+        seconds: round3(seconds),
+        by_operation: at_stack,
+    })
 }
 
 fn calls(at_stack: BTreeMap<String, u64>, in_sdk: BTreeMap<String, u64>, users: usize) -> Calls {

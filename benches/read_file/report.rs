@@ -135,6 +135,35 @@ pub fn print_table(stats: &BTreeMap<&str, Stats>, init: &Stats, summary: &Value)
         num("getid_calls_per_first_request_rest"),
         target(num("getid_calls_per_first_request_rest") == 0.0)
     );
+    println!(
+        "| shared tier: first request in a new environment, user known to the account | {:.3} | <= 0.55 | 0.50 | {} |",
+        num("cold_shared_over_naive"),
+        target(num("cold_shared_over_naive") <= 0.55)
+    );
+    println!(
+        "| shared tier: Cognito calls per such first request | {:.3} | 0 | | {} |",
+        num("cognito_calls_per_first_request_shared"),
+        target(num("cognito_calls_per_first_request_shared") == 0.0)
+    );
+    println!(
+        "\nshared tier, warm: (b shared)/(a) {:.3} (without the tier (b)/(a) {:.3}); steady state over {:.1} s, \
+         USER_CHECK_TTL_SECONDS {}: per request {:.3} Cognito calls ({}), {:.3} S3 calls, {:.3} table \
+         reads; {:.3} table reads per user per second (one per TTL: {:.3})",
+        num("warm_shared_over_limit"),
+        num("warm_over_limit"),
+        num("shared_steady_state_seconds"),
+        summary["shared_steady_state_user_check_ttl_s"],
+        num("cognito_calls_per_request_shared"),
+        target(num("cognito_calls_per_request_shared") == 0.0),
+        num("s3_calls_per_request_shared"),
+        num("table_reads_per_request_shared"),
+        num("table_reads_per_user_per_second_shared"),
+        1.0 / num("shared_steady_state_user_check_ttl_s"),
+    );
+    println!(
+        "shared steady state, at the stack: {}; the first requests in a new environment: {}",
+        summary["calls_by_operation_shared"], summary["first_request_shared_calls_by_operation"]
+    );
     // Issue 13's goal is for the Lambda artifact; a host build's size is shown but not judged.
     let size_label = summary["binary_target"].as_str().unwrap_or("?");
     let arm64 = size_label.starts_with("aarch64");
