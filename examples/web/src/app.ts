@@ -228,7 +228,13 @@ async function refreshList(): Promise<void> {
   const shown = folder;
   const current = api;
   if (!current) return; // signed out meanwhile
-  const level = await current.listLevel(shown);
+  let level;
+  try {
+    level = await current.listLevel(shown);
+  } catch (error) {
+    if (current !== api) return; // signed out meanwhile: that session's failures are not news
+    throw error;
+  }
   if (shown !== folder || current !== api) return; // the user went elsewhere, or signed out, meanwhile
   const hadFocus = $('file-list').contains(document.activeElement);
   renderBreadcrumbs();
@@ -292,11 +298,16 @@ function wire(): void {
         password.value = ''; // the password is not kept anywhere, the field included
       }
       const signedIn = new FilesApi(config, session);
-      signedIn.onSessionEnd = (error) => showError(error);
+      signedIn.onSessionEnd = (error) => {
+        if (api === signedIn) showError(error); // not once signed out
+      };
       api = signedIn;
       render();
       await refreshList();
-      const unfinished = await signedIn.unfinishedUploads();
+      const unfinished = await signedIn.unfinishedUploads().catch((error: unknown) => {
+        if (api !== signedIn) return []; // signed out meanwhile: nothing to restore, nothing to report
+        throw error;
+      });
       if (api === signedIn) transfers.restore(unfinished); // unless signed out meanwhile
     });
   });

@@ -743,7 +743,8 @@ describe('the My files page in Chromium', () => {
       await assert.rejects(refreshWith(refreshToken), (e) => e.name === 'NotAuthorizedException' && e.message === 'Refresh Token has been revoked',
         'the refresh token no longer works');
       await page.waitForTimeout(200);
-      assert.ok(!(await page.getByTestId('error').isVisible()), 'nothing to report');
+      const error = page.getByTestId('error');
+      assert.ok(!(await error.isVisible()), `nothing to report, yet the page says: ${await error.textContent().catch(() => '')}`);
     } finally {
       await context.close();
     }
