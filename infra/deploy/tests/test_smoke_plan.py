@@ -64,3 +64,19 @@ def test_the_report_counts_and_a_failed_check_returns_none(capsys):
     assert (report.passed, report.failed) == (1, 1)
     out = capsys.readouterr().out
     assert "ok   passes" in out and "FAIL fails: expected 200, got 403 <token>" in out
+
+
+def test_a_throttled_call_waits_and_is_sent_again(monkeypatch):
+    """The stage's throttle answers 429 to a fast client: the smoke check waits and retries."""
+    slept, answers = [], [(429, b'{"message": "Too Many Requests"}', {"Retry-After": "3"}),
+                          (429, b'{"message": "Too Many Requests"}', {}), (200, b'{"ok": 1}', {})]
+    monkeypatch.setattr(smoke.time, "sleep", slept.append)
+    answer = smoke.Api._paced(lambda: answers.pop(0))
+    assert (answer.status, slept) == (200, [3.0, 2.0])
+
+
+def test_a_call_throttled_five_times_gives_the_429(monkeypatch):
+    monkeypatch.setattr(smoke.time, "sleep", lambda s: None)
+    calls = []
+    answer = smoke.Api._paced(lambda: calls.append(1) or (429, b"", {}))
+    assert (answer.status, len(calls)) == (429, 5)
