@@ -14,6 +14,7 @@ export const POLICIES_DIR = path.join(__dirname, '..', 'policies');
 /** The policy documents of the system, by file name without `.json`. */
 export type PolicyName =
   | 'user-files'
+  | 'user-shares'
   | 'authenticated-trust'
   | 'lambda-user-check'
   | 'lambda-session-table'
@@ -23,6 +24,7 @@ export type PolicyName =
 /** Placeholders each document must be given (and may use: anything else is an error). */
 export const POLICY_PLACEHOLDERS: Record<PolicyName, readonly string[]> = {
   'user-files': ['PARTITION', 'BUCKET', 'PREFIX'],
+  'user-shares': ['PARTITION', 'BUCKET', 'PREFIX', 'REGION'],
   'authenticated-trust': ['IDENTITY_POOL_ID'],
   'lambda-user-check': ['USER_POOL_ARN'],
   'lambda-session-table': ['TABLE_ARN'],

@@ -142,6 +142,14 @@ export interface GithubDeploySettings {
   readonly cdkQualifier?: string;
 }
 
+/** What each path parameter of infra/api/api.json carries (the invoke grant's wildcards). */
+const PATH_PARAMETERS: Record<string, string> = {
+  name: "any of the caller's file names",
+  path: "any of the caller's folders",
+  upload: "a handle of one of the caller's resumable uploads",
+  id: 'the opaque id of a share (a copy shared with or by the caller)',
+};
+
 /** A cdk-nag finding acknowledged in this stack, kept so tests can audit the list. */
 export interface NagAcknowledgement {
   readonly path: string;
@@ -357,16 +365,30 @@ export class ReadFileStack extends Stack {
       }),
     });
     this.authenticatedRole = new iam.Role(this, 'AuthenticatedRole', {
-      description: 'Cognito identity pool authenticated users: their own S3 prefix and GET /read-file',
+      description: 'Cognito identity pool authenticated users: their own S3 prefix, the copies shared with them, and the API routes',
       assumedBy: federatedPrincipalFrom(trust),
       inlinePolicies: {
-        // Exactly the shared document, statement for statement (no CDK minimization).
+        // Exactly the shared documents, statement for statement (no CDK minimization).
         UserFiles: policyDocumentFrom(renderPolicy('user-files', { PARTITION: Aws.PARTITION, BUCKET: this.bucket.bucketName, PREFIX: prefix })),
+        // Sharing: read and list <prefix>-shared/<own IdentityId>/; write and delete only
+        // <prefix>-shared/<a recipient's IdentityId>/<own IdentityId>/ (infra/policies/README.md).
+        UserShares: policyDocumentFrom(renderPolicy('user-shares', {
+          PARTITION: Aws.PARTITION, BUCKET: this.bucket.bucketName, PREFIX: prefix, REGION: Aws.REGION,
+        })),
       },
     });
-    this.ack(this.authenticatedRole, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<${this.logicalIdOf(this.bucket)}>/${prefix}/<cognito-identity.amazonaws.com:sub>/*]`,
+    const bucketRef = `arn:<AWS::Partition>:s3:::<${this.logicalIdOf(this.bucket)}>`;
+    this.ack(this.authenticatedRole, `AwsSolutions-IAM5[Resource::${bucketRef}/${prefix}/<cognito-identity.amazonaws.com:sub>/*]`,
       "The objects below the caller's own folder: IAM substitutes the caller's IdentityId for " +
       '${cognito-identity.amazonaws.com:sub}, so the wildcard never reaches another user.');
+    this.ack(this.authenticatedRole, `AwsSolutions-IAM5[Resource::${bucketRef}/${prefix}-shared/<cognito-identity.amazonaws.com:sub>/*]`,
+      'The copies shared with the caller (read only): IAM substitutes the caller\'s IdentityId for ' +
+      '${cognito-identity.amazonaws.com:sub}, so the wildcard never reaches what is shared with another user.');
+    this.ack(this.authenticatedRole,
+      `AwsSolutions-IAM5[Resource::${bucketRef}/${prefix}-shared/<AWS::Region>:????????-????-????-????-????????????/<cognito-identity.amazonaws.com:sub>/*]`,
+      'Sharing writes and revokes: the recipient segment is any IdentityId of this Region (fixed length, ' +
+      'so it cannot swallow a /), and the next segment is the caller\'s own IdentityId, so a share always ' +
+      'names its true owner; the trailing wildcard is the owner\'s own file name.');
 
     this.identityPool = new identitypool.IdentityPool(this, 'IdentityPool', {
       allowUnauthenticatedIdentities: false,
@@ -423,7 +445,8 @@ export class ReadFileStack extends Stack {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       inlinePolicies: {
         UserCheck: policyDocumentFrom(userCheck),
-        // Exactly GetItem, BatchGetItem, PutItem and UpdateItem on the session table.
+        // Exactly GetItem, BatchGetItem, PutItem, UpdateItem, Query and DeleteItem on the session table
+        // (Query and DeleteItem: the owners' share index, `user#<sub>` / `share#<id>` items).
         ...(this.sessionTier
           ? {
             SessionTable: policyDocumentFrom(renderPolicy('lambda-session-table', {
@@ -626,9 +649,14 @@ export class ReadFileStack extends Stack {
     const stageArn = `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${this.logicalIdOf(this.api)}>/` +
       `<${this.logicalIdOf(this.api.deploymentStage)}>`;
     for (const route of API.routes.filter((r) => invokePathPattern(r.path) !== r.path)) {
+      const parameters = [...route.path.matchAll(/\{([A-Za-z0-9_]+)\+?\}/g)].map((m) => {
+        const meaning = PATH_PARAMETERS[m[1]];
+        if (meaning === undefined) throw new Error(`${route.method} ${route.path}: say what {${m[1]}} is in PATH_PARAMETERS`);
+        return `{${m[1]}} is ${meaning}`;
+      });
       this.ack(invoke, `AwsSolutions-IAM5[Resource::${stageArn}/${route.method}${invokePathPattern(route.path)}]`,
-        `${route.method} ${route.path}: the {name+} part is the user's file name, any of theirs; the ` +
-        'route and method are fixed, and the function keeps every name inside the caller\'s own folder.');
+        `${route.method} ${route.path}: ${parameters.join(', ')}; the route and method are fixed, and the ` +
+        'function reaches only the caller\'s own folder and the copies shared with or by the caller.');
     }
 
     // ---------------------------------------------------------------- alarms and the dashboard
@@ -686,7 +714,7 @@ export class ReadFileStack extends Stack {
    * It deploys the way the CDK CLI does: by assuming the bootstrap roles (the CloudFormation
    * execution role does the work), so it holds no rights over the stack's resources itself, beyond
    * what the smoke check needs: throw-away users in this user pool, their identities in this
-   * identity pool, and the objects under the users' prefix of this bucket.
+   * identity pool, and the objects under the users' prefix (and its `-shared` copies) of this bucket.
    */
   private githubDeployRole(settings: GithubDeploySettings, prefix: string): iam.Role {
     const repository = settings.repository;
@@ -756,21 +784,24 @@ export class ReadFileStack extends Stack {
         sid: 'SmokeListsWhatItLeft',
         actions: ['s3:ListBucket', 's3:ListBucketVersions'],
         resources: [this.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${prefix}/*`] } },
+        // The users' folders and the copies shared with them (`<prefix>-shared/`).
+        conditions: { StringLike: { 's3:prefix': [`${prefix}/*`, `${prefix}-shared/*`] } },
       }),
       new iam.PolicyStatement({
         sid: 'SmokeRemovesWhatItLeft',
         actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
-        resources: [this.bucket.arnForObjects(`${prefix}/*`)],
+        resources: [this.bucket.arnForObjects(`${prefix}/*`), this.bucket.arnForObjects(`${prefix}-shared/*`)],
       }),
     ];
     const policy = new iam.Policy(this, 'GithubDeployPolicy', {
       roles: [role],
       document: new iam.PolicyDocument({ statements, minimize: false }),
     });
-    this.ack(policy, `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.bucket)}.Arn>/${prefix}/*]`,
-      "The smoke check's users get new IdentityIds on every run, so their folders cannot be named " +
-      'in advance; the grant is deletion under the users\' prefix only, to remove what a run left.');
+    for (const under of [prefix, `${prefix}-shared`]) {
+      this.ack(policy, `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.bucket)}.Arn>/${under}/*]`,
+        "The smoke check's users get new IdentityIds on every run, so their folders cannot be named " +
+        `in advance; the grant is deletion under ${under}/ only, to remove what a run left.`);
+    }
     new CfnOutput(this, 'GithubDeployRoleArn', { value: role.roleArn, description: 'vars.AWS_DEPLOY_ROLE_ARN of the GitHub environment' });
     new CfnOutput(this, 'GithubDeployRepository', { value: `${repository}:${environment}` });
     return role;

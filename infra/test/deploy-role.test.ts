@@ -71,9 +71,9 @@ describe('GitHub deploy role', () => {
       { Sid: 'SmokeRemovesItsIdentities', Effect: 'Allow', Action: ['cognito-identity:DeleteIdentities', 'cognito-identity:ListIdentities'],
         Resource: 'arn:aws:cognito-identity:eu-west-1:123456789012:identitypool/eu-west-1:pool' },
       { Sid: 'SmokeListsWhatItLeft', Effect: 'Allow', Action: ['s3:ListBucket', 's3:ListBucketVersions'], Resource: 'arn:aws:s3:::bucket',
-        Condition: { StringLike: { 's3:prefix': ['cognito-test/*'] } } },
+        Condition: { StringLike: { 's3:prefix': ['cognito-test/*', 'cognito-test-shared/*'] } } },
       { Sid: 'SmokeRemovesWhatItLeft', Effect: 'Allow', Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
-        Resource: 'arn:aws:s3:::bucket/cognito-test/*' },
+        Resource: ['arn:aws:s3:::bucket/cognito-test/*', 'arn:aws:s3:::bucket/cognito-test-shared/*'] },
     ]);
   });
 

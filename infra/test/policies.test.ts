@@ -90,6 +90,61 @@ describe('the policy source', () => {
   });
 });
 
+describe('user-shares.json (sharing, issue 21 §5)', () => {
+  const doc = renderPolicy('user-shares', { PARTITION: 'aws', BUCKET: 'bkt', PREFIX: 'cognito-test', REGION: 'eu-west-1' });
+  const sub = '${cognito-identity.amazonaws.com:sub}';
+  const bySid = (sid: string) => {
+    const st = doc.Statement.find((s) => s.Sid === sid);
+    assert.ok(st, sid);
+    return st;
+  };
+
+  it('lets a recipient read and list only <prefix>-shared/<own IdentityId>/', () => {
+    assert.deepEqual(doc.Statement.map((s) => [s.Sid, s.Effect, s.Action]), [
+      ['ReadWhatIsSharedWithMe', 'Allow', 's3:GetObject'],
+      ['ListWhatIsSharedWithMe', 'Allow', 's3:ListBucket'],
+      ['ShareAsMyselfPlainly', 'Allow', 's3:PutObject'],
+      ['RevokeMyShares', 'Allow', 's3:DeleteObject'],
+    ]);
+    assert.equal(bySid('ReadWhatIsSharedWithMe').Resource, `arn:aws:s3:::bkt/cognito-test-shared/${sub}/*`);
+    const list = bySid('ListWhatIsSharedWithMe');
+    assert.equal(list.Resource, 'arn:aws:s3:::bkt');
+    assert.deepEqual(list.Condition, {
+      StringLike: { 's3:prefix': [`cognito-test-shared/${sub}/`, `cognito-test-shared/${sub}/*`] },
+    });
+    assert.equal(bySid('ReadWhatIsSharedWithMe').Condition, undefined);
+  });
+
+  it('lets an owner write and delete only <prefix>-shared/<a fixed-length IdentityId>/<own IdentityId>/', () => {
+    // `?` matches one character and never a colon; `*` would also match `/` and let M write
+    // shared/R/O/x/M/y, which R would read as shared by O. With exactly 36 characters after the
+    // Region's literal colon, a key under a real recipient's folder has the writer as its owner segment.
+    const pattern = `arn:aws:s3:::bkt/cognito-test-shared/eu-west-1:????????-????-????-????-????????????/${sub}/*`;
+    for (const sid of ['ShareAsMyselfPlainly', 'RevokeMyShares']) assert.equal(bySid(sid).Resource, pattern);
+    // The recipient segment, read as IAM reads it (`?`: one character other than a colon): an
+    // IdentityId of the Region, and nothing longer, shorter, or of another Region.
+    const recipient = pattern.split('cognito-test-shared/')[1].split(`/${sub}/`)[0];
+    const asRegex = new RegExp(`^${recipient.replace(/\?/g, '[^:]')}$`);
+    assert.ok(asRegex.test('eu-west-1:0b5a1f2e-1c3d-4e5f-8a9b-0c1d2e3f4a5b'));
+    for (const other of ['eu-west-1:0b5a1f2e-1c3d-4e5f-8a9b-0c1d2e3f4a5', 'eu-west-1:0b5a1f2e-1c3d-4e5f-8a9b-0c1d2e3f4a5b6',
+      'us-east-1:0b5a1f2e-1c3d-4e5f-8a9b-0c1d2e3f4a5b', 'eu-west-1:0b5a1f2e-1c3d-4e5f-8a9b-0c1d2e3f4a5:']) {
+      assert.ok(!asRegex.test(other), other);
+    }
+    assert.equal(bySid('RevokeMyShares').Condition, undefined);
+    // No reading through the owner's pattern (a recipient reads only its own folder), no
+    // multipart on the shared prefix, no tagging or ACL actions.
+    const actions = doc.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    assert.deepEqual(actions.sort(), ['s3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
+  });
+
+  it('shares writes are held to the same plain-object conditions as user-files.json', () => {
+    const files = renderPolicy('user-files', { PARTITION: 'aws', BUCKET: 'bkt', PREFIX: 'cognito-test' });
+    const plain = files.Statement.find((s) => s.Sid === 'WriteOwnObjectsPlainly')!.Condition;
+    assert.ok(plain && Object.keys(plain.Null).length === 8);
+    assert.deepEqual(bySid('ShareAsMyselfPlainly').Condition, plain);
+  });
+});
+
 describe('the Lambda asset switch (READ_FILE_LAMBDA_ASSET / -c lambdaAsset)', () => {
   it('defaults to the real cargo lambda build', () => {
     assert.deepEqual(parseLambdaAsset(undefined), { kind: 'build' });

@@ -50,7 +50,7 @@ describe('the session table', () => {
     const doc = evaluate(policy(ids.fnRole, 'SessionTable'), { [`${ids.table}.Arn`]: TABLE_ARN });
     assert.deepEqual(doc, renderPolicy('lambda-session-table', { TABLE_ARN }));
     assert.deepEqual(doc.Statement.map((s: any) => [[...s.Action].sort(), s.Resource]), [[
-      ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
       TABLE_ARN,
     ]]);
     // And no other principal of the stack touches the table but the revocations function.

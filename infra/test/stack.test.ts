@@ -87,6 +87,19 @@ describe('identity pool and its authenticated role', () => {
     assert.deepEqual(synthesized, renderPolicy('user-files', { PARTITION: 'aws', BUCKET: 'my-data-bucket', PREFIX: 'cognito-test' }));
   });
 
+  it('sharing policy equals infra/policies/user-shares.json rendered with the bucket, prefix and Region', () => {
+    const synthesized = evaluate(rolePolicy(ids.authRole, 'UserShares'),
+      { 'AWS::Partition': 'aws', 'AWS::Region': 'eu-west-1', [ids.bucket]: 'my-data-bucket' });
+    assert.deepEqual(synthesized, renderPolicy('user-shares',
+      { PARTITION: 'aws', BUCKET: 'my-data-bucket', PREFIX: 'cognito-test', REGION: 'eu-west-1' }));
+    // The owner segment of a share's key is the writer's own IdentityId; the recipient segment is
+    // any IdentityId of the stack's own Region (identity pools issue `<region>:<uuid>`).
+    const sub = '${cognito-identity.amazonaws.com:sub}';
+    const writes = synthesized.Statement.filter((s: any) => ['s3:PutObject', 's3:DeleteObject'].includes(s.Action));
+    assert.deepEqual(writes.map((s: any) => s.Resource), Array(2).fill(
+      `arn:aws:s3:::my-data-bucket/cognito-test-shared/eu-west-1:????????-????-????-????-????????????/${sub}/*`));
+  });
+
   it("S3 resources are exactly the caller's sub-scoped ARNs; ListBucket only for the own prefix", () => {
     const doc = evaluate(rolePolicy(ids.authRole, 'UserFiles'), { 'AWS::Partition': 'aws', [ids.bucket]: 'B' });
     const sub = '${cognito-identity.amazonaws.com:sub}';
@@ -104,7 +117,7 @@ describe('identity pool and its authenticated role', () => {
     assert.ok(!JSON.stringify(list[0].Condition).includes('"cognito-test"'));
   });
 
-  it('may invoke exactly the API\'s routes on this stage, and nothing else besides UserFiles', () => {
+  it('may invoke exactly the API\'s routes on this stage, and nothing else besides UserFiles and UserShares', () => {
     const attached = policiesAttachedTo(t, ids.authRole);
     assert.equal(attached.length, 1);
     const doc = evaluate(attached[0][1].Properties!.PolicyDocument, {
@@ -118,18 +131,23 @@ describe('identity pool and its authenticated role', () => {
         `${stage}/POST/uploads`, `${stage}/GET/uploads`, `${stage}/GET/uploads/*`, `${stage}/DELETE/uploads/*`,
         `${stage}/POST/uploads/*/parts`, `${stage}/POST/uploads/*/complete`, `${stage}/PUT/folders/*`,
         `${stage}/DELETE/folders/*`, `${stage}/POST/copies`, `${stage}/POST/moves`,
+        `${stage}/POST/shares`, `${stage}/GET/shares`, `${stage}/GET/shares/*`, `${stage}/DELETE/shares/*`,
       ],
     }]);
     const props = res(ids.authRole).Properties!;
-    assert.deepEqual(props.Policies.map((p: any) => p.PolicyName), ['UserFiles']);
+    assert.deepEqual(props.Policies.map((p: any) => p.PolicyName), ['UserFiles', 'UserShares']);
     assert.equal(props.ManagedPolicyArns, undefined);
   });
 
   it('uses the s3Prefix prop in the rendered policy and the Lambda environment', () => {
     const other = synth({ s3Prefix: 'users/files' });
     const bucketId = logicalId(other.stack, other.stack.bucket);
-    const doc = evaluate(other.json.Resources[logicalId(other.stack, other.stack.authenticatedRole)].Properties!.Policies[0].PolicyDocument, { 'AWS::Partition': 'aws', [bucketId]: 'B' });
-    assert.deepEqual(doc, renderPolicy('user-files', { PARTITION: 'aws', BUCKET: 'B', PREFIX: 'users/files' }));
+    const policies = asArray<any>(other.json.Resources[logicalId(other.stack, other.stack.authenticatedRole)].Properties!.Policies);
+    const named = (name: string) => policies.find((p) => p.PolicyName === name).PolicyDocument;
+    const names = { 'AWS::Partition': 'aws', 'AWS::Region': 'R', [bucketId]: 'B' };
+    assert.deepEqual(evaluate(named('UserFiles'), names), renderPolicy('user-files', { PARTITION: 'aws', BUCKET: 'B', PREFIX: 'users/files' }));
+    assert.deepEqual(evaluate(named('UserShares'), names),
+      renderPolicy('user-shares', { PARTITION: 'aws', BUCKET: 'B', PREFIX: 'users/files', REGION: 'R' }));
     other.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ S3_PREFIX: 'users/files' }) },
     });
@@ -206,14 +224,18 @@ describe('the Lambda', () => {
       'arn:aws:execute-api:R:A:API/v1/DELETE/files',
       'arn:aws:execute-api:R:A:API/v1/DELETE/files/*',
       'arn:aws:execute-api:R:A:API/v1/DELETE/folders/*',
+      'arn:aws:execute-api:R:A:API/v1/DELETE/shares/*',
       'arn:aws:execute-api:R:A:API/v1/DELETE/uploads/*',
       'arn:aws:execute-api:R:A:API/v1/GET/files',
       'arn:aws:execute-api:R:A:API/v1/GET/files/*',
       'arn:aws:execute-api:R:A:API/v1/GET/read-file',
+      'arn:aws:execute-api:R:A:API/v1/GET/shares',
+      'arn:aws:execute-api:R:A:API/v1/GET/shares/*',
       'arn:aws:execute-api:R:A:API/v1/GET/uploads',
       'arn:aws:execute-api:R:A:API/v1/GET/uploads/*',
       'arn:aws:execute-api:R:A:API/v1/POST/copies',
       'arn:aws:execute-api:R:A:API/v1/POST/moves',
+      'arn:aws:execute-api:R:A:API/v1/POST/shares',
       'arn:aws:execute-api:R:A:API/v1/POST/upload-urls',
       'arn:aws:execute-api:R:A:API/v1/POST/uploads',
       'arn:aws:execute-api:R:A:API/v1/POST/uploads/*/complete',
@@ -245,7 +267,7 @@ describe('the REST API', () => {
   it('every route is AWS_IAM-authorized, a Lambda proxy; the only other methods are the unsigned CORS preflights', () => {
     const methods = resourcesOfType(t, 'AWS::ApiGateway::Method').map(([, r]) => r.Properties!);
     assert.deepEqual(methods.map((m) => m.HttpMethod).sort(),
-      [...Array(4).fill('DELETE'), ...Array(5).fill('GET'), ...Array(11).fill('OPTIONS'), ...Array(6).fill('POST'),
+      [...Array(5).fill('DELETE'), ...Array(7).fill('GET'), ...Array(13).fill('OPTIONS'), ...Array(7).fill('POST'),
         'PUT', 'PUT']);
     for (const m of methods.filter((m) => m.HttpMethod !== 'OPTIONS')) {
       assert.equal(m.AuthorizationType, 'AWS_IAM');
@@ -258,8 +280,8 @@ describe('the REST API', () => {
       assert.equal(options.Integration.ContentHandling, 'CONVERT_TO_TEXT');
     }
     const parts = resourcesOfType(t, 'AWS::ApiGateway::Resource').map(([, r]) => r.Properties!.PathPart).sort();
-    assert.deepEqual(parts, ['complete', 'copies', 'files', 'folders', 'moves', 'parts', 'read-file', 'upload-urls',
-      'uploads', '{name+}', '{path+}', '{upload}']);
+    assert.deepEqual(parts, ['complete', 'copies', 'files', 'folders', 'moves', 'parts', 'read-file', 'shares', 'upload-urls',
+      'uploads', '{id}', '{name+}', '{path+}', '{upload}']);
     const api = onlyOfType(t, 'AWS::ApiGateway::RestApi')[1].Properties!;
     assert.deepEqual(api.BinaryMediaTypes, ['*/*'], 'binary bodies reach the function base64-encoded, intact');
   });
@@ -336,7 +358,8 @@ describe('the REST API', () => {
       'arn:aws:execute-api:R:A:API/prod/DELETE/files/*',
       'arn:aws:execute-api:R:A:API/prod/POST/upload-urls',
       ...['POST/uploads', 'GET/uploads', 'GET/uploads/*', 'DELETE/uploads/*', 'POST/uploads/*/parts',
-        'POST/uploads/*/complete', 'PUT/folders/*', 'DELETE/folders/*', 'POST/copies', 'POST/moves']
+        'POST/uploads/*/complete', 'PUT/folders/*', 'DELETE/folders/*', 'POST/copies', 'POST/moves',
+        'POST/shares', 'GET/shares', 'GET/shares/*', 'DELETE/shares/*']
         .map((route) => `arn:aws:execute-api:R:A:API/prod/${route}`),
     ]);
     assert.throws(() => synth({ stageName: 'bad-name' }), /stageName/);
@@ -423,11 +446,25 @@ describe('least privilege across the whole template', () => {
         && ['ReadAndDeleteOwnObjects', 'WriteOwnObjectsPlainly', 'OwnMultipartUploads'].includes(st.Sid),
     },
     {
+      what: 'authenticated role: the copies shared with the caller (read)',
+      why: "the file names are the owners' to choose; ${cognito-identity.amazonaws.com:sub} pins the recipient folder to the caller",
+      matches: (st, where) => where === `${ids.authRole}.Policies.UserShares` && st.Sid === 'ReadWhatIsSharedWithMe',
+    },
+    {
+      what: 'authenticated role: sharing writes and revokes under <prefix>-shared/<recipient>/<own IdentityId>/',
+      why: 'the recipient is any IdentityId of the Region, matched by a fixed-length ? pattern that cannot cross a /; '
+        + 'the owner segment is ${cognito-identity.amazonaws.com:sub}, so a share always names its writer',
+      matches: (st, where) => where === `${ids.authRole}.Policies.UserShares`
+        && ['ShareAsMyselfPlainly', 'RevokeMyShares'].includes(st.Sid)
+        && asArray<string>(st.Resource).every((r) =>
+          r.endsWith('-shared/<AWS::Region>:????????-????-????-????-????????????/${cognito-identity.amazonaws.com:sub}/*')),
+    },
+    {
       what: 'authenticated role: invoking the routes of this API stage that take a path parameter',
-      why: 'the parameter is a file or folder name or an upload handle, any of the caller\'s; method and route are fixed (infra/api/api.json)',
+      why: 'the parameter is a file or folder name, an upload handle or a share id, any of the caller\'s; method and route are fixed (infra/api/api.json)',
       matches: (st) => asArray<string>(st.Action).includes('execute-api:Invoke')
         && asArray<string>(st.Resource).filter((r) => r.includes('*')).every((r) =>
-          /\/((GET|PUT|DELETE)\/files|GET\/uploads|DELETE\/uploads|POST\/uploads\/\*\/(parts|complete)|(PUT|DELETE)\/folders)(\/\*)?$/.test(r)),
+          /\/((GET|PUT|DELETE)\/files|GET\/uploads|DELETE\/uploads|POST\/uploads\/\*\/(parts|complete)|(PUT|DELETE)\/folders|(GET|DELETE)\/shares)(\/\*)?$/.test(r)),
     },
     {
       what: "X-Ray (on by default): the function's segments",
