@@ -67,9 +67,12 @@ def test_policies_in_the_stack_are_the_policy_source(admin, env):
     roles = admin["cognito-identity"].get_identity_pool_roles(IdentityPoolId=env["IDENTITY_POOL_ID"])["Roles"]
     role_name = roles["authenticated"].rsplit("/", 1)[1]
     iam = admin["iam"]
-    assert sorted(iam.list_role_policies(RoleName=role_name)["PolicyNames"]) == ["invoke-api", "user-files"]
+    assert sorted(iam.list_role_policies(RoleName=role_name)["PolicyNames"]) == ["invoke-api", "user-files", "user-shares"]
     stored = iam.get_role_policy(RoleName=role_name, PolicyName="user-files")["PolicyDocument"]
     assert stored == render_policy("user-files.json", PARTITION="aws", BUCKET=env["S3_BUCKET"], PREFIX=PREFIX)
+    stored = iam.get_role_policy(RoleName=role_name, PolicyName="user-shares")["PolicyDocument"]
+    assert stored == render_policy("user-shares.json", PARTITION="aws", BUCKET=env["S3_BUCKET"], PREFIX=PREFIX,
+                                   REGION=env["AWS_REGION"])
     # The API gateway's grant: execute-api:Invoke on the stage's routes (stage from API_URL).
     stored = iam.get_role_policy(RoleName=role_name, PolicyName="invoke-api")["PolicyDocument"]
     assert stored == render_policy("invoke-api.json", PARTITION="aws", REGION=env["AWS_REGION"], ACCOUNT_ID=env["ACCOUNT_ID"],

@@ -48,7 +48,7 @@ def test_the_table_is_the_one_the_cdk_app_creates(fixture_db):
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": SPEC["timeToLiveAttribute"]}
 
 
-def test_the_lambda_principal_gets_puts_updates_and_batch_gets_items_and_nothing_else(lambda_db, fixture_db):
+def test_the_lambda_principal_gets_puts_updates_queries_and_deletes_items_and_nothing_else(lambda_db, fixture_db):
     pk = unique("canary-lambda")
     lambda_db.put_item(TableName=TABLE, Item={**key(pk), "state": {"S": "enabled"}})
     assert lambda_db.get_item(TableName=TABLE, Key=key(pk))["Item"]["state"] == {"S": "enabled"}
@@ -56,13 +56,21 @@ def test_the_lambda_principal_gets_puts_updates_and_batch_gets_items_and_nothing
                           ExpressionAttributeNames={"#s": "state"}, ExpressionAttributeValues={":s": {"S": "disabled"}})
     batch = lambda_db.batch_get_item(RequestItems={TABLE: {"Keys": [key(pk)]}})
     assert batch["Responses"][TABLE][0]["state"] == {"S": "disabled"}
+    # The owners' share index (`user#<sub>` / `share#<id>`): listed with Query, revoked with DeleteItem.
+    lambda_db.put_item(TableName=TABLE, Item=key(pk, "share#canary"))
+    found = lambda_db.query(TableName=TABLE, KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
+                            ExpressionAttributeValues={":p": {"S": pk}, ":s": {"S": "share#"}})["Items"]
+    assert found == [key(pk, "share#canary")]
+    lambda_db.delete_item(TableName=TABLE, Key=key(pk, "share#canary"))
+    assert "Item" not in lambda_db.get_item(TableName=TABLE, Key=key(pk, "share#canary"))
     for refused in (
-        lambda: lambda_db.query(TableName=TABLE, KeyConditionExpression="pk = :p",
-                                ExpressionAttributeValues={":p": {"S": pk}}),
         lambda: lambda_db.scan(TableName=TABLE),
-        lambda: lambda_db.delete_item(TableName=TABLE, Key=key(pk)),
+        lambda: lambda_db.batch_write_item(RequestItems={TABLE: [{"DeleteRequest": {"Key": key(pk)}}]}),
+        lambda: lambda_db.describe_table(TableName=TABLE),
+        lambda: lambda_db.delete_table(TableName=TABLE),
     ):
         assert error_of(refused)[0] == "AccessDeniedException"
+    lambda_db.delete_item(TableName=TABLE, Key=key(pk))
     # Another table of the account: nothing at all.
     other = unique("canary-other-table")
     fixture_db.create_table(TableName=other, BillingMode="PAY_PER_REQUEST",

@@ -134,6 +134,106 @@ def test_trust_policy():
     assert evaluate([trust], "sts:AssumeRole", None, good, federated) == IMPLICIT_DENY
 
 
+# ---------------------------------------------------------------- sharing: user-shares.json
+# A share is a copy at cognito-test-shared/<recipient IdentityId>/<owner IdentityId>/<name>. Reads
+# and lists: the caller's own recipient folder. Writes and deletes: `us-east-1:` then exactly 36
+# characters (`?`: one character, never a colon; a `/` is an ordinary character, as AWS documents),
+# then the caller's own IdentityId as the owner segment.
+
+OTHER = "us-east-1:aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"  # a recipient (or another owner)
+THIRD = "us-east-1:99999999-8888-7777-6666-555555555555"
+SHARED = "cognito-test-shared"
+
+
+@pytest.fixture(scope="module")
+def user_shares():
+    return json.loads(render_policy("user-shares.json", PARTITION="aws", BUCKET="bucket", PREFIX="cognito-test",
+                                    REGION="us-east-1"))
+
+
+@pytest.mark.parametrize("action", ["s3:PutObject", "s3:DeleteObject"])
+@pytest.mark.parametrize("key, expected", [
+    (f"{SHARED}/{OTHER}/{SUB}/f.txt", ALLOW),  # a share to OTHER, as oneself
+    (f"{SHARED}/{OTHER}/{SUB}/a/b c.txt", ALLOW),
+    (f"{SHARED}/{OTHER}/{THIRD}/f.txt", IMPLICIT_DENY),  # as someone else: nobody can forge an owner
+    (f"{SHARED}/{OTHER}/{THIRD}/x/{SUB}/y", IMPLICIT_DENY),  # a forged owner with oneself deeper down
+    (f"{SHARED}/{OTHER}/x/{SUB}/y", IMPLICIT_DENY),  # junk in a real inbox (what a `*` would let through)
+    (f"{SHARED}/{OTHER}/{SUB}", IMPLICIT_DENY),  # the bare owner key, outside the folder
+    (f"{SHARED}/{OTHER}/{SUB}-evil/f.txt", IMPLICIT_DENY),
+    (f"{SHARED}/{OTHER[:-1]}/{SUB}/f.txt", IMPLICIT_DENY),  # 35 characters after the Region
+    (f"{SHARED}/{OTHER}e/{SUB}/f.txt", IMPLICIT_DENY),  # 37
+    (f"{SHARED}/eu-west-1:{OTHER.split(':')[1]}/{SUB}/f.txt", IMPLICIT_DENY),  # another Region
+    (f"{SHARED}/us-east-1:{OTHER.split(':')[1][:-1]}:/{SUB}/f.txt", IMPLICIT_DENY),  # `?` is never a colon
+    (f"{SHARED}/us-east-1-{OTHER.split(':')[1]}/{SUB}/f.txt", IMPLICIT_DENY),  # the Region's colon is literal
+    (f"cognito-test/{OTHER}/{SUB}/f.txt", IMPLICIT_DENY),  # not the shared prefix
+    (f"{SHARED}-x/{OTHER}/{SUB}/f.txt", IMPLICIT_DENY),
+    # AWS's rule: `?` matches a `/` too. Such a key names no real recipient (an IdentityId has no
+    # `/`), so it lies under nobody's folder; the owner segment is still the writer's own.
+    (f"{SHARED}/us-east-1:aaaaaaaa-bbbb-cccc-dddd-eeee/eeeeeee/{SUB}/x", ALLOW),
+])
+def test_shares_are_written_and_revoked_only_as_oneself(user_shares, action, key, expected):
+    assert evaluate([user_shares], action, f"{BUCKET_ARN}/{key}", identity_context()) == expected
+
+
+@pytest.mark.parametrize("action, key, expected", [
+    ("s3:GetObject", f"{SHARED}/{SUB}/{OTHER}/f.txt", ALLOW),  # shared with me
+    ("s3:GetObject", f"{SHARED}/{SUB}/{OTHER}/a/b.txt", ALLOW),
+    ("s3:GetObject", f"{SHARED}/{OTHER}/{SUB}/f.txt", IMPLICIT_DENY),  # an owner does not read its copy
+    ("s3:GetObject", f"{SHARED}/{OTHER}/{THIRD}/f.txt", IMPLICIT_DENY),
+    ("s3:GetObject", f"{SHARED}/{SUB}-evil/{OTHER}/f.txt", IMPLICIT_DENY),
+    ("s3:DeleteObject", f"{SHARED}/{SUB}/{OTHER}/f.txt", IMPLICIT_DENY),  # a recipient cannot delete
+    ("s3:PutObject", f"{SHARED}/{SUB}/{OTHER}/f.txt", IMPLICIT_DENY),  # nor write into its inbox as OTHER
+])
+def test_a_recipient_reads_its_own_folder_only(user_shares, action, key, expected):
+    assert evaluate([user_shares], action, f"{BUCKET_ARN}/{key}", identity_context()) == expected
+
+
+@pytest.mark.parametrize("prefix, expected", [
+    (f"{SHARED}/{SUB}/", ALLOW),
+    (f"{SHARED}/{SUB}/{OTHER}/", ALLOW),
+    (f"{SHARED}/{SUB}", IMPLICIT_DENY),
+    (f"{SHARED}/{OTHER}/", IMPLICIT_DENY),
+    (f"{SHARED}/", IMPLICIT_DENY),
+    (f"{SHARED}/{SUB}-evil/", IMPLICIT_DENY),
+    (None, IMPLICIT_DENY),
+])
+def test_a_recipient_lists_its_own_folder_only(user_shares, prefix, expected):
+    context = identity_context(**({"s3:prefix": [prefix]} if prefix is not None else {}))
+    assert evaluate([user_shares], "s3:ListBucket", BUCKET_ARN, context) == expected
+
+
+@pytest.mark.parametrize("header, value", [
+    ("x-amz-storage-class", "GLACIER"),
+    ("x-amz-server-side-encryption-customer-algorithm", "AES256"),
+    ("x-amz-tagging", "project=x"),
+    ("x-amz-acl", "private"),
+    ("x-amz-grant-read", 'id="abc"'),
+])
+def test_a_share_that_is_not_plain_is_refused(user_shares, header, value):
+    def share(headers=()):
+        keys = iam_eval.s3_condition_keys(iam_eval.s3_headers(Request(headers)))
+        return evaluate([user_shares], "s3:PutObject", f"{BUCKET_ARN}/{SHARED}/{OTHER}/{SUB}/f.txt",
+                        identity_context(**keys))
+
+    assert share() == ALLOW
+    assert share([("X-Amz-Copy-Source", f"bucket/cognito-test/{SUB}/f.txt")]) == ALLOW
+    assert share([(header.title(), value)]) == IMPLICIT_DENY
+
+
+def test_with_a_star_instead_of_the_fixed_length_pattern_a_real_inbox_takes_junk(user_shares):
+    """Why the pattern is `?` x 36: a `*` in the recipient segment also matches `/`, so M could put
+    shared/<R>/x/<M>/y into R's folder, an entry whose owner segment is no one. (shared/<R>/<O>/x/<M>/y
+    needs the `*` to cross O's colon too: the IAM guide lets only a `*` that ends its segment do that,
+    and the fixed-length pattern does not depend on it.)"""
+    broken = json.loads(json.dumps(user_shares).replace("????????-????-????-????-????????????", "*"))
+    junk = f"{BUCKET_ARN}/{SHARED}/{OTHER}/x/{SUB}/y"
+    assert evaluate([broken], "s3:PutObject", junk, identity_context()) == ALLOW
+    assert evaluate([user_shares], "s3:PutObject", junk, identity_context()) == IMPLICIT_DENY
+    forged = f"{BUCKET_ARN}/{SHARED}/{OTHER}/{THIRD}/x/{SUB}/y"
+    assert evaluate([broken], "s3:PutObject", forged, identity_context()) == IMPLICIT_DENY
+    assert evaluate([user_shares], "s3:PutObject", forged, identity_context()) == IMPLICIT_DENY
+
+
 # ---------------------------------------------------------------- evaluation rules
 
 
