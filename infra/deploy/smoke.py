@@ -12,15 +12,18 @@ What it does, one line per check, then a summary; exit 1 on any failure:
 - every route of infra/api/api.json is called, SigV4-signed with the caller's own keys: the file
   API's round trip (upload, list, signed-URL download byte-identical, upload through a signed upload
   URL, read-file, a resumable upload begun, sent, listed, completed and another abandoned, a folder
-  made, a copy and a move into it, the folder removed, delete). A route this script has no check for fails the run (`--plan-only` shows
-  the plan without calling anything);
+  made, a copy and a move into it, the folder removed, delete), then sharing between the two users
+  (A shares a file with B by username, both listings show it, B downloads it byte-identical, neither
+  can reach the other's side of it, A revokes it). A route this script has no check for fails the
+  run (`--plan-only` shows the plan without calling anything);
 - isolation on both locks: A's keys with B's token are refused by the function; A's keys on B's
   prefix are refused by S3 itself (while A's own prefix is allowed); an unsigned call is refused by
   API Gateway;
 - a disabled user is refused within the stack's USER_CHECK_TTL_SECONDS (with the shared tier: after
   the revocation event, allowed SMOKE_EVENT_DELIVERY_SECONDS, default 120);
 - whatever happens (a failed check, Ctrl-C, SIGTERM): every object version under the users'
-  folders, their identities and the users are deleted, then listed to show nothing is left.
+  folders (their own and what is shared with them), their identities and the users are deleted,
+  then listed to show nothing is left.
 
 No token, key, password or presigned URL is ever printed.
 """
@@ -68,6 +71,7 @@ def redact(text):
 class RouteCheck:
     route: str  # "METHOD /path" as in api.json
     title: str
+    between_users: bool = False  # run once, A and B together (sharing), not in each user's round trip
 
 
 ROUTE_CHECKS = (
@@ -88,6 +92,13 @@ ROUTE_CHECKS = (
     RouteCheck("DELETE /folders/{path+}", "remove the folder and everything below it"),
     RouteCheck("DELETE /files/{name+}", "delete the files; a GET answers 404 file_not_found, the listing is empty"),
     RouteCheck("DELETE /files", "a name no path can carry, stored with the user's own keys, is listed with an id that deletes it"),
+    RouteCheck("POST /shares", "A shares a file with B by username (201); an unknown username is 404 unknown_recipient",
+               between_users=True),
+    RouteCheck("GET /shares", "B sees it in withMe, from A's username; A sees it in mine, with B's", between_users=True),
+    RouteCheck("GET /shares/{id}", "B's signed URL downloads the same bytes; A's GET of it is 404 share_not_found",
+               between_users=True),
+    RouteCheck("DELETE /shares/{id}", "B's DELETE is 404 share_not_found; A revokes (204), then B's GET is 404",
+               between_users=True),
 )
 
 
@@ -431,6 +442,87 @@ class RoundTrip:
             raise CheckFailed("the stray name is still listed after DELETE /files?id=")
 
 
+class Sharing:
+    """Sharing between the two users, one method per route: A (the owner) shares with B (the
+    recipient), then revokes. The copy lives at <prefix>-shared/<B's IdentityId>/<A's IdentityId>/."""
+
+    def __init__(self, smoke):
+        self.api = smoke.api
+        self.owner, self.recipient = smoke.a, smoke.b
+        self.run_id = smoke.run_id
+        self.name = f"smoke/{smoke.run_id} shared été.bin"
+        self.id = None
+
+    def steps(self):
+        return {
+            "POST /shares": self.share,
+            "GET /shares": self.list_shares,
+            "GET /shares/{id}": self.download,
+            "DELETE /shares/{id}": self.revoke,
+        }
+
+    def _share_path(self):
+        if not self.id:
+            raise CheckFailed("no share id: POST /shares did not pass")
+        return "/shares/" + quote(self.id, safe="")
+
+    def _post(self, payload):
+        return self.api.call("POST", "/shares", self.owner, body=json.dumps(payload).encode(),
+                             headers={"Content-Type": "application/json"})
+
+    def share(self):
+        expect(self.api.call("PUT", file_path(self.name), self.owner, body=EVERY_BYTE,
+                             headers={"Content-Type": "application/octet-stream"}), 201, "A's PUT of the file to share")
+        answer = expect(self._post({"name": self.name, "with": self.recipient.username}), 201, "POST /shares")
+        data = answer.data() or {}
+        if not isinstance(answer.body, dict) or answer.body.get("type") != "share" or not data.get("id"):
+            raise CheckFailed(f"expected a share with an id, got {answer.brief()}")
+        if (data.get("name"), data.get("with"), data.get("size")) != (self.name, self.recipient.username, len(EVERY_BYTE)):
+            raise CheckFailed(f"the share names {data.get('name')!r} with {data.get('with')!r}, size {data.get('size')}")
+        self.id = data["id"]
+        nobody = f"smoke-{self.run_id}-nobody"
+        expect(self._post({"name": self.name, "with": nobody}), 404, "POST /shares with an unknown username",
+               "unknown_recipient")
+        return "201, and 404 unknown_recipient"
+
+    def list_shares(self):
+        self._share_path()
+        theirs = expect(self.api.call("GET", "/shares", self.recipient), 200, "B's GET /shares")
+        entry = next((s for s in (theirs.data() or {}).get("withMe", []) if s.get("id") == self.id), None)
+        if entry is None:
+            raise CheckFailed("the share is not in B's withMe")
+        if (entry.get("name"), entry.get("from"), entry.get("size")) != (self.name, self.owner.username, len(EVERY_BYTE)):
+            raise CheckFailed(f"B's withMe lists {entry.get('name')!r} from {entry.get('from')!r}, size {entry.get('size')}")
+        mine = expect(self.api.call("GET", "/shares", self.owner), 200, "A's GET /shares")
+        entry = next((s for s in (mine.data() or {}).get("mine", []) if s.get("id") == self.id), None)
+        if entry is None or (entry.get("name"), entry.get("with")) != (self.name, self.recipient.username):
+            raise CheckFailed("the share is not in A's mine, with B's username")
+        if any(s.get("id") == self.id for s in (mine.data() or {}).get("withMe", [])):
+            raise CheckFailed("A's own share is listed as shared with A")
+
+    def download(self):
+        answer = expect(self.api.call("GET", self._share_path(), self.recipient), 200, "B's GET /shares/{id}")
+        data = answer.data() or {}
+        if data.get("from") != self.owner.username or data.get("id") != self.id or not data.get("url"):
+            raise CheckFailed(f"expected the share's id, from A's username and a signed URL; got from {data.get('from')!r}")
+        status, raw, _ = http("GET", data["url"])  # the URL as any HTTP client uses it: no AWS code
+        if status != 200 or raw != EVERY_BYTE:
+            raise CheckFailed(f"the signed URL answered {status} with {len(raw)} bytes, not the {len(EVERY_BYTE)} shared")
+        expect(self.api.call("GET", self._share_path(), self.owner), 404, "A's GET of the share it made", "share_not_found")
+        return "byte-identical; A's GET 404"
+
+    def revoke(self):
+        path = self._share_path()
+        expect(self.api.call("DELETE", path, self.recipient), 404, "B's DELETE /shares/{id}", "share_not_found")
+        expect(self.api.call("GET", path, self.recipient), 200, "B's GET after B's refused DELETE")
+        expect(self.api.call("DELETE", path, self.owner), 204, "A's DELETE /shares/{id}")
+        expect(self.api.call("GET", path, self.recipient), 404, "B's GET after A revoked", "share_not_found")
+        listed = expect(self.api.call("GET", "/shares", self.recipient), 200, "B's GET /shares after A revoked")
+        if any(s.get("id") == self.id for s in (listed.data() or {}).get("withMe", [])):
+            raise CheckFailed("the revoked share is still in B's withMe")
+        expect(self.api.call("DELETE", file_path(self.name), self.owner), 204, "A's DELETE of the original")
+
+
 class Smoke:
     def __init__(self, target, routes, report):
         self.target = target
@@ -480,6 +572,7 @@ class Smoke:
     def routes_round_trip(self, user):
         """Every route of api.json, in the order of ROUTE_CHECKS, by `user` with `user`'s own keys."""
         checks, _ = plan(self.routes)
+        checks = [c for c in checks if not c.between_users]
         trip = RoundTrip(self, user)
         steps = {
             "PUT /files/{name+}": trip.put_file,
@@ -503,6 +596,13 @@ class Smoke:
         self.trips.append(trip)
         for c in checks:
             self.report.check(f"{user.label}: {c.route}: {c.title}", steps[c.route])
+
+    def sharing(self):
+        """The routes between the two users, in the order of ROUTE_CHECKS: A shares with B."""
+        checks, _ = plan(self.routes)
+        steps = Sharing(self).steps()
+        for c in (c for c in checks if c.between_users):
+            self.report.check(f"A and B: {c.route}: {c.title}", steps[c.route])
 
     # -------- isolation
 
@@ -583,12 +683,17 @@ class Smoke:
         for trip in self.trips:
             if trip.unfinished:
                 r.check(f"cleanup: {trip.user.label}'s unfinished uploads abandoned", trip.abandon_unfinished)
-        r.check("cleanup: every object version in both users' folders deleted", lambda: self.delete_objects(ids))
+        r.check("cleanup: every object version in both users' folders and shared folders deleted",
+                lambda: self.delete_objects(ids))
         if ids:
             r.check("cleanup: both identities deleted (DeleteIdentities)", lambda: self.delete_identities(ids))
         if self.created_users:
             r.check("cleanup: the users deleted (AdminDeleteUser)", self.delete_users)
         r.check("nothing left: no object version, identity or user of this run is listed", lambda: self.nothing_left(ids))
+
+    def _folders(self, identity_id):
+        """A user's own folder and the folder of what is shared with the user (the copies others made)."""
+        return [f"{self.target.prefix}/{identity_id}/", f"{self.target.prefix}-shared/{identity_id}/"]
 
     def _versions(self, s3, prefix):
         keys = []
@@ -601,7 +706,7 @@ class Smoke:
         s3 = self.target.client("s3")
         removed = 0
         for identity_id in ids:
-            keys = self._versions(s3, f"{self.target.prefix}/{identity_id}/")
+            keys = [k for folder in self._folders(identity_id) for k in self._versions(s3, folder)]
             for start in range(0, len(keys), 1000):
                 result = s3.delete_objects(Bucket=self.target.settings["S3_BUCKET"],
                                            Delete={"Objects": keys[start:start + 1000], "Quiet": True})
@@ -625,9 +730,10 @@ class Smoke:
         s3 = self.target.client("s3")
         left = []
         for identity_id in ids:
-            versions = self._versions(s3, f"{self.target.prefix}/{identity_id}/")
-            if versions:
-                left.append(f"{len(versions)} object version(s) under {identity_id}")
+            for folder in self._folders(identity_id):
+                versions = self._versions(s3, folder)
+                if versions:
+                    left.append(f"{len(versions)} object version(s) under {folder}")
         listed = set()
         identity = self.target.client("cognito-identity")
         token = None
@@ -648,7 +754,7 @@ class Smoke:
                 pass
         if left:
             raise CheckFailed("left behind: " + "; ".join(left))
-        return f"{len(ids)} folders, {len(ids)} identities and 2 users checked"
+        return f"{2 * len(ids)} folders, {len(ids)} identities and 2 users checked"
 
 
 def _terminate(signum, _frame):
@@ -691,6 +797,7 @@ def main(argv=None):
         if smoke.setup():
             smoke.routes_round_trip(smoke.a)
             smoke.routes_round_trip(smoke.b)
+            smoke.sharing()
             smoke.isolation()
             smoke.disabled_user()  # last: B cannot call afterwards
     except KeyboardInterrupt:
