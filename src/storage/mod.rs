@@ -3,10 +3,12 @@
 
 mod changes;
 mod name;
+mod shares;
 mod uploads;
 
 pub use changes::Removal;
-pub use name::{FileName, ObjectKey, StoredName};
+pub use name::{FileName, ObjectKey, Share, StoredName};
+pub use shares::{MAX_RECEIVED, Received};
 pub use uploads::{Part, UploadRecord};
 
 use crate::config::Config;
