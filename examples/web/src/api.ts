@@ -80,6 +80,8 @@ export interface SharedWithMe {
 export interface Shares {
   readonly mine: MyShare[];
   readonly withMe: SharedWithMe[];
+  /** More are shared with the caller than the API lists (thousands). */
+  readonly withMeTruncated?: boolean;
 }
 
 /** The path of a name under `base` (`/files`, `/folders`): each segment percent-encoded, `/` kept. */
@@ -185,7 +187,7 @@ export class FilesApi {
   /** POST /shares: the recipient (a username) gets a copy of the file as it is now; sharing the
    *  same file with them again replaces their copy. */
   async share(name: string, username: string): Promise<MyShare> {
-    return (await this.call<MyShare>('POST', '/shares', { ...json({ name, with: username }), errors: { invalid_parameter: MESSAGES.shareSelf } }))!;
+    return (await this.call<MyShare>('POST', '/shares', { ...json({ name, with: username }), errors: { invalid_parameter: MESSAGES.shareInvalid } }))!;
   }
 
   /** GET /shares: the caller's shares and the files shared with them. */

@@ -159,7 +159,6 @@ function fileRow(file: FileInfo): HTMLTableRowElement {
           ok: 'Share',
         });
         if (!username) return;
-        if (username === session?.username) throw new UserError(MESSAGES.shareSelf);
         const share = await api!.share(file.name, username);
         say(`"${name}" is shared with ${share.with}.`);
       }, `Share ${name}`),
@@ -288,9 +287,10 @@ function sharedRow(share: SharedWithMe): HTMLTableRowElement {
   row.dataset.id = share.id;
   row.dataset.name = share.name;
   const name = baseName(share.name);
-  const from = share.from ?? 'an unknown user';
+  const from = share.from ?? 'unknown'; // an owner the service has no username for
   const actions = cell('', 'actions');
-  actions.append(button('Download', 'download', async () => saveAs(await api!.downloadShared(share.id), name), `Download ${name} from ${from}`));
+  actions.append(button('Download', 'download', async () => saveAs(await api!.downloadShared(share.id), name),
+    `Download ${name} from ${share.from ?? 'an unknown user'}`));
   row.append(cell(share.name), cell(from, 'from'), cell(formatSize(share.size), 'size'), cell(new Date(share.lastModified).toLocaleString()), actions);
   return row;
 }
@@ -334,6 +334,7 @@ async function refreshShares(): Promise<void> {
     $(empty).hidden = rows.length > 0;
     if (hadFocus && !$(list).contains(document.activeElement)) $(heading).focus();
   }
+  $('shared-truncated').hidden = !shares.withMeTruncated;
 }
 
 /** Every file of a dropped folder, with its path inside the drop. */

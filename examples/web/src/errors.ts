@@ -25,7 +25,7 @@ export const MESSAGES = {
   otherFile: 'That is not the file of this upload (its size differs). Choose the same file again.',
   notDeleted: 'Some files in that folder could not be deleted.',
   unknownRecipient: 'No user of that name has signed in here.',
-  shareSelf: 'You cannot share a file with yourself.',
+  shareInvalid: 'Share with another user\'s username (not your own; no spaces).',
   shareGone: 'That file is no longer shared with you.',
   notYourShare: 'That share is not yours to revoke.',
   sharingUnavailable: 'Sharing is not available on this service.',
