@@ -646,6 +646,15 @@ describe('the My files page in Chromium', () => {
       await a.page.getByTestId('error').waitFor({ state: 'visible' });
       assert.equal(await a.page.getByTestId('error').textContent(), 'No user of that name has signed in here.');
 
+      // Oneself: the API's 400, in words.
+      await row.getByTestId('share').click();
+      await shareWith.fill('admin');
+      const own = a.page.waitForResponse((r) => isShares(r, 'POST'));
+      await a.page.getByTestId('dialog-ok').click();
+      assert.equal((await own).status(), 400);
+      await a.page.getByTestId('error').filter({ hasText: 'not your own' }).waitFor();
+      assert.equal(await a.page.getByTestId('error').textContent(), 'Share with another user\'s username (not your own; no spaces).');
+
       // Shared by keyboard: the dialog asks only a username and has the focus; Enter shares.
       await row.getByTestId('share').focus();
       await a.page.keyboard.press('Enter');
