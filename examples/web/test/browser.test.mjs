@@ -429,6 +429,7 @@ describe('the My files page in Chromium', () => {
       await folder(`${top}/album`).getByTestId('delete-folder').click();
       await page.getByTestId('dialog-ok').waitFor();
       assert.equal(await focusedTestId(page), 'dialog-ok');
+      assert.ok(!(await dialogInput.isVisible()), 'a confirmation has no text field');
       await page.getByTestId('dialog-ok').click();
       await folder(`${top}/album`).waitFor({ state: 'detached' });
       assert.ok(calls.some((c) => c.method === 'DELETE' && c.path === `/folders/${top}/album`));
