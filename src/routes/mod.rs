@@ -426,6 +426,20 @@ mod tests {
             route("POST", "/upload-urls"),
             Err("400 invalid_parameter".into())
         );
+        assert_eq!(route("GET", "/shares"), Ok("list-shares"));
+        assert_eq!(
+            route("POST", "/shares"),
+            Err("400 invalid_parameter".into())
+        );
+        assert_eq!(route("GET", "/shares/x/y"), Err("404 not_found".into()));
+        assert_eq!(
+            route("DELETE", "/shares/bm8"),
+            Err("400 invalid_parameter".into())
+        );
+        assert_eq!(
+            route("PUT", "/shares/bm8"),
+            Err("405 method_not_allowed".into())
+        );
         assert_eq!(name_of("GET", "/files/a/b.txt"), file("a/b.txt"));
         assert_eq!(name_of("PUT", "/files/a%20b"), file("a b"));
         assert_eq!(name_of("DELETE", "/files/%C3%A9t%C3%A9"), file("été"));

@@ -311,6 +311,65 @@ pub fn list_prefix(prefix: &str, id: &IdentityId, sub: Option<&FileName>) -> Str
 mod tests {
     use super::*;
 
+    const R: &str = "us-east-1:11111111-2222-3333-4444-555555555555";
+    const O: &str = "us-east-1:aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+
+    fn share(name: &str) -> Share {
+        let id = |s: &str| IdentityId::from_table(s).unwrap();
+        Share::new(&id(R), &id(O), FileName::parse(name).unwrap())
+    }
+
+    #[test]
+    fn a_share_is_recipient_owner_name_and_its_id_names_it_back() {
+        let s = share("docs/q3 été.pdf");
+        assert_eq!(
+            s.key("cognito-test").unwrap().as_str(),
+            format!("cognito-test-shared/{R}/{O}/docs/q3 été.pdf")
+        );
+        assert_eq!(Share::from_id(&s.id()).unwrap(), s);
+        let (r, o) = (
+            IdentityId::from_table(R).unwrap(),
+            IdentityId::from_table(O).unwrap(),
+        );
+        assert!(s.is_for(&r) && !s.is_for(&o));
+        assert!(s.is_from(&o) && !s.is_from(&r));
+        assert_eq!(inbox("p", &r), format!("p-shared/{R}/"));
+        assert_eq!(
+            Share::received(&r, &format!("{O}/docs/q3 été.pdf")),
+            Some(s)
+        );
+    }
+
+    #[test]
+    fn ids_and_listed_keys_that_do_not_name_a_share_are_refused() {
+        use base64::Engine;
+        let encode = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        for text in [
+            "",
+            "no-slashes",
+            &format!("{R}/{O}"),
+            &format!("{R}/{O}/"),
+            &format!("{R}/{O}/a//b"),
+            &format!("{R}/{O}/../x"),
+            &format!("not-an-id/{O}/x"),
+            &format!("{R}/not:an id/x"),
+            &format!("{R}/{O}/x\u{1}"),
+        ] {
+            let err = Share::from_id(&encode(text)).unwrap_err();
+            assert_eq!(err.code(), "invalid_parameter", "{text:?}");
+        }
+        assert!(Share::from_id("not base64!").is_err());
+        let r = IdentityId::from_table(R).unwrap();
+        for rest in ["x.txt", &format!("{O}/"), &format!("{O}/a//b"), "owner/x"] {
+            assert_eq!(Share::received(&r, rest), None, "{rest:?}");
+        }
+        let long = "n".repeat(1000);
+        assert_eq!(
+            share(&long).key("cognito-test").unwrap_err().code(),
+            "invalid_file_name"
+        );
+    }
+
     #[test]
     fn ordinary_names_are_accepted_as_they_are() {
         for name in [

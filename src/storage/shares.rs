@@ -2,9 +2,8 @@
 //! removed with the caller's own keys, which IAM confines to the caller's side of each share.
 
 use super::name::{self, Share};
-use super::{FileInfo, ObjectKey, UserBucket, rfc3339, url_decoded};
+use super::{FileInfo, ObjectKey, UserBucket, next_page, rfc3339, url_decoded};
 use crate::error::ApiError;
-use aws_sdk_s3::types::EncodingType;
 
 /// Most shares a recipient's listing returns (S3 pages of 1000 keys).
 pub const MAX_RECEIVED: usize = 5000;
@@ -43,19 +42,7 @@ impl UserBucket {
         let inbox = name::inbox(&self.prefix, &self.identity);
         let (mut shares, mut next) = (Vec::new(), None);
         loop {
-            let answer = self
-                .client
-                .list_objects_v2()
-                .bucket(&self.bucket)
-                .prefix(&inbox)
-                .encoding_type(EncodingType::Url)
-                .set_continuation_token(next.take())
-                .send()
-                .await;
-            let out = match answer {
-                Ok(out) => out,
-                Err(err) => return Err(self.failed(err, None).await),
-            };
+            let out = self.list_page(&inbox, false, None, next.take()).await?;
             shares.extend(out.contents().iter().filter_map(|object| {
                 let key = url_decoded(object.key()?);
                 let share = Share::received(&self.identity, key.strip_prefix(&inbox)?)?;
@@ -65,11 +52,7 @@ impl UserBucket {
                     last_modified: object.last_modified().and_then(rfc3339),
                 })
             }));
-            next = out
-                .is_truncated()
-                .unwrap_or_default()
-                .then(|| out.next_continuation_token().map(str::to_owned))
-                .flatten();
+            next = next_page(&out);
             if next.is_none() {
                 return Ok((shares, false));
             }
