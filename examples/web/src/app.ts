@@ -267,10 +267,22 @@ async function refreshList(): Promise<void> {
     throw error;
   }
   if (shown !== folder || current !== api) return; // the user went elsewhere, or signed out, meanwhile
-  const hadFocus = $('file-list').contains(document.activeElement);
   renderBreadcrumbs();
-  $('file-list').replaceChildren(...level.folders.map(folderRow), ...level.files.map(fileRow));
-  if (hadFocus && !$('file-list').contains(document.activeElement)) $('files-heading').focus();
+  replaceRows($('file-list'), [...level.folders.map(folderRow), ...level.files.map(fileRow)], $('files-heading'));
+}
+
+/** Show `rows` in `list`. A listing asked again (an upload finished, a share stopped) must not take
+ *  the keyboard away: the control that had it is focused again in the same row (same kind, same
+ *  id or name) when that row is still listed, else the list's heading gets it. */
+function replaceRows(list: HTMLElement, rows: HTMLElement[], heading: HTMLElement): void {
+  const focused = document.activeElement instanceof HTMLElement && list.contains(document.activeElement) ? document.activeElement : undefined;
+  const key = (row: HTMLElement | null | undefined) => row && `${row.dataset.testid}\n${row.dataset.id ?? ''}\n${row.dataset.name ?? ''}`;
+  const was = key(focused?.closest<HTMLElement>('tr'));
+  list.replaceChildren(...rows);
+  if (!focused) return;
+  const control = focused.dataset.testid;
+  const again = rows.find((row) => key(row) === was)?.querySelector<HTMLElement>(`[data-testid="${control}"]`);
+  (again ?? heading).focus();
 }
 
 /** Show the user's files or the shares; the pressed button says which. */
@@ -311,8 +323,7 @@ function myShareRow(share: MyShare): HTMLTableRowElement {
   return row;
 }
 
-/** GET /shares into the shares view. A list that held the keyboard and lost it (a share revoked)
- *  hands it to its heading. */
+/** GET /shares into the shares view. */
 async function refreshShares(): Promise<void> {
   const current = api;
   if (!current) return;
@@ -329,10 +340,8 @@ async function refreshShares(): Promise<void> {
     ['shared-list', shares.withMe.map(sharedRow), 'shared-empty', 'shared-heading'],
     ['my-shares', shares.mine.map(myShareRow), 'mine-empty', 'mine-heading'],
   ] as const) {
-    const hadFocus = $(list).contains(document.activeElement);
-    $(list).replaceChildren(...rows);
+    replaceRows($(list), rows, $(heading));
     $(empty).hidden = rows.length > 0;
-    if (hadFocus && !$(list).contains(document.activeElement)) $(heading).focus();
   }
   $('shared-truncated').hidden = !shares.withMeTruncated;
 }

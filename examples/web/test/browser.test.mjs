@@ -337,7 +337,9 @@ describe('the My files page in Chromium', () => {
       }
       assert.equal(await page.getByTestId('transfer').filter({ has: page.getByTestId('progress') }).count(), 3, 'one progress bar per file');
 
-      // A file dropped on the page (a drop event carrying it, as the browser fires one).
+      // A file dropped on the page (a drop event carrying it, as the browser fires one), while the
+      // keyboard is on a.txt's Rename: the listing asked again leaves it there.
+      await file(`${top}/a.txt`).getByTestId('rename').focus();
       const dropped = `dropped ${randomBytes(8).toString('hex')}\n`;
       const dataTransfer = await page.evaluateHandle((text) => {
         const transfer = new DataTransfer();
@@ -348,6 +350,8 @@ describe('the My files page in Chromium', () => {
       await page.getByTestId('drop-zone').dispatchEvent('drop', { dataTransfer });
       await transferState(page, `${top}/dropped.txt`, 'done');
       await assertNoError(page, file(`${top}/dropped.txt`));
+      assert.ok(await file(`${top}/a.txt`).getByTestId('rename').evaluate((e) => e === document.activeElement),
+        'the keyboard is still on a.txt\'s Rename in the new listing');
 
       // A whole folder (with a sub-folder) through the folder picker: its paths are kept.
       mkdirSync(join(dir, 'album', 'sub'), { recursive: true });
