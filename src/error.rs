@@ -48,6 +48,8 @@ pub enum Upstream {
     IdentityPool,
     /// S3 with the user's own credentials.
     S3,
+    /// The session table (DynamoDB), where it is an authority: the owners' share index.
+    SessionTable,
 }
 
 impl std::fmt::Display for Upstream {
@@ -57,6 +59,7 @@ impl std::fmt::Display for Upstream {
             Upstream::UserPool => "cognito-idp",
             Upstream::IdentityPool => "cognito-identity",
             Upstream::S3 => "s3",
+            Upstream::SessionTable => "dynamodb",
         })
     }
 }
@@ -93,6 +96,16 @@ pub enum ApiError {
     FileExists,
     #[error("no such unfinished upload")]
     UploadNotFound,
+    #[error("no such share")]
+    ShareNotFound,
+    #[error(
+        "no user of that name can receive shares here (it must exist, be enabled and have signed in once)"
+    )]
+    UnknownRecipient,
+    #[error(
+        "sharing needs the shared session tier (SESSION_TABLE), which this deployment does not have"
+    )]
+    SharingUnavailable,
     #[error(
         "the parts do not match what S3 received (a missing part, a wrong ETag, or a part under 5 MiB before the last)"
     )]
@@ -150,7 +163,10 @@ impl ApiError {
             UserDisabled | IdentityMismatch | SignerRequired | AccessDenied => {
                 StatusCode::FORBIDDEN
             }
-            FileNotFound | UploadNotFound | RouteNotFound => StatusCode::NOT_FOUND,
+            FileNotFound | UploadNotFound | ShareNotFound | UnknownRecipient | RouteNotFound => {
+                StatusCode::NOT_FOUND
+            }
+            SharingUnavailable => StatusCode::NOT_IMPLEMENTED,
             MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Throttled(_) | Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Timeout(_) | OutOfTime => StatusCode::GATEWAY_TIMEOUT,
@@ -179,6 +195,9 @@ impl ApiError {
             InvalidFileName(_) => "invalid_file_name",
             FileExists => "file_exists",
             UploadNotFound => "upload_not_found",
+            ShareNotFound => "share_not_found",
+            UnknownRecipient => "unknown_recipient",
+            SharingUnavailable => "sharing_unavailable",
             InvalidParts => "invalid_parts",
             PayloadTooLarge(_) => "payload_too_large",
             InvalidParameter(..) => "invalid_parameter",

@@ -64,7 +64,7 @@ impl IdentityId {
 }
 
 /// `<region>:<hex and dashes>`, the shape of every IdentityId Cognito issues.
-fn well_formed(id: &str) -> bool {
+pub(crate) fn well_formed(id: &str) -> bool {
     id.split_once(':').is_some_and(|(region, rest)| {
         !region.is_empty()
             && !rest.is_empty()

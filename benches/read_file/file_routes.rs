@@ -5,13 +5,12 @@
 //! a folder), which is why the route reads its own records instead.
 
 use crate::parts::PartClient;
-use crate::report::{Stats, ms, ratio};
+use crate::report::{Samples, ratios};
 use crate::routes::Direct;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::{TestApp, file_path, request_with_body};
 
 /// Samples per route and side.
@@ -55,21 +54,6 @@ async fn send(app: &TestApp, method: &str, path: &str, token: &str, body: Value)
         .await
 }
 
-struct Timer<'a>(&'a mut BTreeMap<&'static str, Vec<Duration>>);
-
-impl Timer<'_> {
-    async fn time<T, F: Future<Output = Result<T, BoxError>>>(
-        &mut self,
-        route: &'static str,
-        run: F,
-    ) -> Result<T, BoxError> {
-        let t = Instant::now();
-        let out = run.await?;
-        self.0.entry(route).or_default().push(t.elapsed());
-        Ok(out)
-    }
-}
-
 /// Medians of each route and of its direct calls, with their ratio.
 pub async fn measure(
     app: &TestApp,
@@ -91,35 +75,18 @@ pub async fn measure(
             201,
         )?;
     }
-    let mut ours = BTreeMap::new();
-    let mut theirs = BTreeMap::new();
+    let (mut ours, mut theirs) = (Samples::default(), Samples::default());
     for i in 0..SAMPLES {
         let first_ours = i % 2 == 0;
         for side in [first_ours, !first_ours] {
             if side {
-                ours_once(app, token, &parts, i, &mut Timer(&mut ours)).await?;
+                ours_once(app, token, &parts, i, &mut ours).await?;
             } else {
-                direct_once(direct, fixture, i, &mut Timer(&mut theirs)).await?;
+                direct_once(direct, fixture, i, &mut theirs).await?;
             }
         }
     }
-    let mut out = serde_json::Map::new();
-    for (route, direct_calls) in ROUTES {
-        let a = Stats::of(ours.get_mut(route).ok_or("no samples")?);
-        let b = Stats::of(theirs.get_mut(route).ok_or("no samples")?);
-        out.insert(
-            route.to_owned(),
-            json!({
-                "direct": direct_calls,
-                "ours_median_ms": ms(a.median),
-                "direct_median_ms": ms(b.median),
-                "ours_p90_ms": ms(a.p90),
-                "direct_p90_ms": ms(b.p90),
-                "ratio": ratio(a.median, b.median),
-            }),
-        );
-    }
-    Ok(Value::Object(out))
+    ratios(&ROUTES, &mut ours, &mut theirs)
 }
 
 async fn ours_once(
@@ -127,7 +94,7 @@ async fn ours_once(
     token: &str,
     parts: &PartClient,
     i: usize,
-    timer: &mut Timer<'_>,
+    timer: &mut Samples,
 ) -> Result<(), BoxError> {
     let [
         level,
@@ -272,7 +239,7 @@ async fn direct_once(
     d: &Direct,
     fixture: &aws_sdk_s3::Client,
     i: usize,
-    timer: &mut Timer<'_>,
+    timer: &mut Samples,
 ) -> Result<(), BoxError> {
     let [
         level,

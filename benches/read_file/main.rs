@@ -20,6 +20,7 @@ mod naive;
 mod parts;
 mod report;
 mod routes;
+mod share_routes;
 mod upload;
 
 use lambda_binary::{events_for, init_times, lambda_binary, peak_rss, size_binary, target_dir};
@@ -227,6 +228,8 @@ async fn run() -> Result<(), BoxError> {
     let fixture_s3 = stack.s3().await;
     let file_route_ratios =
         file_routes::measure(&warm_app, &target.token, &limit.direct(), &fixture_s3).await?;
+    eprintln!("the sharing routes, warm, with the shared tier, against direct S3 calls (h)...");
+    let share_route_ratios = share_routes::measure(stack, &warm_shared).await?;
     eprintln!(
         "a {} MiB upload through presigned part URLs against a direct multipart upload (i)...",
         upload::size()? >> 20
@@ -295,6 +298,7 @@ async fn run() -> Result<(), BoxError> {
         "rss_events_ok": served_ok,
         "routes_warm": route_ratios,
         "routes_issue21_warm": file_route_ratios,
+        "routes_sharing_warm": share_route_ratios,
         "upload_throughput": upload_throughput,
         "scenarios_ms": stats.iter().map(|(k, s)| (k.to_string(), s.to_json())).collect::<BTreeMap<_, _>>(),
         "init_ms_stats": init_stats.to_json(),

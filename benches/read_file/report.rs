@@ -44,6 +44,52 @@ pub fn ratio(a: Duration, b: Duration) -> f64 {
     round3(a.as_secs_f64() / b.as_secs_f64())
 }
 
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Durations of each route's samples (ours, or the direct calls a route is measured against).
+#[derive(Default)]
+pub struct Samples(BTreeMap<&'static str, Vec<Duration>>);
+
+impl Samples {
+    /// Runs `run`, recording how long it took as a sample of `route` if it succeeded.
+    pub async fn time<T, F: Future<Output = Result<T, BoxError>>>(
+        &mut self,
+        route: &'static str,
+        run: F,
+    ) -> Result<T, BoxError> {
+        let t = std::time::Instant::now();
+        let out = run.await?;
+        self.0.entry(route).or_default().push(t.elapsed());
+        Ok(out)
+    }
+}
+
+/// Per route (its name, and the direct calls it is measured against): the medians and p90s of
+/// both sides and their ratio.
+pub fn ratios(
+    routes: &[(&'static str, &str)],
+    ours: &mut Samples,
+    theirs: &mut Samples,
+) -> Result<Value, BoxError> {
+    let mut out = serde_json::Map::new();
+    for (route, direct_calls) in routes {
+        let a = Stats::of(ours.0.get_mut(route).ok_or("no samples")?);
+        let b = Stats::of(theirs.0.get_mut(route).ok_or("no samples")?);
+        out.insert(
+            (*route).to_owned(),
+            json!({
+                "direct": direct_calls,
+                "ours_median_ms": ms(a.median),
+                "direct_median_ms": ms(b.median),
+                "ours_p90_ms": ms(a.p90),
+                "direct_p90_ms": ms(b.p90),
+                "ratio": ratio(a.median, b.median),
+            }),
+        );
+    }
+    Ok(Value::Object(out))
+}
+
 pub fn print_table(stats: &BTreeMap<&str, Stats>, init: &Stats, summary: &Value) {
     println!();
     println!("| scenario | n | median ms | p90 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |");
@@ -201,6 +247,10 @@ pub fn print_table(stats: &BTreeMap<&str, Stats>, init: &Stats, summary: &Value)
         (
             "(h) uploads, folders, copies and moves, warm, against the direct S3 calls of the same kind (same keys):",
             "routes_issue21_warm",
+        ),
+        (
+            "(h) sharing, warm, with the shared tier, against the direct S3 calls of the same kind (the owner's or the recipient's keys):",
+            "routes_sharing_warm",
         ),
     ] {
         println!("\n{title}");

@@ -1,10 +1,8 @@
 //! (g) Each file-API route, warm, against a direct S3 call of the same kind made with the same
 //! user's keys by a prebuilt client: what the route adds on top of S3.
 
-use crate::report::{Stats, ms, ratio};
-use serde_json::{Value, json};
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use crate::report::{Samples, ratios};
+use serde_json::Value;
 use support::{TestApp, file_path};
 
 /// Samples per route and side.
@@ -39,8 +37,7 @@ pub async fn measure(app: &TestApp, token: &str, direct: &Direct) -> Result<Valu
             201,
         )?;
     }
-    let mut ours: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
-    let mut theirs: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
+    let (mut ours, mut theirs) = (Samples::default(), Samples::default());
     for i in 0..ROUTE_SAMPLES {
         // New names on both sides, so that PUT measures a create (one S3 call on both sides).
         let (mine, plain) = (
@@ -50,88 +47,80 @@ pub async fn measure(app: &TestApp, token: &str, direct: &Direct) -> Result<Valu
         let first_ours = i % 2 == 0;
         for side in [first_ours, !first_ours] {
             if side {
-                let t = Instant::now();
-                expect(
-                    "GET /files",
-                    app.get("/files?prefix=bench&limit=10", token).await,
-                    200,
-                )?;
-                ours.entry("list").or_default().push(t.elapsed());
-                let t = Instant::now();
-                expect(
-                    "GET /files/{name}",
-                    app.get(&file_path("bench/file-0.bin"), token).await,
-                    200,
-                )?;
-                ours.entry("get").or_default().push(t.elapsed());
-                let t = Instant::now();
-                expect(
-                    "PUT /files/{name}",
-                    app.put(&file_path(&mine), token, &body, &[]).await,
-                    201,
-                )?;
-                ours.entry("put").or_default().push(t.elapsed());
-                let t = Instant::now();
-                let status = app.delete(&file_path(&mine), token).await;
-                ours.entry("delete").or_default().push(t.elapsed());
+                ours.time("list", async {
+                    let got = app.get("/files?prefix=bench&limit=10", token).await;
+                    expect("GET /files", got, 200)
+                })
+                .await?;
+                ours.time("get", async {
+                    let got = app.get(&file_path("bench/file-0.bin"), token).await;
+                    expect("GET /files/{name}", got, 200)
+                })
+                .await?;
+                ours.time("put", async {
+                    let got = app.put(&file_path(&mine), token, &body, &[]).await;
+                    expect("PUT /files/{name}", got, 201)
+                })
+                .await?;
+                let status = ours
+                    .time("delete", async {
+                        Ok(app.delete(&file_path(&mine), token).await)
+                    })
+                    .await?;
                 if status != 204 {
                     return Err(format!("DELETE answered {status}").into());
                 }
             } else {
-                let s3 = &direct.client;
-                let t = Instant::now();
-                s3.list_objects_v2()
-                    .bucket(&direct.bucket)
-                    .prefix(format!("{}bench/", direct.folder))
-                    .max_keys(10)
-                    .send()
+                let (s3, bucket) = (&direct.client, &direct.bucket);
+                theirs
+                    .time("list", async {
+                        s3.list_objects_v2()
+                            .bucket(bucket)
+                            .prefix(format!("{}bench/", direct.folder))
+                            .max_keys(10)
+                            .send()
+                            .await?;
+                        Ok(())
+                    })
                     .await?;
-                theirs.entry("list").or_default().push(t.elapsed());
-                let t = Instant::now();
-                s3.head_object()
-                    .bucket(&direct.bucket)
-                    .key(format!("{}bench/file-0.bin", direct.folder))
-                    .send()
+                theirs
+                    .time("get", async {
+                        s3.head_object()
+                            .bucket(bucket)
+                            .key(format!("{}bench/file-0.bin", direct.folder))
+                            .send()
+                            .await?;
+                        Ok(())
+                    })
                     .await?;
-                theirs.entry("get").or_default().push(t.elapsed());
-                let t = Instant::now();
-                s3.put_object()
-                    .bucket(&direct.bucket)
-                    .key(&plain)
-                    .body(body.clone().into())
-                    .send()
+                theirs
+                    .time("put", async {
+                        s3.put_object()
+                            .bucket(bucket)
+                            .key(&plain)
+                            .body(body.clone().into())
+                            .send()
+                            .await?;
+                        Ok(())
+                    })
                     .await?;
-                theirs.entry("put").or_default().push(t.elapsed());
-                let t = Instant::now();
-                s3.delete_object()
-                    .bucket(&direct.bucket)
-                    .key(&plain)
-                    .send()
+                theirs
+                    .time("delete", async {
+                        s3.delete_object().bucket(bucket).key(&plain).send().await?;
+                        Ok(())
+                    })
                     .await?;
-                theirs.entry("delete").or_default().push(t.elapsed());
             }
         }
     }
-    let mut out = serde_json::Map::new();
-    for (route, direct_call) in [
-        ("list", "ListObjectsV2"),
-        ("get", "HeadObject"),
-        ("put", "PutObject"),
-        ("delete", "DeleteObject"),
-    ] {
-        let a = Stats::of(ours.get_mut(route).ok_or("no samples")?);
-        let b = Stats::of(theirs.get_mut(route).ok_or("no samples")?);
-        out.insert(
-            route.to_owned(),
-            json!({
-                "direct": direct_call,
-                "ours_median_ms": ms(a.median),
-                "direct_median_ms": ms(b.median),
-                "ours_p90_ms": ms(a.p90),
-                "direct_p90_ms": ms(b.p90),
-                "ratio": ratio(a.median, b.median),
-            }),
-        );
-    }
-    Ok(Value::Object(out))
+    ratios(
+        &[
+            ("list", "ListObjectsV2"),
+            ("get", "HeadObject"),
+            ("put", "PutObject"),
+            ("delete", "DeleteObject"),
+        ],
+        &mut ours,
+        &mut theirs,
+    )
 }

@@ -153,11 +153,13 @@ def provision(endpoint, state_dir, gateway_port, login_port, secret):
         PolicyName="user-files",
         PolicyDocument=render_policy("user-files.json", PARTITION="aws", BUCKET=BUCKET, PREFIX=PREFIX),
     )
-    # Sharing: read and list what is shared with the caller; write and revoke shares as themselves.
+    # Sharing: read what is shared with one, write and revoke one's own shares (issue 21 §5).
     iam.put_role_policy(
         RoleName=f"{NAME}-authenticated",
         PolicyName="user-shares",
-        PolicyDocument=render_policy("user-shares.json", PARTITION="aws", BUCKET=BUCKET, PREFIX=PREFIX, REGION=REGION),
+        PolicyDocument=render_policy(
+            "user-shares.json", PARTITION="aws", BUCKET=BUCKET, PREFIX=PREFIX, REGION=REGION
+        ),
     )
     # The grant the gateway checks: execute-api:Invoke on the routes of infra/api/api.json.
     iam.put_role_policy(

@@ -16,6 +16,7 @@ use crate::identity::{IdentityBroker, IdentityId};
 use crate::metrics::{self, Cached, CallCounter, Tier};
 use crate::session::SessionTable;
 use crate::session::keys::SharedKeys;
+use crate::session::shares::Directory;
 use crate::session::verdicts::SharedVerdicts;
 use crate::storage::{Buckets, UserBucket};
 use aws_config::SdkConfig;
@@ -31,6 +32,8 @@ pub struct Authenticator {
     keys: Keys,
     require_signer: bool,
     identity_pool_id: String,
+    /// Sharing's records, with the shared tier.
+    directory: Option<Directory>,
 }
 
 impl Authenticator {
@@ -67,6 +70,9 @@ impl Authenticator {
         let shared_keys = table
             .as_ref()
             .map(|(_, table)| SharedKeys::new(Arc::clone(table), config.credentials_margin));
+        let directory = table.as_ref().map(|(_, table)| {
+            Directory::new(Arc::clone(table), idp.clone(), config.user_pool_id.clone())
+        });
         Authenticator {
             // Through the SDK's own HTTP client and timeouts (connect, and the whole call).
             verifier: TokenVerifier::new(
@@ -91,6 +97,7 @@ impl Authenticator {
             ),
             require_signer: config.require_signer,
             identity_pool_id: config.identity_pool_id.clone(),
+            directory,
         }
     }
 
@@ -170,6 +177,19 @@ impl Caller<'_> {
     /// The caller's IdentityId.
     pub fn identity(&self) -> &IdentityId {
         &self.claim.identity
+    }
+
+    /// The caller's user: `sub` and username, from the verified token.
+    pub fn user(&self) -> (&str, &str) {
+        (self.token.sub(), self.token.username())
+    }
+
+    /// Sharing's records: 501 `sharing_unavailable` without the shared session tier.
+    pub fn directory(&self) -> Result<&Directory, ApiError> {
+        self.auth
+            .directory
+            .as_ref()
+            .ok_or(ApiError::SharingUnavailable)
     }
 
     /// Runs a read through the caller's own S3 client, alongside the user check when it is due;

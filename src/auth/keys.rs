@@ -355,7 +355,13 @@ impl Keys {
                 metrics::cache(Cached::Keys, Tier::Miss);
                 match self.broker.credentials_for_signer(signer, token).await {
                     Ok(creds) => {
-                        self.share(signer, token, &creds).await;
+                        // GetId was skipped: the identity Cognito just matched is also the
+                        // directory's entry for the user (sharing finds recipients by it).
+                        tokio::join!(self.share(signer, token, &creds), async {
+                            if let Some(shared) = &self.shared {
+                                shared.store_identity(token.sub(), signer).await;
+                            }
+                        });
                         self.keep(signer, creds).await;
                         self.remap(token, signer).await;
                         Ok(())

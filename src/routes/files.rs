@@ -182,16 +182,16 @@ fn decode_next(token: &str) -> Result<String, ApiError> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct FileWithUrl {
-    name: String,
-    size: u64,
-    last_modified: Option<String>,
-    etag: Option<String>,
-    content_type: Option<String>,
-    url: String,
-    url_expires_at: String,
+pub(super) struct FileWithUrl {
+    pub(super) name: String,
+    pub(super) size: u64,
+    pub(super) last_modified: Option<String>,
+    pub(super) etag: Option<String>,
+    pub(super) content_type: Option<String>,
+    pub(super) url: String,
+    pub(super) url_expires_at: String,
     /// `inline` or `attachment`: how S3 answers the URL.
-    disposition: &'static str,
+    pub(super) disposition: &'static str,
 }
 
 /// The input of `GET /files/{name+}?expiresIn=&download=`.
@@ -205,15 +205,10 @@ pub struct GetFile {
 impl GetFile {
     /// The name, the URL's lifetime and whether it must download rather than display.
     pub fn parse(input: &Input<'_>) -> Result<Self, ApiError> {
-        let query = input.req.query_string_parameters();
-        let download = match query.first("download") {
-            None | Some("0" | "false") => false,
-            Some("1" | "true") => true,
-            Some(_) => return Err(ApiError::InvalidParameter("download", "1 or 0")),
-        };
+        let (expires_in, download) = url_options(input.req)?;
         Ok(GetFile {
             name: input.file_name()?,
-            expires_in: expires_in(query.first("expiresIn"))?,
+            expires_in,
             download,
         })
     }
@@ -222,6 +217,17 @@ impl GetFile {
     pub fn name(&self) -> &FileName {
         &self.name
     }
+}
+
+/// A download URL's `expiresIn` and `download` query parameters.
+pub(super) fn url_options(req: &Request) -> Result<(Duration, bool), ApiError> {
+    let query = req.query_string_parameters();
+    let download = match query.first("download") {
+        None | Some("0" | "false") => false,
+        Some("1" | "true") => true,
+        Some(_) => return Err(ApiError::InvalidParameter("download", "1 or 0")),
+    };
+    Ok((expires_in(query.first("expiresIn"))?, download))
 }
 
 /// `GET /files/{name+}?expiresIn=&download=`: metadata and a GET URL signed with the caller's
@@ -258,7 +264,7 @@ pub async fn get(caller: &Caller<'_>, get: &GetFile) -> Result<Reply, ApiError> 
 /// How a signed URL of `name`, stored as `content_type`, must make S3 answer: `None` to display
 /// it as stored, else as an attachment (RFC 6266, the name in RFC 5987's `filename*`), typed
 /// `application/octet-stream` unless its stored type is safe to display.
-fn attachment_for(
+pub(super) fn attachment_for(
     name: &FileName,
     content_type: Option<&str>,
     download: bool,

@@ -6,6 +6,7 @@
 pub mod files;
 pub mod folders;
 pub mod read_file;
+pub mod shares;
 pub mod transfers;
 pub mod uploads;
 
@@ -13,11 +14,12 @@ use crate::auth::Caller;
 use crate::config::Limits;
 use crate::error::ApiError;
 use crate::response::Reply;
-use crate::storage::FileName;
+use crate::storage::{FileName, Share};
 use files::{FileById, GetFile, ListQuery, PutFile, UploadAsk};
 use lambda_http::http::Method;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
+use shares::{GetShare, NewShare};
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 use transfers::Transfer;
@@ -37,7 +39,7 @@ pub struct Row {
 
 /// The routes. Every input is parsed before authentication, so a malformed request is refused
 /// without an upstream call.
-pub static TABLE: [Row; 17] = [
+pub static TABLE: [Row; 21] = [
     Row {
         method: Method::GET,
         path: "/read-file",
@@ -140,6 +142,30 @@ pub static TABLE: [Row; 17] = [
         name: "move-file",
         parse: |input| Transfer::parse(input).map(Route::MoveFile),
     },
+    Row {
+        method: Method::POST,
+        path: "/shares",
+        name: "create-share",
+        parse: |input| NewShare::parse(input).map(Route::CreateShare),
+    },
+    Row {
+        method: Method::GET,
+        path: "/shares",
+        name: "list-shares",
+        parse: |_| Ok(Route::ListShares),
+    },
+    Row {
+        method: Method::GET,
+        path: "/shares/{id}",
+        name: "get-share",
+        parse: |input| GetShare::parse(input).map(Route::GetShare),
+    },
+    Row {
+        method: Method::DELETE,
+        path: "/shares/{id}",
+        name: "revoke-share",
+        parse: |input| shares::share_of(input).map(Route::RevokeShare),
+    },
 ];
 
 /// One use case with its parsed input.
@@ -179,6 +205,14 @@ pub enum Route<'r> {
     CopyFile(Transfer),
     /// `POST /moves`
     MoveFile(Transfer),
+    /// `POST /shares`
+    CreateShare(NewShare),
+    /// `GET /shares`
+    ListShares,
+    /// `GET /shares/{id}`
+    GetShare(GetShare),
+    /// `DELETE /shares/{id}`
+    RevokeShare(Share),
 }
 
 impl Route<'_> {
@@ -218,6 +252,10 @@ impl Route<'_> {
             Route::DeleteFolder(name) => folders::delete(caller, name).await,
             Route::CopyFile(t) => transfers::copy(caller, t).await,
             Route::MoveFile(t) => transfers::move_file(caller, t).await,
+            Route::CreateShare(new) => shares::create(caller, new).await,
+            Route::ListShares => shares::list(caller).await,
+            Route::GetShare(get) => shares::get(caller, get).await,
+            Route::RevokeShare(share) => shares::delete(caller, share).await,
         }
     }
 }
@@ -387,6 +425,20 @@ mod tests {
         assert_eq!(
             route("POST", "/upload-urls"),
             Err("400 invalid_parameter".into())
+        );
+        assert_eq!(route("GET", "/shares"), Ok("list-shares"));
+        assert_eq!(
+            route("POST", "/shares"),
+            Err("400 invalid_parameter".into())
+        );
+        assert_eq!(route("GET", "/shares/x/y"), Err("404 not_found".into()));
+        assert_eq!(
+            route("DELETE", "/shares/bm8"),
+            Err("400 invalid_parameter".into())
+        );
+        assert_eq!(
+            route("PUT", "/shares/bm8"),
+            Err("405 method_not_allowed".into())
         );
         assert_eq!(name_of("GET", "/files/a/b.txt"), file("a/b.txt"));
         assert_eq!(name_of("PUT", "/files/a%20b"), file("a b"));

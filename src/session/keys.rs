@@ -79,7 +79,8 @@ impl SharedKeys {
                 .find(|item| string(item, super::SORT_KEY) == Some(sk))
         };
         let session = find(&slot).and_then(|item| self.open(token, &slot, item));
-        let identity = find(IDENTITY).and_then(|item| self.identity(token.sub(), item));
+        let identity =
+            find(IDENTITY).and_then(|item| stored_identity(&self.table, token.sub(), item));
         (session, identity)
     }
 
@@ -143,18 +144,19 @@ impl SharedKeys {
             .unwrap_or_default();
         (left > self.margin).then_some(session)
     }
+}
 
-    /// The IdentityId in `item`, if it is bound to `sub` and not expired.
-    fn identity(&self, sub: &str, item: &Item) -> Option<IdentityId> {
-        if number(item, TTL_ATTRIBUTE).is_none_or(|at| at * 1000 <= now_ms()) {
-            return None;
-        }
-        if string(item, "sub") != Some(sub) {
-            self.table.unusable("an IdentityId not bound to its user");
-            return None;
-        }
-        IdentityId::from_table(string(item, "identity_id")?)
+/// The IdentityId in `item` (a user's `identity` entry), if it is bound to `sub` and not
+/// expired; an entry bound to another user is counted as unusable.
+pub(crate) fn stored_identity(table: &SessionTable, sub: &str, item: &Item) -> Option<IdentityId> {
+    if number(item, TTL_ATTRIBUTE).is_none_or(|at| at * 1000 <= now_ms()) {
+        return None;
     }
+    if string(item, "sub") != Some(sub) {
+        table.unusable("an IdentityId not bound to its user");
+        return None;
+    }
+    IdentityId::from_table(string(item, "identity_id")?)
 }
 
 /// The associated data of the slot `slot` of the user `sub`: the slot's full key.

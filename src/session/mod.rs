@@ -22,6 +22,7 @@
 
 pub mod keys;
 pub mod seal;
+pub mod shares;
 pub mod verdicts;
 
 use crate::config::SessionTier;

@@ -2,7 +2,7 @@
 //! threshold), and batched removals of everything below a folder.
 
 use super::name::{self, FileName, ObjectKey, StoredName};
-use super::{FileInfo, UserBucket, code_of, url_decoded};
+use super::{FileInfo, UserBucket, code_of, next_page, url_decoded};
 use crate::error::{ApiError, Upstream};
 use aws_sdk_s3::types::{
     CompletedMultipartUpload, CompletedPart, Delete, EncodingType, ObjectIdentifier,
@@ -256,20 +256,9 @@ impl UserBucket {
         next: Option<String>,
     ) -> Result<(Vec<ObjectKey>, Option<String>), ApiError> {
         let prefix = name::list_prefix(&self.prefix, &self.identity, Some(name));
-        let answer = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(&prefix)
-            .encoding_type(EncodingType::Url)
-            .max_keys(BATCH as i32)
-            .set_continuation_token(next)
-            .send()
-            .await;
-        let out = match answer {
-            Ok(out) => out,
-            Err(err) => return Err(self.failed(err, None).await),
-        };
+        let out = self
+            .list_page(&prefix, false, Some(BATCH as u16), next)
+            .await?;
         let keys = out
             .contents()
             .iter()
@@ -279,12 +268,7 @@ impl UserBucket {
                 Some(self.stored_key(&StoredName::new(name)))
             })
             .collect();
-        let next = out
-            .is_truncated()
-            .unwrap_or_default()
-            .then(|| out.next_continuation_token().map(str::to_owned))
-            .flatten();
-        Ok((keys, next))
+        Ok((keys, next_page(&out)))
     }
 
     /// Removes `keys` (at most [`BATCH`]) in one DeleteObjects request; S3 authorizes each key

@@ -3,10 +3,12 @@
 
 mod changes;
 mod name;
+mod shares;
 mod uploads;
 
 pub use changes::Removal;
-pub use name::{FileName, ObjectKey, StoredName};
+pub use name::{FileName, ObjectKey, Share, StoredName};
+pub use shares::{MAX_RECEIVED, Received};
 pub use uploads::{Part, UploadRecord};
 
 use crate::config::Config;
@@ -15,6 +17,7 @@ use crate::identity::{IdentityId, ScopedCredentials};
 use crate::metrics::CallCounter;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_s3::Client;
+use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::EncodingType;
@@ -241,28 +244,9 @@ impl UserBucket {
         one_level: bool,
     ) -> Result<FilePage, ApiError> {
         let prefix = name::list_prefix(&self.prefix, &self.identity, sub);
-        let answer = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(&prefix)
-            .set_delimiter(one_level.then(|| "/".to_owned()))
-            .encoding_type(EncodingType::Url)
-            .max_keys(i32::from(limit))
-            .set_continuation_token(next)
-            .send()
-            .await;
-        let out = match answer {
-            Ok(out) => out,
-            // S3's answer to a continuation token it did not issue (an edited `next`).
-            Err(err) if code_of(&err) == Some("InvalidArgument") => {
-                return Err(ApiError::InvalidParameter(
-                    "next",
-                    "a value from a previous listing",
-                ));
-            }
-            Err(err) => return Err(self.failed(err, None).await),
-        };
+        let out = self
+            .list_page(&prefix, one_level, Some(limit), next)
+            .await?;
         let files = out
             .contents()
             .iter()
@@ -295,16 +279,42 @@ impl UserBucket {
                 Some(StoredName::new(name.strip_suffix('/').unwrap_or(name)))
             })
             .collect();
-        let next = out
-            .is_truncated()
-            .unwrap_or_default()
-            .then(|| out.next_continuation_token().map(str::to_owned))
-            .flatten();
+        let next = next_page(&out);
         Ok(FilePage {
             files,
             folders,
             next,
         })
+    }
+
+    /// One page of keys below `prefix` (one level with `one_level`), up to `limit` (S3's 1000
+    /// without), continuing at `next`, keys URL-encoded ([`url_decoded`]). A continuation token S3
+    /// did not issue (an edited `next`) is 400 `invalid_parameter`.
+    async fn list_page(
+        &self,
+        prefix: &str,
+        one_level: bool,
+        limit: Option<u16>,
+        next: Option<String>,
+    ) -> Result<ListObjectsV2Output, ApiError> {
+        let answer = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .set_delimiter(one_level.then(|| "/".to_owned()))
+            .encoding_type(EncodingType::Url)
+            .set_max_keys(limit.map(i32::from))
+            .set_continuation_token(next)
+            .send()
+            .await;
+        match answer {
+            Ok(out) => Ok(out),
+            Err(err) if code_of(&err) == Some("InvalidArgument") => Err(
+                ApiError::InvalidParameter("next", "a value from a previous listing"),
+            ),
+            Err(err) => Err(self.failed(err, None).await),
+        }
     }
 
     /// Stores `body` under `key`; with `only_if_absent`, S3 refuses to replace an existing file.
@@ -463,6 +473,14 @@ impl UserBucket {
             },
         }
     }
+}
+
+/// The continuation token of the page after `out`, if there is one.
+fn next_page(out: &ListObjectsV2Output) -> Option<String> {
+    out.is_truncated()
+        .unwrap_or_default()
+        .then(|| out.next_continuation_token().map(str::to_owned))
+        .flatten()
 }
 
 /// A zero-byte `<folder>/` object whose folder is a name the API accepts: a folder's marker.

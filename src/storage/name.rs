@@ -152,6 +152,119 @@ impl ObjectKey {
     }
 }
 
+/// A share: the copy of the owner's file `name` made for the recipient, at
+/// `<prefix>-shared/<recipient IdentityId>/<owner IdentityId>/<name>`. The identity pool's role
+/// (`infra/policies/user-shares.json`) lets a recipient read and list only below
+/// `<prefix>-shared/<own IdentityId>/`, and an owner write and delete only where the segment
+/// after the recipient's is the owner's own IdentityId: who shared what with whom is IAM's to
+/// say, whatever this type holds.
+///
+/// Its id (unpadded base64url of `<recipient>/<owner>/<name>`) is what clients hold; the
+/// identities in an id a client sent are only checked for shape, and used only as the other
+/// party of a key whose own party is the caller's confirmed identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Share {
+    recipient: String,
+    owner: String,
+    name: FileName,
+}
+
+impl Share {
+    /// The share of `owner`'s `name` with `recipient`.
+    pub fn new(recipient: &IdentityId, owner: &IdentityId, name: FileName) -> Self {
+        Share {
+            recipient: recipient.to_string(),
+            owner: owner.to_string(),
+            name,
+        }
+    }
+
+    /// The share an id names: 400 `invalid_parameter` unless it decodes to two well-formed
+    /// IdentityIds and a file name.
+    pub fn from_id(id: &str) -> Result<Self, ApiError> {
+        use base64::Engine;
+        let invalid = || ApiError::InvalidParameter("id", "a share id from GET /shares");
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(id)
+            .map_err(|_| invalid())?;
+        let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+        let (recipient, rest) = text.split_once('/').ok_or_else(invalid)?;
+        let (owner, name) = rest.split_once('/').ok_or_else(invalid)?;
+        Self::from_parts(recipient, owner, name).ok_or_else(invalid)
+    }
+
+    /// The share a key listed below `recipient`'s inbox names (`<owner>/<name>` after the
+    /// inbox), if its owner segment is an IdentityId and its name one the API addresses.
+    pub fn received(recipient: &IdentityId, rest: &str) -> Option<Self> {
+        let (owner, name) = rest.split_once('/')?;
+        Self::from_parts(recipient.as_str(), owner, name)
+    }
+
+    fn from_parts(recipient: &str, owner: &str, name: &str) -> Option<Self> {
+        let well_formed = crate::identity::well_formed;
+        (well_formed(recipient) && well_formed(owner)).then_some(())?;
+        Some(Share {
+            recipient: recipient.to_owned(),
+            owner: owner.to_owned(),
+            name: FileName::parse(name).ok()?,
+        })
+    }
+
+    /// The id clients hold.
+    pub fn id(&self) -> String {
+        use base64::Engine;
+        let text = format!("{}/{}/{}", self.recipient, self.owner, self.name);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+    }
+
+    /// The copy's key; refused when it would exceed S3's 1024 bytes.
+    pub fn key(&self, prefix: &str) -> Result<ObjectKey, ApiError> {
+        let key = format!("{}{}/{}", shared_root(prefix), self.recipient, self.owner);
+        let key = format!("{key}/{}", self.name);
+        if key.len() > MAX_KEY_BYTES {
+            return Err(ApiError::InvalidFileName(
+                "the name is too long to share (S3 keys are at most 1024 bytes)",
+            ));
+        }
+        Ok(ObjectKey(key))
+    }
+
+    /// Whether `id` is the recipient.
+    pub fn is_for(&self, id: &IdentityId) -> bool {
+        self.recipient == id.as_str()
+    }
+
+    /// Whether `id` is the owner.
+    pub fn is_from(&self, id: &IdentityId) -> bool {
+        self.owner == id.as_str()
+    }
+
+    /// The owner's IdentityId, as text.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// The recipient's IdentityId, as text.
+    pub fn recipient(&self) -> &str {
+        &self.recipient
+    }
+
+    /// The shared file's name (the owner's name for it).
+    pub fn name(&self) -> &FileName {
+        &self.name
+    }
+}
+
+/// `<prefix>-shared/`: below it, every share, by recipient.
+pub fn shared_root(prefix: &str) -> String {
+    format!("{prefix}-shared/")
+}
+
+/// `<prefix>-shared/<IdentityId>/`: what is shared with `id`.
+pub fn inbox(prefix: &str, id: &IdentityId) -> String {
+    format!("{}{id}/", shared_root(prefix))
+}
+
 /// Where the API records a user's unfinished uploads, relative to the user's folder. S3 cannot list
 /// in-progress multipart uploads by prefix under IAM (`s3:ListBucketMultipartUploads` takes no
 /// `s3:prefix` condition), so `GET /uploads` lists these records instead. The leading `/` makes an
@@ -197,6 +310,65 @@ pub fn list_prefix(prefix: &str, id: &IdentityId, sub: Option<&FileName>) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const R: &str = "us-east-1:11111111-2222-3333-4444-555555555555";
+    const O: &str = "us-east-1:aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+
+    fn share(name: &str) -> Share {
+        let id = |s: &str| IdentityId::from_table(s).unwrap();
+        Share::new(&id(R), &id(O), FileName::parse(name).unwrap())
+    }
+
+    #[test]
+    fn a_share_is_recipient_owner_name_and_its_id_names_it_back() {
+        let s = share("docs/q3 été.pdf");
+        assert_eq!(
+            s.key("cognito-test").unwrap().as_str(),
+            format!("cognito-test-shared/{R}/{O}/docs/q3 été.pdf")
+        );
+        assert_eq!(Share::from_id(&s.id()).unwrap(), s);
+        let (r, o) = (
+            IdentityId::from_table(R).unwrap(),
+            IdentityId::from_table(O).unwrap(),
+        );
+        assert!(s.is_for(&r) && !s.is_for(&o));
+        assert!(s.is_from(&o) && !s.is_from(&r));
+        assert_eq!(inbox("p", &r), format!("p-shared/{R}/"));
+        assert_eq!(
+            Share::received(&r, &format!("{O}/docs/q3 été.pdf")),
+            Some(s)
+        );
+    }
+
+    #[test]
+    fn ids_and_listed_keys_that_do_not_name_a_share_are_refused() {
+        use base64::Engine;
+        let encode = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        for text in [
+            "",
+            "no-slashes",
+            &format!("{R}/{O}"),
+            &format!("{R}/{O}/"),
+            &format!("{R}/{O}/a//b"),
+            &format!("{R}/{O}/../x"),
+            &format!("not-an-id/{O}/x"),
+            &format!("{R}/not:an id/x"),
+            &format!("{R}/{O}/x\u{1}"),
+        ] {
+            let err = Share::from_id(&encode(text)).unwrap_err();
+            assert_eq!(err.code(), "invalid_parameter", "{text:?}");
+        }
+        assert!(Share::from_id("not base64!").is_err());
+        let r = IdentityId::from_table(R).unwrap();
+        for rest in ["x.txt", &format!("{O}/"), &format!("{O}/a//b"), "owner/x"] {
+            assert_eq!(Share::received(&r, rest), None, "{rest:?}");
+        }
+        let long = "n".repeat(1000);
+        assert_eq!(
+            share(&long).key("cognito-test").unwrap_err().code(),
+            "invalid_file_name"
+        );
+    }
 
     #[test]
     fn ordinary_names_are_accepted_as_they_are() {

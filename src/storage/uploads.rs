@@ -2,9 +2,11 @@
 //! complete, abort, and the records that let `GET /uploads` list a user's unfinished uploads.
 
 use super::name::{self, ObjectKey};
-use super::{SignedUrl, UserBucket, code_of, presign_failed, rfc3339, signed, url_decoded};
+use super::{
+    SignedUrl, UserBucket, code_of, next_page, presign_failed, rfc3339, signed, url_decoded,
+};
 use crate::error::{ApiError, Upstream};
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, EncodingType};
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -75,26 +77,7 @@ impl UserBucket {
         next: Option<String>,
     ) -> Result<(Vec<UploadRecord>, Option<String>), ApiError> {
         let prefix = name::records_prefix(&self.prefix, &self.identity);
-        let answer = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(&prefix)
-            .encoding_type(EncodingType::Url)
-            .max_keys(i32::from(limit))
-            .set_continuation_token(next)
-            .send()
-            .await;
-        let out = match answer {
-            Ok(out) => out,
-            Err(err) if code_of(&err) == Some("InvalidArgument") => {
-                return Err(ApiError::InvalidParameter(
-                    "next",
-                    "a value from a previous listing",
-                ));
-            }
-            Err(err) => return Err(self.failed(err, None).await),
-        };
+        let out = self.list_page(&prefix, false, Some(limit), next).await?;
         let records = out
             .contents()
             .iter()
@@ -111,12 +94,7 @@ impl UserBucket {
                 })
             })
             .collect();
-        let next = out
-            .is_truncated()
-            .unwrap_or_default()
-            .then(|| out.next_continuation_token().map(str::to_owned))
-            .flatten();
-        Ok((records, next))
+        Ok((records, next_page(&out)))
     }
 
     /// A small object's content (an upload record), or `None` when it is over `max` bytes.

@@ -14,6 +14,7 @@ mod http_contract;
 mod many_per_environment;
 mod metrics;
 mod read_file;
+mod shares;
 mod signer_path;
 mod token_verification;
 mod transfers;

@@ -57,6 +57,33 @@ interface UploadUrl {
   readonly headers: Record<string, string>;
 }
 
+/** A share of one of the caller's files (`GET /shares` `data.mine`, `POST /shares`). */
+export interface MyShare {
+  readonly id: string;
+  readonly name: string;
+  /** The recipient's username. */
+  readonly with: string;
+  readonly sharedAt: string;
+}
+
+/** A file another user shares with the caller (`GET /shares` `data.withMe`): a copy, as it was
+ *  when shared. `from`: the owner's username, or null when the service does not know it. */
+export interface SharedWithMe {
+  readonly id: string;
+  readonly name: string;
+  readonly from: string | null;
+  readonly size: number;
+  readonly lastModified: string;
+}
+
+/** `GET /shares`: what the caller shares, and what is shared with them. */
+export interface Shares {
+  readonly mine: MyShare[];
+  readonly withMe: SharedWithMe[];
+  /** More are shared with the caller than the API lists (thousands). */
+  readonly withMeTruncated?: boolean;
+}
+
 /** The path of a name under `base` (`/files`, `/folders`): each segment percent-encoded, `/` kept. */
 export function filePath(name: string, base = '/files'): string {
   return `${base}/${name.split('/').map(encodeURIComponent).join('/')}`;
@@ -67,7 +94,7 @@ export function baseName(name: string): string {
   return name.slice(name.lastIndexOf('/') + 1);
 }
 
-type CallOptions = { body?: BodyInit; contentType?: string; headers?: Record<string, string> };
+type CallOptions = { body?: BodyInit; contentType?: string; headers?: Record<string, string>; errors?: Record<string, string> };
 const json = (value: unknown): CallOptions => ({ body: JSON.stringify(value), contentType: 'application/json' });
 
 export class FilesApi {
@@ -154,9 +181,30 @@ export class FilesApi {
    *  (signed as an attachment named after the file's last segment, with a safe type). */
   async download(name: string): Promise<Blob> {
     const { url } = (await this.call<{ url: string }>('GET', `${filePath(name)}?download=1`))!;
-    const response = await fetch(url);
-    if (!response.ok) throw s3Error(response.status);
-    return response.blob();
+    return fetchBlob(url);
+  }
+
+  /** POST /shares: the recipient (a username) gets a copy of the file as it is now; sharing the
+   *  same file with them again replaces their copy. */
+  async share(name: string, username: string): Promise<MyShare> {
+    return (await this.call<MyShare>('POST', '/shares', { ...json({ name, with: username }), errors: { invalid_parameter: MESSAGES.shareInvalid } }))!;
+  }
+
+  /** GET /shares: the caller's shares and the files shared with them. */
+  async shares(): Promise<Shares> {
+    return (await this.call<Shares>('GET', '/shares'))!;
+  }
+
+  /** A shared file's bytes, through the presigned GET URL that GET /shares/{id}?download=1
+   *  returns (signed as an attachment, as for the caller's own files). */
+  async downloadShared(id: string): Promise<Blob> {
+    const { url } = (await this.call<{ url: string }>('GET', `/shares/${encodeURIComponent(id)}?download=1`))!;
+    return fetchBlob(url);
+  }
+
+  /** DELETE /shares/{id}: the recipient's copy is deleted (nothing happens when it is gone already). */
+  async revoke(id: string): Promise<void> {
+    await this.call('DELETE', `/shares/${encodeURIComponent(id)}`, { errors: { share_not_found: MESSAGES.notYourShare } });
   }
 
   /** DELETE /files/{name}, or DELETE /files?id= for a name no path can carry. */
@@ -194,7 +242,7 @@ export class FilesApi {
     if (response.status === 204) return undefined;
     const body: unknown = await response.json().catch(() => null);
     if (!response.ok) {
-      const error = fromApi(response.status, body);
+      const error = fromApi(response.status, body, options.errors);
       if (error.signOut) this.onSessionEnd?.(error);
       throw error;
     }
@@ -203,6 +251,13 @@ export class FilesApi {
 
   /** Called when an answer means the session cannot go on (expired, disabled). */
   onSessionEnd?: (error: UserError) => void;
+}
+
+/** GET a presigned URL: the bytes, or the failure in words. */
+async function fetchBlob(url: string): Promise<Blob> {
+  const response = await fetch(url);
+  if (!response.ok) throw s3Error(response.status);
+  return response.blob();
 }
 
 function s3Error(status: number): UserError {

@@ -1,7 +1,8 @@
 // The page: wires the DOM to Session (sign-in, keys), FilesApi (signed calls) and Transfers (the
 // upload queue). A small storage browser: breadcrumbs and folders, uploads of files and folders
-// (picked or dropped), copy, move, rename, delete, download under the file's name.
-import { baseName, FilesApi, type FileInfo, type FolderInfo } from './api';
+// (picked or dropped), copy, move, rename, delete, download under the file's name; sharing a file
+// with another user by username, and a view of what is shared with the user and by them.
+import { baseName, FilesApi, type FileInfo, type FolderInfo, type MyShare, type SharedWithMe } from './api';
 import { loadConfig, type Config } from './config';
 import { describe, MESSAGES, UserError } from './errors';
 import { Session } from './session';
@@ -15,6 +16,8 @@ let api: FilesApi | undefined;
 /** The folder shown: '' for the top, else its name without a trailing `/` ("photos/2026"). */
 let folder = '';
 let transfers: Transfers;
+/** Counts GET /shares calls: only the latest one's answer is shown. */
+let sharesAsked = 0;
 
 /** A name in the folder shown. */
 const inFolder = (name: string) => (folder ? `${folder}/${name}` : name);
@@ -32,9 +35,15 @@ function clearError(): void {
   $('error').textContent = '';
 }
 
+/** A sentence in the polite status region: what an action did. */
+function say(text: string): void {
+  $('status').textContent = text;
+}
+
 /** Run a user action: errors become a sentence on the page, buttons are off meanwhile. */
 async function action(work: () => Promise<void>): Promise<void> {
   clearError();
+  say('');
   document.body.classList.add('busy');
   try {
     await work();
@@ -60,6 +69,10 @@ function signOut(clear = true): void {
   api = undefined;
   $('result').textContent = '';
   $('file-list').replaceChildren();
+  $('shared-list').replaceChildren();
+  $('my-shares').replaceChildren();
+  say('');
+  showView('files');
   transfers.clear();
   folder = '';
   if (clear) clearError();
@@ -138,6 +151,18 @@ function fileRow(file: FileInfo): HTMLTableRowElement {
     buttons.append(
       button('Download', 'download', async () => saveAs(await api!.download(file.name), name), `Download ${name}`),
       ' ',
+      button('Share', 'share', async () => {
+        const username = await ask({
+          title: `Share ${name}`,
+          text: `They get a copy of "${name}" as it is now (share it again to send a newer version). They must have signed in here once.`,
+          username: true,
+          ok: 'Share',
+        });
+        if (!username) return;
+        const share = await api!.share(file.name, username);
+        say(`"${name}" is shared with ${share.with}.`);
+      }, `Share ${name}`),
+      ' ',
       change('Rename', 'rename', 'moves', `Rename ${name}`, 'New name', name, inFolder),
       ' ',
       change('Copy', 'copy', 'copies', `Copy ${name}`, 'Copy to (folders and name)', inFolder(`copy of ${name}`), (a) => a),
@@ -152,17 +177,23 @@ function fileRow(file: FileInfo): HTMLTableRowElement {
 }
 
 /** A modal dialog (focus moves into it, Escape cancels, focus returns to the opener): the text
- *  entered (with `label`), '' for a confirmation, or undefined when cancelled. */
-function ask(options: { title: string; text?: string; label?: string; value?: string; ok: string }): Promise<string | undefined> {
+ *  entered (with `label`, or a username with `username`), '' for a confirmation, or undefined when
+ *  cancelled. */
+function ask(options: { title: string; text?: string; label?: string; value?: string; username?: boolean; ok: string }): Promise<string | undefined> {
   const dialog = $<HTMLDialogElement>('dialog');
-  const input = $<HTMLInputElement>('dialog-input');
+  const text = $<HTMLInputElement>('dialog-input');
+  const username = $<HTMLInputElement>('share-with');
+  const input = options.username ? username : options.label !== undefined ? text : undefined;
   $('dialog-title').textContent = options.title;
   $('dialog-text').textContent = options.text ?? '';
   $('dialog-text').hidden = !options.text;
-  $('dialog-label').hidden = options.label === undefined;
+  $('dialog-label').hidden = input !== text;
   $('dialog-label-text').textContent = options.label ?? '';
-  input.value = options.value ?? '';
-  input.required = options.label !== undefined;
+  $('share-with-label').hidden = input !== username;
+  for (const field of [text, username]) {
+    field.value = field === input ? options.value ?? '' : '';
+    field.required = field === input; // a hidden required field would block the form
+  }
   $('dialog-ok').textContent = options.ok;
   const opener = document.activeElement as HTMLElement | null;
   return new Promise((resolve) => {
@@ -177,14 +208,14 @@ function ask(options: { title: string; text?: string; label?: string; value?: st
     };
     const submit = (event: Event) => {
       event.preventDefault();
-      done(options.label === undefined ? '' : input.value.trim());
+      done(input ? input.value.trim() : '');
     };
     const cancel = () => done(undefined);
     form.addEventListener('submit', submit);
     $('dialog-cancel').addEventListener('click', cancel);
     dialog.addEventListener('close', cancel);
     dialog.showModal();
-    if (options.label !== undefined) input.select();
+    if (input) input.select();
     else $('dialog-ok').focus();
   });
 }
@@ -236,10 +267,83 @@ async function refreshList(): Promise<void> {
     throw error;
   }
   if (shown !== folder || current !== api) return; // the user went elsewhere, or signed out, meanwhile
-  const hadFocus = $('file-list').contains(document.activeElement);
   renderBreadcrumbs();
-  $('file-list').replaceChildren(...level.folders.map(folderRow), ...level.files.map(fileRow));
-  if (hadFocus && !$('file-list').contains(document.activeElement)) $('files-heading').focus();
+  replaceRows($('file-list'), [...level.folders.map(folderRow), ...level.files.map(fileRow)], $('files-heading'));
+}
+
+/** Show `rows` in `list`. A listing asked again (an upload finished, a share stopped) must not take
+ *  the keyboard away: the control that had it is focused again in the same row (same kind, same
+ *  id or name) when that row is still listed, else the list's heading gets it. */
+function replaceRows(list: HTMLElement, rows: HTMLElement[], heading: HTMLElement): void {
+  const focused = document.activeElement instanceof HTMLElement && list.contains(document.activeElement) ? document.activeElement : undefined;
+  const key = (row: HTMLElement | null | undefined) => row && `${row.dataset.testid}\n${row.dataset.id ?? ''}\n${row.dataset.name ?? ''}`;
+  const was = key(focused?.closest<HTMLElement>('tr'));
+  list.replaceChildren(...rows);
+  if (!focused) return;
+  const control = focused.dataset.testid;
+  const again = rows.find((row) => key(row) === was)?.querySelector<HTMLElement>(`[data-testid="${control}"]`);
+  (again ?? heading).focus();
+}
+
+/** Show the user's files or the shares; the pressed button says which. */
+function showView(next: 'files' | 'shares'): void {
+  $('files-view').hidden = next !== 'files';
+  $('shares-view').hidden = next !== 'shares';
+  $('my-files').setAttribute('aria-pressed', String(next === 'files'));
+  $('shared-with-me').setAttribute('aria-pressed', String(next === 'shares'));
+}
+
+function sharedRow(share: SharedWithMe): HTMLTableRowElement {
+  const row = document.createElement('tr');
+  row.dataset.testid = 'shared-row';
+  row.dataset.id = share.id;
+  row.dataset.name = share.name;
+  const name = baseName(share.name);
+  const from = share.from ?? 'unknown'; // an owner the service has no username for
+  const actions = cell('', 'actions');
+  actions.append(button('Download', 'download', async () => saveAs(await api!.downloadShared(share.id), name),
+    `Download ${name} from ${share.from ?? 'an unknown user'}`));
+  row.append(cell(share.name), cell(from, 'from'), cell(formatSize(share.size), 'size'), cell(new Date(share.lastModified).toLocaleString()), actions);
+  return row;
+}
+
+function myShareRow(share: MyShare): HTMLTableRowElement {
+  const row = document.createElement('tr');
+  row.dataset.testid = 'my-share-row';
+  row.dataset.id = share.id;
+  row.dataset.name = share.name;
+  row.dataset.with = share.with;
+  const actions = cell('', 'actions');
+  actions.append(button('Stop sharing', 'revoke', async () => {
+    await api!.revoke(share.id);
+    say(`"${baseName(share.name)}" is no longer shared with ${share.with}.`);
+    await refreshShares();
+  }, `Stop sharing ${share.name} with ${share.with}`));
+  row.append(cell(share.name), cell(share.with, 'with'), cell(new Date(share.sharedAt).toLocaleString()), actions);
+  return row;
+}
+
+/** GET /shares into the shares view. */
+async function refreshShares(): Promise<void> {
+  const current = api;
+  if (!current) return;
+  const asked = ++sharesAsked;
+  let shares;
+  try {
+    shares = await current.shares();
+  } catch (error) {
+    if (current !== api) return; // signed out meanwhile
+    throw error;
+  }
+  if (asked !== sharesAsked || current !== api) return; // a later answer, or another session, counts
+  for (const [list, rows, empty, heading] of [
+    ['shared-list', shares.withMe.map(sharedRow), 'shared-empty', 'shared-heading'],
+    ['my-shares', shares.mine.map(myShareRow), 'mine-empty', 'mine-heading'],
+  ] as const) {
+    replaceRows($(list), rows, $(heading));
+    $(empty).hidden = rows.length > 0;
+  }
+  $('shared-truncated').hidden = !shares.withMeTruncated;
 }
 
 /** Every file of a dropped folder, with its path inside the drop. */
@@ -302,6 +406,7 @@ function wire(): void {
         if (api === signedIn) showError(error); // not once signed out
       };
       api = signedIn;
+      showView('files');
       render();
       await refreshList();
       const unfinished = await signedIn.unfinishedUploads().catch((error: unknown) => {
@@ -312,6 +417,19 @@ function wire(): void {
     });
   });
   $('sign-out').addEventListener('click', () => signOut());
+  $('my-files').addEventListener('click', () =>
+    void action(async () => {
+      showView('files');
+      await refreshList();
+    }),
+  );
+  const showShares = () =>
+    void action(async () => {
+      showView('shares');
+      await refreshShares();
+    });
+  $('shared-with-me').addEventListener('click', showShares);
+  $('refresh-shares').addEventListener('click', showShares);
   $('read-file').addEventListener('click', () =>
     void action(async () => {
       $('result').textContent = '';

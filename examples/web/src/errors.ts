@@ -24,6 +24,11 @@ export const MESSAGES = {
   badParts: 'The upload is incomplete: some parts did not arrive. Resume it to send them again.',
   otherFile: 'That is not the file of this upload (its size differs). Choose the same file again.',
   notDeleted: 'Some files in that folder could not be deleted.',
+  unknownRecipient: 'No user of that name has signed in here.',
+  shareInvalid: 'Share with another user\'s username (not your own; no spaces).',
+  shareGone: 'That file is no longer shared with you.',
+  notYourShare: 'That share is not yours to revoke.',
+  sharingUnavailable: 'Sharing is not available on this service.',
   needsReset: 'This account needs a new password before it can sign in.',
   signedOutLocally: 'You are signed out on this page, but your session could not be ended at the sign-in service (it ends by itself when it expires).',
   unknown: 'Something went wrong. Please try again.',
@@ -44,10 +49,12 @@ export function fromCognito(error: unknown): UserError {
 }
 
 /** An API answer that is not a success: the API's own `{"status":"error","error":{"code"}}` body,
- *  or API Gateway's `{"message"}` (signature and authorization refusals). */
-export function fromApi(status: number, body: unknown): UserError {
+ *  or API Gateway's `{"message"}` (signature and authorization refusals). `route`: sentences a
+ *  route gives some codes instead (what `invalid_parameter` means depends on the call). */
+export function fromApi(status: number, body: unknown, route: Readonly<Record<string, string>> = {}): UserError {
   const code = (body as { error?: { code?: string } } | null)?.error?.code;
   const gateway = String((body as { message?: string } | null)?.message ?? '');
+  if (code && Object.hasOwn(route, code)) return new UserError(route[code]);
   switch (code) {
     case 'expired_token':
     case 'invalid_token':
@@ -64,6 +71,12 @@ export function fromApi(status: number, body: unknown): UserError {
       return new UserError(MESSAGES.exists);
     case 'upload_not_found':
       return new UserError(MESSAGES.uploadGone);
+    case 'unknown_recipient':
+      return new UserError(MESSAGES.unknownRecipient);
+    case 'share_not_found':
+      return new UserError(MESSAGES.shareGone);
+    case 'sharing_unavailable':
+      return new UserError(MESSAGES.sharingUnavailable);
     case 'invalid_parts':
       return new UserError(MESSAGES.badParts);
     case 'payload_too_large':

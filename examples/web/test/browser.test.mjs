@@ -337,7 +337,9 @@ describe('the My files page in Chromium', () => {
       }
       assert.equal(await page.getByTestId('transfer').filter({ has: page.getByTestId('progress') }).count(), 3, 'one progress bar per file');
 
-      // A file dropped on the page (a drop event carrying it, as the browser fires one).
+      // A file dropped on the page (a drop event carrying it, as the browser fires one), while the
+      // keyboard is on a.txt's Rename: the listing asked again leaves it there.
+      await file(`${top}/a.txt`).getByTestId('rename').focus();
       const dropped = `dropped ${randomBytes(8).toString('hex')}\n`;
       const dataTransfer = await page.evaluateHandle((text) => {
         const transfer = new DataTransfer();
@@ -348,6 +350,8 @@ describe('the My files page in Chromium', () => {
       await page.getByTestId('drop-zone').dispatchEvent('drop', { dataTransfer });
       await transferState(page, `${top}/dropped.txt`, 'done');
       await assertNoError(page, file(`${top}/dropped.txt`));
+      assert.ok(await file(`${top}/a.txt`).getByTestId('rename').evaluate((e) => e === document.activeElement),
+        'the keyboard is still on a.txt\'s Rename in the new listing');
 
       // A whole folder (with a sub-folder) through the folder picker: its paths are kept.
       mkdirSync(join(dir, 'album', 'sub'), { recursive: true });
@@ -429,6 +433,7 @@ describe('the My files page in Chromium', () => {
       await folder(`${top}/album`).getByTestId('delete-folder').click();
       await page.getByTestId('dialog-ok').waitFor();
       assert.equal(await focusedTestId(page), 'dialog-ok');
+      assert.ok(!(await dialogInput.isVisible()), 'a confirmation has no text field');
       await page.getByTestId('dialog-ok').click();
       await folder(`${top}/album`).waitFor({ state: 'detached' });
       assert.ok(calls.some((c) => c.method === 'DELETE' && c.path === `/folders/${top}/album`));
@@ -615,6 +620,128 @@ describe('the My files page in Chromium', () => {
     } finally {
       await a.page.getByTestId('file-row').filter({ hasText: secret }).getByTestId('delete').click().catch(() => {});
       await a.page.getByTestId('file-row').filter({ hasText: secret }).waitFor({ state: 'detached' }).catch(() => {});
+      await a.context.close();
+      await b.context.close();
+    }
+  });
+
+  it('admin shares a file with user by username (by keyboard); user finds it under Shared with me and downloads it byte-identical; admin revokes it and user\'s view no longer lists it; an unknown username gets a sentence', async () => {
+    // user signs in first: a recipient is found only once they have signed in with this deployment.
+    const b = await signedIn('user');
+    const a = await signedIn('admin');
+    const callsA = apiCalls(a.page);
+    const callsB = apiCalls(b.page);
+    const name = `shared-${Date.now()}.bin`;
+    const buffer = randomBytes(50 * 1024 + 17);
+    const isShares = (r, method, path = '/shares') => r.request().method() === method && r.url().startsWith(CONFIG.apiUrl)
+      && decodeURIComponent(new URL(r.url()).pathname).endsWith(path);
+    const mine = byName(a.page, 'my-share-row', name);
+    const theirs = byName(b.page, 'shared-row', name);
+    const shareWith = a.page.getByTestId('share-with');
+    try {
+      await upload(a.page, name, buffer, 'application/octet-stream');
+      const row = byName(a.page, 'file-row', name);
+
+      // A username nobody signed in with: the API's 404 unknown_recipient, in words.
+      await row.getByTestId('share').click();
+      await shareWith.fill(`nobody-${randomBytes(6).toString('hex')}`);
+      const refused = a.page.waitForResponse((r) => isShares(r, 'POST'));
+      await a.page.getByTestId('dialog-ok').click();
+      assert.equal((await refused).status(), 404);
+      await a.page.getByTestId('error').waitFor({ state: 'visible' });
+      assert.equal(await a.page.getByTestId('error').textContent(), 'No user of that name has signed in here.');
+
+      // Oneself: the API's 400, in words.
+      await row.getByTestId('share').click();
+      await shareWith.fill('admin');
+      const own = a.page.waitForResponse((r) => isShares(r, 'POST'));
+      await a.page.getByTestId('dialog-ok').click();
+      assert.equal((await own).status(), 400);
+      await a.page.getByTestId('error').filter({ hasText: 'not your own' }).waitFor();
+      assert.equal(await a.page.getByTestId('error').textContent(), 'Share with another user\'s username (not your own; no spaces).');
+
+      // Shared by keyboard: the dialog asks only a username and has the focus; Enter shares.
+      await row.getByTestId('share').focus();
+      await a.page.keyboard.press('Enter');
+      await shareWith.waitFor();
+      assert.equal(await focusedTestId(a.page), 'share-with', 'the username field has the keyboard');
+      assert.equal(await shareWith.inputValue(), '', 'the last username is not offered again');
+      assert.ok(!(await a.page.getByTestId('dialog-input').isVisible()), 'no other field');
+      await a.page.keyboard.type('user');
+      const sharing = a.page.waitForResponse((r) => isShares(r, 'POST'));
+      await a.page.keyboard.press('Enter');
+      const answer = await sharing;
+      assert.equal(answer.status(), 201);
+      const share = (await answer.json()).data;
+      assert.deepEqual({ name: share.name, with: share.with, size: share.size }, { name, with: 'user', size: buffer.length });
+      const sent = callsA.findLast((c) => c.method === 'POST' && c.path === '/shares');
+      assert.ok(sent, 'POST /shares');
+      await a.page.getByTestId('status').filter({ hasText: /\S/ }).waitFor();
+      assert.equal(await a.page.getByTestId('status').textContent(), `"${name}" is shared with user.`);
+      assert.ok(!(await a.page.getByTestId('error').isVisible()), 'the earlier error is gone');
+      assert.ok(await row.getByTestId('share').evaluate((e) => e === document.activeElement), 'focus is back on Share');
+
+      // admin's own shares, in the shares view.
+      await a.page.getByTestId('shared-with-me').click();
+      await assertNoError(a.page, mine);
+      assert.equal(await mine.getAttribute('data-with'), 'user');
+      assert.equal(await mine.getAttribute('data-id'), share.id);
+      assert.equal(await a.page.getByTestId('shared-with-me').getAttribute('aria-pressed'), 'true');
+      assert.ok(!(await a.page.getByTestId('file-list').isVisible()), 'the files are out of view meanwhile');
+      assert.equal(await byName(a.page, 'shared-row', name).count(), 0, 'not shared with admin');
+
+      // user opens Shared with me with the keyboard: the file, from admin, with its size.
+      const listed = b.page.waitForResponse((r) => isShares(r, 'GET'));
+      await b.page.getByTestId('shared-with-me').focus();
+      await b.page.keyboard.press('Enter');
+      assert.equal((await listed).status(), 200);
+      await assertNoError(b.page, theirs);
+      assert.equal(await theirs.locator('td.from').textContent(), 'admin');
+      assert.equal(await theirs.locator('td.size').textContent(), '50.0 KiB');
+      assert.equal(await theirs.getAttribute('data-id'), share.id);
+      assert.equal(await byName(b.page, 'my-share-row', name).count(), 0, 'not among user\'s own shares');
+      const [download] = await Promise.all([b.page.waitForEvent('download'), theirs.getByTestId('download').click()]);
+      assert.equal(download.suggestedFilename(), name, 'saved under the file\'s name');
+      const bytes = readFileSync(await download.path());
+      assert.ok(bytes.equals(buffer), 'the downloaded bytes are the shared bytes');
+      const asked = callsB.findLast((c) => c.method === 'GET' && c.path === `/shares/${share.id}`);
+      assert.equal(asked?.query.get('download'), '1', 'GET /shares/{id}?download=1');
+      const ownFiles = b.page.waitForResponse((r) => r.request().method() === 'GET' && r.url().startsWith(`${CONFIG.apiUrl}/files?`));
+      await b.page.getByTestId('my-files').click();
+      assert.equal((await ownFiles).status(), 200);
+      await b.page.waitForFunction(() => !document.body.classList.contains('busy')); // listed and shown
+      assert.ok(!(await fileNames(b.page)).includes(name), 'user\'s own files do not hold it');
+
+      // admin revokes by keyboard; the keyboard goes to the list's heading once the row is gone.
+      const revoked = a.page.waitForResponse((r) => isShares(r, 'DELETE', `/shares/${share.id}`));
+      await mine.getByTestId('revoke').focus();
+      await a.page.keyboard.press('Enter');
+      assert.equal((await revoked).status(), 204);
+      await mine.waitFor({ state: 'detached' });
+      assert.equal(await a.page.getByTestId('status').textContent(), `"${name}" is no longer shared with user.`);
+      assert.equal(await a.page.evaluate(() => document.activeElement?.id), 'mine-heading');
+
+      // user's view, asked again, no longer lists it.
+      await b.page.getByTestId('shared-with-me').click();
+      const relisted = b.page.waitForResponse((r) => isShares(r, 'GET'));
+      await b.page.getByTestId('refresh-shares').click();
+      assert.equal((await relisted).status(), 200);
+      await theirs.waitFor({ state: 'detached' });
+      assert.ok(!(await b.page.getByTestId('error').isVisible()));
+      assert.ok(!(await a.page.getByTestId('error').isVisible()));
+    } finally {
+      // Whatever happened, no share and no file stay behind.
+      try {
+        await a.page.keyboard.press('Escape'); // an open dialog
+        await a.page.getByTestId('shared-with-me').click({ timeout: 2000 });
+        if (await mine.count()) {
+          await mine.getByTestId('revoke').click({ timeout: 2000 });
+          await mine.waitFor({ state: 'detached', timeout: 3000 });
+        }
+        await a.page.getByTestId('my-files').click({ timeout: 2000 });
+        await byName(a.page, 'file-row', name).getByTestId('delete').click({ timeout: 3000 });
+        await byName(a.page, 'file-row', name).waitFor({ state: 'detached', timeout: 3000 });
+      } catch { /* never uploaded, or already gone */ }
       await a.context.close();
       await b.context.close();
     }
