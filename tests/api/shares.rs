@@ -277,6 +277,9 @@ async fn with_their_own_keys_nobody_can_forge_read_or_revoke_anothers_share() {
     // `*` would have let the writer's IdentityId sit deeper in the key.
     let deeper = shared(&b_id, &a_id, &format!("x/{m_id}/y"));
     assert_eq!(s3_answer(put(&m_s3, deeper).await).await, denied);
+    // And `<region>:*` would have let it in with no owner at all ("from" someone called `x`).
+    let ownerless = format!("{prefix}-shared/{b_id}/x/{m_id}/y");
+    assert_eq!(s3_answer(put(&m_s3, ownerless).await).await, denied);
     // Only the recipient reads, only the owner revokes.
     let key = shared(&b_id, &a_id, "real.txt");
     for s3 in [&m_s3, &a_s3] {
