@@ -33,6 +33,17 @@ impl Reply {
         }
     }
 
+    /// A write's success of `kind` carrying `data`: 201 when it made something new, 200 when it
+    /// replaced (or found) what was there.
+    pub fn stored(new: bool, kind: &'static str, data: impl Serialize) -> Self {
+        let status = if new {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Reply::data(status, kind, data)
+    }
+
     /// The HTTP response.
     pub fn into_response(self) -> Response<Body> {
         match self {

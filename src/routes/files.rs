@@ -412,13 +412,8 @@ pub async fn put(caller: &Caller<'_>, put: &PutFile<'_>) -> Result<Reply, ApiErr
             }
         })
         .await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(Reply::data(
-        status,
+    Ok(Reply::stored(
+        created,
         "file",
         Stored {
             name: put.name.to_string(),

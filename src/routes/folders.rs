@@ -39,13 +39,8 @@ pub async fn create(caller: &Caller<'_>, name: &FileName) -> Result<Reply, ApiEr
             }
         })
         .await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(Reply::data(
-        status,
+    Ok(Reply::stored(
+        created,
         "folder",
         FolderOut {
             name: name.to_string(),

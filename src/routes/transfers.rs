@@ -10,7 +10,6 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::response::Reply;
 use crate::storage::FileName;
-use lambda_http::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize)]
@@ -79,13 +78,8 @@ async fn copy_file(
 }
 
 fn answer(t: &Transfer, (existed, size, etag): (bool, u64, Option<String>)) -> Reply {
-    let status = if existed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    Reply::data(
-        status,
+    Reply::stored(
+        !existed,
         "file",
         Copied {
             name: t.to.to_string(),

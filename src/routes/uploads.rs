@@ -566,13 +566,8 @@ pub async fn complete(caller: &Caller<'_>, done: &Completion) -> Result<Reply, A
         })
         .await?;
     forget(caller, upload).await;
-    let status = if existed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    Ok(Reply::data(
-        status,
+    Ok(Reply::stored(
+        !existed,
         "file",
         Stored {
             name: upload.name.to_string(),
