@@ -5,7 +5,7 @@
 //! a folder), which is why the route reads its own records instead.
 
 use crate::parts::PartClient;
-use crate::report::{Samples, ratios};
+use crate::report::{Samples, expect, ratios};
 use crate::routes::Direct;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
@@ -35,14 +35,6 @@ const ROUTES: [(&str, &str); 11] = [
     ("POST /uploads/{u}/complete", "CompleteMultipartUpload"),
     ("DELETE /uploads/{u}", "AbortMultipartUpload"),
 ];
-
-fn expect(what: &str, got: (u16, Value), want: u16) -> Result<Value, BoxError> {
-    if got.0 == want {
-        Ok(got.1)
-    } else {
-        Err(format!("{what} answered {}: {}", got.0, got.1).into())
-    }
-}
 
 async fn send(app: &TestApp, method: &str, path: &str, token: &str, body: Value) -> (u16, Value) {
     let body = if body.is_null() {

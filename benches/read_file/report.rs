@@ -46,6 +46,16 @@ pub fn ratio(a: Duration, b: Duration) -> f64 {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// A route's answer as `(status, body)`: the body if the status is `want`, else an error naming
+/// `what`.
+pub fn expect(what: &str, got: (u16, Value), want: u16) -> Result<Value, BoxError> {
+    if got.0 == want {
+        Ok(got.1)
+    } else {
+        Err(format!("{what} answered {}: {}", got.0, got.1).into())
+    }
+}
+
 /// Durations of each route's samples (ours, or the direct calls a route is measured against).
 #[derive(Default)]
 pub struct Samples(BTreeMap<&'static str, Vec<Duration>>);

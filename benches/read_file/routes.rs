@@ -1,7 +1,7 @@
 //! (g) Each file-API route, warm, against a direct S3 call of the same kind made with the same
 //! user's keys by a prebuilt client: what the route adds on top of S3.
 
-use crate::report::{Samples, ratios};
+use crate::report::{Samples, expect, ratios};
 use serde_json::Value;
 use support::{TestApp, file_path};
 
@@ -15,14 +15,6 @@ pub struct Direct {
     pub client: aws_sdk_s3::Client,
     pub bucket: String,
     pub folder: String,
-}
-
-fn expect(what: &str, got: (u16, Value), want: u16) -> Result<Value, BoxError> {
-    if got.0 == want {
-        Ok(got.1)
-    } else {
-        Err(format!("{what} answered {}: {}", got.0, got.1).into())
-    }
 }
 
 /// Medians of each route and of its direct call, with their ratio.

@@ -4,7 +4,7 @@
 //! on top of S3. `POST /shares` also asks AdminGetUser and the table for the recipient and writes
 //! the owner's index: its direct side is the CopyObject alone.
 
-use crate::report::{Samples, ratios};
+use crate::report::{Samples, expect, ratios};
 use aws_sdk_s3::presigning::PresigningConfig;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -28,14 +28,6 @@ const ROUTES: [(&str, &str); 4] = [
     ),
     ("DELETE /shares/{id}", "DeleteObject (owner's keys)"),
 ];
-
-fn expect(what: &str, got: (u16, Value), want: u16) -> Result<Value, BoxError> {
-    if got.0 == want {
-        Ok(got.1)
-    } else {
-        Err(format!("{what} answered {}: {}", got.0, got.1).into())
-    }
-}
 
 /// A user of its own: username, token, S3 client with the user's keys, IdentityId.
 struct Party {
