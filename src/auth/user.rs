@@ -217,12 +217,7 @@ impl UserCheck {
             .await;
         match answer {
             Ok(user) => {
-                let sub = user
-                    .user_attributes()
-                    .iter()
-                    .find(|a| a.name() == "sub")
-                    .and_then(|a| a.value());
-                Ok(match sub {
+                Ok(match sub_of(&user) {
                     Some(sub) if sub == token.sub() => {
                         if user.enabled() {
                             Verdict::Enabled
@@ -250,4 +245,14 @@ impl UserCheck {
             },
         }
     }
+}
+
+/// The `sub` attribute AdminGetUser answered for a user.
+pub(crate) fn sub_of(
+    user: &aws_sdk_cognitoidentityprovider::operation::admin_get_user::AdminGetUserOutput,
+) -> Option<&str> {
+    user.user_attributes()
+        .iter()
+        .find(|a| a.name() == "sub")
+        .and_then(|a| a.value())
 }

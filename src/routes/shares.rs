@@ -6,7 +6,7 @@
 //! removed with the owner's keys and read with the recipient's: IAM
 //! (`infra/policies/user-shares.json`) lets nobody else do either, and the owner segment of
 //! any copy under a recipient's prefix is the IdentityId of whoever wrote it. The recipient is
-//! found by username in the shared tier's directory ([`Directory`]).
+//! found by username in the shared tier's directory ([`Directory`](crate::session::shares::Directory)).
 
 use super::Input;
 use super::files::{FileWithUrl, attachment_for, body_of, rfc3339, url_options};
@@ -14,7 +14,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::response::Reply;
 use crate::session::now_ms;
-use crate::session::shares::{Directory, ShareRecord};
+use crate::session::shares::ShareRecord;
 use crate::storage::{FileName, Received, Share};
 use lambda_http::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -142,13 +142,8 @@ pub async fn create(caller: &Caller<'_>, new: &NewShare) -> Result<Reply, ApiErr
             Ok((existed, source.size, record))
         })
         .await?;
-    let status = if existed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    Ok(Reply::data(
-        status,
+    Ok(Reply::stored(
+        !existed,
         "share",
         Made {
             id: record.share.id(),
@@ -289,7 +284,7 @@ pub async fn get(caller: &Caller<'_>, get: &GetShare) -> Result<Reply, ApiError>
 /// `DELETE /shares/{id}`: the owner removes the recipient's copy and the index entry; 204 also
 /// when it was gone already; 404 `share_not_found` to anyone but the owner.
 pub async fn delete(caller: &Caller<'_>, share: &Share) -> Result<Reply, ApiError> {
-    let directory: &Directory = caller.directory()?;
+    let directory = caller.directory()?;
     let (sub, _) = caller.user();
     caller
         .change(|bucket| async move {

@@ -16,6 +16,7 @@
 
 use super::keys::{IDENTITY, stored_identity};
 use super::{Item, PARTITION_KEY, SORT_KEY, SessionTable, n, number, string};
+use crate::auth::user::sub_of;
 use crate::error::{ApiError, Upstream};
 use crate::identity::IdentityId;
 use crate::metrics::op;
@@ -87,13 +88,7 @@ impl Directory {
                 });
             }
         };
-        let sub = user
-            .user_attributes()
-            .iter()
-            .find(|a| a.name() == "sub")
-            .and_then(|a| a.value())
-            .map(str::to_owned);
-        let Some(sub) = sub.filter(|_| user.enabled()) else {
+        let Some(sub) = sub_of(&user).filter(|_| user.enabled()).map(str::to_owned) else {
             return Err(ApiError::UnknownRecipient);
         };
         let read = self.table.client().get_item().table_name(self.table.name());
@@ -127,7 +122,7 @@ impl Directory {
             .set_item(Some(item))
             .return_values(ReturnValue::AllOld);
         let mut entry = HashMap::from([
-            (PARTITION_KEY.to_owned(), s(&owner_key(owner))),
+            (PARTITION_KEY.to_owned(), s(&owner_key(owner.as_str()))),
             (SORT_KEY.to_owned(), s(DIRECTORY)),
         ]);
         entry.insert("username".into(), s(owner_username));
@@ -198,7 +193,7 @@ impl Directory {
                 keys = keys.keys(HashMap::from([
                     (
                         PARTITION_KEY.to_owned(),
-                        AttributeValue::S(format!("identity#{owner}")),
+                        AttributeValue::S(owner_key(owner)),
                     ),
                     (SORT_KEY.to_owned(), AttributeValue::S(DIRECTORY.to_owned())),
                 ]));
@@ -215,8 +210,7 @@ impl Directory {
                 .and_then(|mut r| r.remove(self.table.name()))
                 .unwrap_or_default()
             {
-                let owner =
-                    string(&item, PARTITION_KEY).and_then(|pk| pk.strip_prefix("identity#"));
+                let owner = string(&item, PARTITION_KEY).and_then(|pk| pk.strip_prefix(OWNER));
                 if let (Some(owner), Some(name)) = (owner, string(&item, "username")) {
                     names.insert(owner.to_owned(), name.to_owned());
                 }
@@ -263,9 +257,12 @@ impl Directory {
     }
 }
 
-/// The partition key of an owner's username entry.
-fn owner_key(owner: &IdentityId) -> String {
-    format!("identity#{owner}")
+/// The partition key prefix of an owner's username entry.
+const OWNER: &str = "identity#";
+
+/// The partition key of the username entry of the owner `owner` (an IdentityId).
+fn owner_key(owner: &str) -> String {
+    format!("{OWNER}{owner}")
 }
 
 /// The sort key of a share in its owner's index.

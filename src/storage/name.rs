@@ -219,8 +219,8 @@ impl Share {
 
     /// The copy's key; refused when it would exceed S3's 1024 bytes.
     pub fn key(&self, prefix: &str) -> Result<ObjectKey, ApiError> {
-        let key = format!("{}{}/{}", shared_root(prefix), self.recipient, self.owner);
-        let key = format!("{key}/{}", self.name);
+        let (root, recipient, owner) = (shared_root(prefix), &self.recipient, &self.owner);
+        let key = format!("{root}{recipient}/{owner}/{}", self.name);
         if key.len() > MAX_KEY_BYTES {
             return Err(ApiError::InvalidFileName(
                 "the name is too long to share (S3 keys are at most 1024 bytes)",
